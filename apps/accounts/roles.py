@@ -1,0 +1,105 @@
+"""Who may do what: the one place that decides.
+
+Views, templates and tests ask `can(user, capability)`; nothing else looks at group
+names. A capability names an area of the portal; later features add their own rows.
+tests/accounts/test_role_matrix.py walks every URL for every role against this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    FAMILY = "family", "Family"
+    CARETAKER = "caretaker", "Caretaker"
+
+
+ROLE_HELP = {
+    Role.OWNER: "Runs the household's stack: every page and every setting.",
+    Role.FAMILY: "Chats with the assistant and sees what works.",
+    Role.CARETAKER: "Looks after the house while the owner is away: status, runbooks and handover.",
+}
+
+_EVERYONE = frozenset(Role)
+_OWNER = frozenset({Role.OWNER})
+
+CAPABILITIES: dict[str, frozenset[Role]] = {
+    "chat": frozenset({Role.OWNER, Role.FAMILY}),
+    "status": _EVERYONE,
+    "runbooks": _EVERYONE,
+    "handover": _EVERYONE,
+    "maintenance": _OWNER,
+    "ledger": _OWNER,
+    "binder": _OWNER,
+    "settings": _OWNER,
+}
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    """The member's role; the first matching group wins if someone is in several."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    cached = getattr(user, "_homeops_role", False)
+    if cached is not False:
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((r for r in Role if r.value in names), None)
+    user._homeops_role = role
+    return role
+
+
+def can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:
+    if capability not in CAPABILITIES:
+        raise KeyError(f"Unknown capability {capability!r}; add it to CAPABILITIES.")
+    role = role_of(user)
+    return role is not None and role in CAPABILITIES[capability]
+
+
+def capabilities_of(user: AbstractBaseUser | AnonymousUser) -> dict[str, bool]:
+    return {name: can(user, name) for name in CAPABILITIES}
+
+
+def forbidden(request: HttpRequest, capability: str) -> HttpResponse:
+    allowed = [role.label.lower() for role in Role if role in CAPABILITIES[capability]]
+    return render(request, "403.html", {"allowed": " and ".join(allowed)}, status=403)
+
+
+def require(capability: str) -> Callable:
+    """View decorator: a signed-in member without the capability gets a plain 403 page.
+
+    Anonymous visitors never get here: LoginRequiredMiddleware sends them to sign in.
+    """
+    if capability not in CAPABILITIES:
+        raise KeyError(f"Unknown capability {capability!r}; add it to CAPABILITIES.")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not can(request.user, capability):
+                return forbidden(request, capability)
+            return view(request, *args, **kwargs)
+
+        wrapper.required_capability = capability
+        return wrapper
+
+    return decorator
+
+
+class RequireMixin:
+    """Class-based views: set `capability = "settings"`."""
+
+    capability: str = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can(request.user, self.capability):
+            return forbidden(request, self.capability)
+        return super().dispatch(request, *args, **kwargs)

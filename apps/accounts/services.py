@@ -1,0 +1,135 @@
+"""Writes for members and invitations. Views, commands and the config importer call these."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Invitation, Member, hash_token
+from apps.accounts.roles import Role
+
+User = get_user_model()
+
+
+def groups_ensure() -> None:
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def owner_count() -> int:
+    return User.objects.filter(groups__name=Role.OWNER, is_active=True).count()
+
+
+def _check_window(access_from: datetime | None, access_until: datetime | None) -> None:
+    if access_from and access_until and access_until <= access_from:
+        raise ValidationError("Access must end after it starts.")
+
+
+def member_set_role(*, user: AbstractUser, role: Role | str) -> None:
+    role = Role(role)
+    if role != Role.OWNER and user.groups.filter(name=Role.OWNER).exists() and owner_count() <= 1:
+        raise ValidationError("The household needs at least one owner: make someone else owner first.")
+    user.groups.set([Group.objects.get_or_create(name=role.value)[0]])
+    if hasattr(user, "_homeops_role"):
+        del user._homeops_role
+
+
+@transaction.atomic
+def member_save(
+    *,
+    username: str,
+    role: Role | str,
+    email: str = "",
+    password: str | None = None,
+    access_from: datetime | None = None,
+    access_until: datetime | None = None,
+    is_active: bool = True,
+    user: AbstractUser | None = None,
+) -> AbstractUser:
+    """Create or update a member. `password=None` keeps the current password (or none)."""
+    _check_window(access_from, access_until)
+    if user is None:
+        user = User.objects.filter(username=username).first() or User(username=username)
+    if not is_active and user.pk and user.groups.filter(name=Role.OWNER).exists() and owner_count() <= 1:
+        raise ValidationError("The household needs at least one active owner.")
+    user.username = username
+    user.email = email
+    user.is_active = is_active
+    if password is not None:
+        user.set_password(password)
+    elif not user.pk:
+        user.set_unusable_password()
+    user.save()
+    member, _ = Member.objects.get_or_create(user=user)
+    member.access_from, member.access_until = access_from, access_until
+    member.save()
+    member_set_role(user=user, role=role)
+    return user
+
+
+def invitation_create(
+    *,
+    role: Role | str,
+    created_by: AbstractUser | None,
+    email: str = "",
+    user: AbstractUser | None = None,
+    access_from: datetime | None = None,
+    access_until: datetime | None = None,
+) -> tuple[Invitation, str]:
+    """Returns the invitation and its token; the token is not stored and cannot be shown again."""
+    _check_window(access_from, access_until)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        token_hash=hash_token(token),
+        role=Role(role),
+        email=email,
+        user=user,
+        access_from=access_from,
+        access_until=access_until,
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
+    )
+    return invitation, token
+
+
+def invitation_find(token: str) -> Invitation | None:
+    invitation = Invitation.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+    return invitation if invitation and invitation.is_usable else None
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, revoked_at=None).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, username: str, password: str) -> AbstractUser:
+    # Claim the invitation with a conditional UPDATE so a double submit cannot use it twice.
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).update(accepted_at=timezone.now())
+    if claimed != 1:
+        raise ValidationError("This invitation has already been used or has expired.")
+    if invitation.user_id:
+        user = invitation.user
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return user
+    return member_save(
+        username=username,
+        role=invitation.role,
+        email=invitation.email,
+        password=password,
+        access_from=invitation.access_from,
+        access_until=invitation.access_until,
+    )

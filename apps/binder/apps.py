@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BinderConfig(AppConfig):
+    name = "apps.binder"
+    label = "binder"

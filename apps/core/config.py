@@ -1,0 +1,276 @@
+"""Config as a file: one YAML document, one top-level section per app.
+
+Each app registers a Section in its AppConfig.ready(). Import validates every section
+before writing anything, then applies them in one transaction (upsert by natural key);
+errors carry the YAML path and line ("members[1].role: not a role, line 7").
+Secrets never appear in an export: a section exports a reference (`url_env: NAME`) or
+leaves the field out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+FORMAT_VERSION = 1
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ConfigError:
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f", line {self.line}" if self.line else ""
+        return f"{self.path}: {self.message}{where}" if self.path else f"{self.message}{where}"
+
+
+class Report:
+    """Collects errors during validation, each located by its YAML path."""
+
+    def __init__(self, lines: dict[Path, int] | None = None) -> None:
+        self.lines = lines or {}
+        self.errors: list[ConfigError] = []
+
+    def error(self, path: Path, message: str) -> None:
+        line = None
+        for end in range(len(path), -1, -1):  # the nearest enclosing node that has a line
+            line = self.lines.get(path[:end])
+            if line:
+                break
+        self.errors.append(ConfigError(format_path(path), message, line))
+
+
+@dataclass(frozen=True)
+class Section:
+    """`validate(items, report, document)` returns cleaned items (or None on errors);
+    `apply(cleaned)` writes them and returns a Counter of created/updated/unchanged."""
+
+    name: str
+    order: int
+    export: Callable[[], list[dict[str, Any]]]
+    validate: Callable[[list[Any], "Report", dict[str, Any]], list[Any]]
+    apply: Callable[[list[Any]], Counter]
+    help: str = ""
+
+
+_SECTIONS: dict[str, Section] = {}
+
+
+def register(section: Section) -> None:
+    _SECTIONS[section.name] = section
+
+
+def sections() -> list[Section]:
+    return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.name))
+
+
+def format_path(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def _line_map(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                _line_map(value, (*path, key.value), lines)
+                lines[(*path, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, (*path, index), lines)
+
+
+def parse(text: str) -> tuple[dict[str, Any], Report]:
+    """The document and a Report that knows each path's line; syntax errors land in the report."""
+    report = Report()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        report.errors.append(ConfigError("", f"not valid YAML: {problem}", mark.line + 1 if mark else None))
+        return {}, report
+    if node is not None:
+        _line_map(node, (), report.lines)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        report.error((), "the document must be a mapping of sections (members:, hosts:, ...)")
+        return {}, report
+    return data, report
+
+
+@dataclass
+class ImportResult:
+    errors: list[ConfigError] = field(default_factory=list)
+    counts: dict[str, Counter] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            return f"{len(self.errors)} error(s); nothing was written."
+        parts = []
+        for name, counter in self.counts.items():
+            parts.append(
+                f"{name}: {counter['created']} new, {counter['updated']} changed, {counter['unchanged']} unchanged"
+            )
+        verb = "Would apply" if self.dry_run else "Applied"
+        return f"{verb}: " + ("; ".join(parts) if parts else "nothing (the document is empty)") + "."
+
+
+class _DryRun(Exception):
+    pass
+
+
+def import_text(text: str, *, dry_run: bool = False) -> ImportResult:
+    data, report = parse(text)
+    result = ImportResult(dry_run=dry_run)
+    if report.errors:
+        result.errors = report.errors
+        return result
+    known = {s.name for s in sections()}
+    version = data.pop("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        report.error(("version",), f"this HomeOps reads version {FORMAT_VERSION} documents")
+    for name in data:
+        if name not in known:
+            report.error((name,), f"unknown section; known sections are {', '.join(sorted(known))}")
+    cleaned: dict[str, list[Any]] = {}
+    for section in sections():
+        if section.name not in data:
+            continue
+        items = data[section.name] or []
+        if not isinstance(items, list):
+            report.error((section.name,), "must be a list")
+            continue
+        cleaned[section.name] = section.validate(items, report, data)
+    if report.errors:
+        result.errors = report.errors
+        return result
+    try:
+        with transaction.atomic():
+            for section in sections():
+                if section.name in cleaned:
+                    result.counts[section.name] = section.apply(cleaned[section.name])
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except ValidationError as exc:
+        result.errors = [ConfigError("", message) for message in exc.messages]
+    return result
+
+
+def export_document() -> dict[str, Any]:
+    document: dict[str, Any] = {"version": FORMAT_VERSION}
+    for section in sections():
+        document[section.name] = section.export()
+    return document
+
+
+def export_text() -> str:
+    header = (
+        "# HomeOps configuration. Import with: manage.py import_config FILE [--dry-run]\n"
+        "# Secrets are not in this file: they are named by *_env fields and read from the environment.\n"
+    )
+    return header + yaml.safe_dump(export_document(), sort_keys=False, allow_unicode=True)
+
+
+# --- Field helpers for sections ------------------------------------------------------------
+
+_MISSING = object()
+
+
+def check_keys(item: Any, path: Path, report: Report, allowed: set[str], required: set[str]) -> bool:
+    if not isinstance(item, dict):
+        report.error(path, "must be a mapping (name: value)")
+        return False
+    for key in item:
+        if key not in allowed:
+            report.error((*path, key), f"unknown field; expected one of {', '.join(sorted(allowed))}")
+    for key in sorted(required - item.keys()):
+        report.error(path, f"{key} is required")
+    return True
+
+
+def text(item: dict, key: str, path: Path, report: Report, default: str = "", max_length: int = 200) -> str:
+    value = item.get(key, _MISSING)
+    if value is _MISSING or value is None:
+        return default
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        report.error((*path, key), "must be text")
+        return default
+    value = str(value).strip()
+    if len(value) > max_length:
+        report.error((*path, key), f"is longer than {max_length} characters")
+    return value
+
+
+def choice(item: dict, key: str, path: Path, report: Report, choices: list[str], default: str | None = None):
+    value = item.get(key, default)
+    if value not in choices:
+        report.error((*path, key), f"must be one of {', '.join(choices)} (got {value!r})")
+        return default
+    return value
+
+
+def flag(item: dict, key: str, path: Path, report: Report, default: bool) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        report.error((*path, key), "must be true or false")
+        return default
+    return value
+
+
+def moment(item: dict, key: str, path: Path, report: Report) -> datetime | None:
+    """A date-time; naive ones are in the household's time zone."""
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            report.error((*path, key), "not a date-time like 2026-12-20 09:00")
+            return None
+    if not isinstance(value, datetime):
+        report.error((*path, key), "not a date-time like 2026-12-20 09:00")
+        return None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def moment_text(value: datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat(timespec="minutes") if value else None
+
+
+def duplicates(items: list[Any], key: str, section: str, report: Report) -> None:
+    seen: dict[Any, int] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and key in item:
+            if item[key] in seen:
+                report.error((section, index, key), f"{item[key]!r} appears twice (first at {section}[{seen[item[key]]}])")
+            seen.setdefault(item[key], index)

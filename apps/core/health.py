@@ -1,0 +1,66 @@
+"""The facts /healthz reports. Nothing secret: no URLs, hosts or credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from apps.core.models import Heartbeat
+
+
+def heartbeat_record(*, component: str, at: datetime | None = None) -> None:
+    Heartbeat.objects.update_or_create(component=component, defaults={"seen_at": at or timezone.now()})
+
+
+def database_state() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True, "engine": connection.vendor}
+    except Exception as exc:  # any driver error means "not working"
+        return {"ok": False, "engine": connection.vendor, "error": type(exc).__name__}
+
+
+def broker_state(timeout: float = 2.0) -> dict:
+    from homeops.celery import app
+
+    kind = "redis" if settings.REDIS_URL else "embedded"
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+            if kind == "embedded":
+                conn.default_channel  # the filesystem transport checks its folders here
+        return {"ok": True, "kind": kind}
+    except Exception as exc:
+        return {"ok": False, "kind": kind, "error": f"{type(exc).__name__}: cannot reach the broker"}
+
+
+def component_state(component: str, db_ok: bool) -> dict:
+    if not db_ok:
+        return {"state": "unknown"}
+    beat = Heartbeat.objects.filter(component=component).first()
+    if beat is None:
+        return {"state": "never seen", "age_seconds": None}
+    age = max(0, round((timezone.now() - beat.seen_at).total_seconds()))
+    state = "ok" if age <= settings.HEARTBEAT_STALE_SECONDS else "late"
+    return {"state": state, "age_seconds": age, "last_seen": beat.seen_at.isoformat(timespec="seconds")}
+
+
+def health() -> tuple[dict, bool]:
+    """The report and whether the portal can serve (database and broker answer)."""
+    db = database_state()
+    broker = broker_state()
+    report = {
+        "database": db,
+        "broker": broker,
+        "worker": component_state("worker", db["ok"]),
+        "beat": component_state("beat", db["ok"]),
+    }
+    healthy = db["ok"] and broker["ok"]
+    report["status"] = "ok" if healthy else "failing: " + ", ".join(
+        name for name in ("database", "broker") if not report[name]["ok"]
+    )
+    return report, healthy

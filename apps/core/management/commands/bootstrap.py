@@ -1,0 +1,55 @@
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.accounts import services
+from apps.accounts.roles import Role
+from apps.core import config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "example" / "household.yaml"
+
+
+class Command(BaseCommand):
+    help = (
+        "Idempotent first-time setup: the role groups and a first owner "
+        "(HOMEOPS_OWNER_USERNAME / HOMEOPS_OWNER_PASSWORD, a prompt, or a generated password)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--example", action="store_true", help="Also load the example household.")
+        parser.add_argument(
+            "--example-on-first-run",
+            action="store_true",
+            help="Load the example household only when this run creates the first owner (used by make run).",
+        )
+        parser.add_argument("--no-input", action="store_true", help="Never prompt; generate a password instead.")
+
+    def handle(self, *args, example: bool, example_on_first_run: bool, no_input: bool, **options) -> None:
+        services.groups_ensure()
+        first_run = services.owner_count() == 0
+        if first_run:
+            self._create_owner(no_input)
+        else:
+            self.stdout.write("Already set up: an owner exists.")
+        if example or (example_on_first_run and first_run):
+            result = config.import_text(EXAMPLE.read_text(encoding="utf-8"))
+            if not result.ok:
+                raise CommandError("The example data did not load: " + "; ".join(map(str, result.errors)))
+            self.stdout.write(f"Example household loaded. {result.summary()}")
+
+    def _create_owner(self, no_input: bool) -> None:
+        username = os.environ.get("HOMEOPS_OWNER_USERNAME", "owner").strip() or "owner"
+        password = os.environ.get("HOMEOPS_OWNER_PASSWORD", "")
+        generated = False
+        if not password and not no_input and sys.stdin.isatty():
+            password = getpass.getpass(f"Password for the owner {username!r} (empty: generate one): ")
+        if not password:
+            password, generated = services.generate_password(), True
+        services.member_save(username=username, role=Role.OWNER, password=password)
+        self.stdout.write(f"Created the owner {username!r}.")
+        if generated:
+            self.stdout.write(f"Sign in as {username} with the password {password}")
+            self.stdout.write("It is shown only this once; change it after signing in.")

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from apps.accounts.roles import require
+from apps.core import config
+from apps.core.health import health
+
+MAX_IMPORT_BYTES = 1_000_000
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The single point of contact: chat box, one status sentence, due maintenance, handover.
+    Each area is a partial in templates/core/partials/ that its feature fills."""
+    return render(request, "core/dashboard.html")
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    report, healthy = health()
+    report["time"] = timezone.now().isoformat(timespec="seconds")
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+@require("settings")
+def settings_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/settings.html")
+
+
+@require("settings")
+def config_page(request: HttpRequest) -> HttpResponse:
+    result = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        text = request.POST.get("text", "")
+        if upload is not None:
+            if upload.size > MAX_IMPORT_BYTES:
+                messages.error(request, "That file is larger than 1 MB; a HomeOps config is much smaller.")
+                return redirect("core:config")
+            try:
+                text = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                messages.error(request, "That file is not UTF-8 text. Export a config to see the expected format.")
+                return redirect("core:config")
+        if not text.strip():
+            messages.error(request, "Choose a YAML file or paste its text first.")
+            return redirect("core:config")
+        result = config.import_text(text, dry_run=bool(request.POST.get("dry_run")))
+        if result.ok and not result.dry_run:
+            messages.success(request, result.summary())
+            return redirect("core:config")
+    return render(
+        request,
+        "core/config.html",
+        {"result": result, "sections": config.sections(), "text": request.POST.get("text", "")},
+    )
+
+
+@require("settings")
+@require_GET
+def config_export(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(config.export_text(), content_type="application/yaml; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="homeops-config-{stamp}.yaml"'
+    return response

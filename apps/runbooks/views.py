@@ -1,0 +1,14 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.accounts.roles import require
+
+
+@require("runbooks")
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "runbooks/index.html")
+
+
+@require("handover")
+def handover(request: HttpRequest) -> HttpResponse:
+    return render(request, "runbooks/handover.html")

@@ -1,0 +1,281 @@
+"""HomeOps settings: one file, read top to bottom, every value from the environment.
+
+docs/configuration.md lists every variable with its default; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from homeops import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env.string("HOMEOPS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.boolean("DEBUG", False)
+HOUSEHOLD_NAME = env.string("HOMEOPS_HOUSEHOLD_NAME", "Our home")
+
+# --- Secret key -------------------------------------------------------------------------
+# Unset: generated once into the data dir (kept by the backup). Set but empty, too short
+# or a well-known placeholder: refused unless DEBUG is on.
+WELL_KNOWN_SECRET_KEYS = {"changeme", "change-me", "secret", "development", "insecure", "homeops"}
+_SECRET_KEY_FILE = DATA_DIR / "secret_key"
+
+
+def _secret_key() -> str:
+    import os
+
+    if "SECRET_KEY" in os.environ or "SECRET_KEY_FILE" in os.environ:
+        key = env.secret("SECRET_KEY")
+        weak = (
+            len(key) < 32
+            or key.lower() in WELL_KNOWN_SECRET_KEYS
+            or key.startswith("django-insecure-")
+            or len(set(key)) < 8
+        )
+        if weak and not DEBUG:
+            raise ImproperlyConfigured(
+                "SECRET_KEY is missing, too short or a well-known placeholder. Unset it to have one "
+                "generated into the data dir, or set 50 random characters."
+            )
+        return key
+    if not _SECRET_KEY_FILE.exists():
+        _SECRET_KEY_FILE.touch(mode=0o600)
+        _SECRET_KEY_FILE.write_text(secrets.token_urlsafe(50))
+    return _SECRET_KEY_FILE.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", [])
+PORT = env.integer("PORT", 8000, minimum=1, maximum=65535)
+# Behind Caddy/nginx terminating TLS: trust X-Forwarded-Proto so request.is_secure() is right.
+if env.boolean("HOMEOPS_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+SECURE_COOKIES = env.boolean("HOMEOPS_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.integer("HOMEOPS_SESSION_DAYS", 30, minimum=1) * 24 * 3600
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Applications -------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "allauth",
+    "allauth.account",
+    "apps.accounts",
+    "apps.core",
+    "apps.status",
+    "apps.chat",
+    "apps.runbooks",
+    "apps.maintenance",
+    "apps.ledger",
+    "apps.binder",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "apps.accounts.middleware.AccessWindowMiddleware",
+    "apps.accounts.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "homeops.urls"
+ASGI_APPLICATION = "homeops.asgi.application"
+WSGI_APPLICATION = "homeops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "apps.accounts.context_processors.roles",
+                "apps.core.context_processors.household",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASE_URL = env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    # SQLite: WAL, a busy timeout and IMMEDIATE transactions so web, worker and beat
+    # do not trip over each other's locks. TEST.NAME is a file so that a Celery worker
+    # started by the test suite sees the same test database.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "homeops.sqlite3",
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Broker and cache ---------------------------------------------------------------------
+REDIS_URL = env.url("REDIS_URL", ("redis", "rediss", "unix"))
+BROKER_DIR = DATA_DIR / "broker"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "homeops",
+        }
+    }
+else:
+    # Embedded broker: kombu's filesystem transport in the data dir, so a fresh machine
+    # needs nothing but Python. The file cache is shared by web, worker and beat.
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+    for _sub in ("queue", "control"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+
+# --- Sign-in (django-allauth) -------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_COOKIES else "http"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "core:dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Email ---------------------------------------------------------------------------------
+EMAIL_HOST = env.string("EMAIL_HOST")
+EMAIL_PORT = env.integer("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env.secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", EMAIL_PORT == 465)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "homeops@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Without EMAIL_HOST nothing is sent: mails go to the log, and invitations offer a copyable link.
+EMAIL_CONFIGURED = bool(EMAIL_HOST)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_CONFIGURED
+    else "django.core.mail.backends.console.EmailBackend"
+)
+
+# --- Locale and time -----------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.timezone("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_ROOT = DATA_DIR / "media"
+
+# --- Logging -------------------------------------------------------------------------------
+LOG_LEVEL = env.string("HOMEOPS_LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+    raise ImproperlyConfigured(f"HOMEOPS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {LOG_LEVEL!r}).")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- HomeOps -------------------------------------------------------------------------------
+# Invitations and sign-in links stop working after this many days.
+INVITATION_DAYS = env.integer("HOMEOPS_INVITATION_DAYS", 7, minimum=1, maximum=90)
+# /healthz calls the worker and beat late after this many seconds without a heartbeat.
+HEARTBEAT_SECONDS = 30
+HEARTBEAT_STALE_SECONDS = 120
