@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from apps.accounts import services
 from apps.accounts.models import Member
@@ -35,8 +35,10 @@ class MemberRow:
 def export() -> list[dict[str, Any]]:
     rows = []
     for user in User.objects.select_related("member").prefetch_related("groups").order_by("username"):
-        role = role_of(user) if user.is_active else next(
-            (r for r in Role if r.value in {g.name for g in user.groups.all()}), None
+        role = (
+            role_of(user)
+            if user.is_active
+            else next((r for r in Role if r.value in {g.name for g in user.groups.all()}), None)
         )
         if role is None:
             continue

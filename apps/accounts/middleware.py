@@ -42,5 +42,3 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
         if request.headers.get("HX-Request"):
             response["HX-Redirect"] = response["Location"]
         return response
-
-

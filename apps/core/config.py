@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import yaml
@@ -59,7 +59,7 @@ class Section:
     name: str
     order: int
     export: Callable[[], list[dict[str, Any]]]
-    validate: Callable[[list[Any], "Report", dict[str, Any]], list[Any]]
+    validate: Callable[[list[Any], Report, dict[str, Any]], list[Any]]
     apply: Callable[[list[Any]], Counter]
     help: str = ""
 
@@ -250,7 +250,7 @@ def moment(item: dict, key: str, path: Path, report: Report) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
+        value = datetime.combine(value, time.min, tzinfo=timezone.get_current_timezone())
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -272,5 +272,7 @@ def duplicates(items: list[Any], key: str, section: str, report: Report) -> None
     for index, item in enumerate(items):
         if isinstance(item, dict) and key in item:
             if item[key] in seen:
-                report.error((section, index, key), f"{item[key]!r} appears twice (first at {section}[{seen[item[key]]}])")
+                report.error(
+                    (section, index, key), f"{item[key]!r} appears twice (first at {section}[{seen[item[key]]}])"
+                )
             seen.setdefault(item[key], index)

@@ -31,8 +31,7 @@ def broker_state(timeout: float = 2.0) -> dict:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
-            if kind == "embedded":
-                conn.default_channel  # the filesystem transport checks its folders here
+            conn.default_channel.queue_declare(queue="celery", passive=False)
         return {"ok": True, "kind": kind}
     except Exception as exc:
         return {"ok": False, "kind": kind, "error": f"{type(exc).__name__}: cannot reach the broker"}
@@ -60,7 +59,7 @@ def health() -> tuple[dict, bool]:
         "beat": component_state("beat", db["ok"]),
     }
     healthy = db["ok"] and broker["ok"]
-    report["status"] = "ok" if healthy else "failing: " + ", ".join(
-        name for name in ("database", "broker") if not report[name]["ok"]
+    report["status"] = (
+        "ok" if healthy else "failing: " + ", ".join(name for name in ("database", "broker") if not report[name]["ok"])
     )
     return report, healthy

@@ -1,0 +1,145 @@
+"""Every URL name in the URLconf x every role -> the expected outcome.
+
+The test fails when a URL has no row: a new page must say here who may open it.
+Roles: anonymous, owner (Alice), family (Bob), caretaker inside the access window (Charlie),
+and caretaker outside it (signed in before the window closed).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from apps.accounts import services
+from apps.accounts.models import Member
+from apps.accounts.roles import Role
+from tests.conftest import make_member, signed_in
+
+OK = 200
+LOGIN = "login"  # 302 to the sign-in page
+AWAY = "away"  # 302 somewhere other than sign-in (allauth sends signed-in members home)
+DENIED = 403
+POST_ONLY = 405
+
+ROLES = ("anonymous", "owner", "family", "caretaker", "caretaker_out")
+OWNER_ONLY = (LOGIN, OK, DENIED, DENIED, LOGIN)
+EVERY_MEMBER = (LOGIN, OK, OK, OK, LOGIN)
+OWNER_POST = (LOGIN, POST_ONLY, DENIED, DENIED, LOGIN)
+PUBLIC = (OK, OK, OK, OK, LOGIN)
+FOR_ANONYMOUS = (OK, AWAY, AWAY, AWAY, LOGIN)
+SIGNED_IN = (LOGIN, OK, OK, OK, LOGIN)
+
+MATRIX: dict[str, tuple] = {
+    # core
+    "core:dashboard": EVERY_MEMBER,
+    "core:healthz": PUBLIC,
+    "core:settings": OWNER_ONLY,
+    "core:config": OWNER_ONLY,
+    "core:config_export": OWNER_ONLY,
+    # members and invitations
+    "accounts:members": OWNER_ONLY,
+    "accounts:invite": OWNER_ONLY,
+    "accounts:member_edit": OWNER_ONLY,
+    "accounts:member_link": OWNER_POST,
+    "accounts:invitation_revoke": OWNER_POST,
+    "accounts:accept": PUBLIC,
+    # allauth
+    "account_login": FOR_ANONYMOUS,
+    "account_logout": (LOGIN, OK, OK, OK, LOGIN),
+    "account_inactive": PUBLIC,
+    "account_signup": FOR_ANONYMOUS,
+    "account_reauthenticate": SIGNED_IN,
+    # Sign-in and reauthentication by emailed code are off: allauth sends people away.
+    "account_request_reauthentication_code": (LOGIN, AWAY, AWAY, AWAY, LOGIN),
+    "account_confirm_reauthentication_code": (LOGIN, AWAY, AWAY, AWAY, LOGIN),
+    "account_email": SIGNED_IN,
+    "account_email_verification_sent": PUBLIC,
+    "account_change_password": SIGNED_IN,
+    "account_set_password": (LOGIN, AWAY, AWAY, AWAY, LOGIN),
+    "account_reset_password": PUBLIC,
+    "account_confirm_login_code": (LOGIN, AWAY, AWAY, AWAY, LOGIN),
+    # An unknown key shows allauth's "invalid link" page.
+    "account_confirm_email": PUBLIC,
+    "account_reset_password_from_key_done": PUBLIC,
+    "account_reset_password_from_key": PUBLIC,
+    "account_reset_password_done": PUBLIC,
+    # areas
+    "status:index": EVERY_MEMBER,
+    "chat:index": (LOGIN, OK, OK, DENIED, LOGIN),
+    "runbooks:index": EVERY_MEMBER,
+    "runbooks:handover": EVERY_MEMBER,
+    "maintenance:index": OWNER_ONLY,
+    "ledger:index": OWNER_ONLY,
+    "binder:index": OWNER_ONLY,
+}
+
+
+def url_names(patterns=None, namespace: str | None = None):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_has_a_row():
+    missing = sorted(set(url_names()) - MATRIX.keys())
+    assert not missing, f"Add these URL names to MATRIX in {__file__}: {missing}"
+    stale = sorted(MATRIX.keys() - set(url_names()))
+    assert not stale, f"These rows name URLs that no longer exist: {stale}"
+
+
+def url_for(name: str, people: dict) -> str:
+    """Arguments for URLs that need them: a real member, a live invitation."""
+    if name in {"accounts:member_edit", "accounts:member_link"}:
+        return reverse(name, args=[people["family"].pk])
+    if name == "accounts:invitation_revoke":
+        return reverse(name, args=[people["invitation"].pk])
+    if name == "accounts:accept":
+        return reverse(name, args=[people["token"]])
+    if name == "account_confirm_email":
+        return reverse(name, args=["not-a-key"])
+    if name == "account_reset_password_from_key":
+        return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
+    return reverse(name)
+
+
+@pytest.fixture
+def people(db):
+    services.groups_ensure()
+    now = timezone.now()
+    owner = make_member("alice", Role.OWNER)
+    invitation, token = services.invitation_create(role=Role.FAMILY, created_by=owner)
+    return {
+        "owner": owner,
+        "family": make_member("bob", Role.FAMILY),
+        "caretaker": make_member("charlie", Role.CARETAKER, access_from=now - timedelta(days=1)),
+        "caretaker_out": make_member("dana", Role.CARETAKER, access_from=now - timedelta(days=9)),
+        "invitation": invitation,
+        "token": token,
+    }
+
+
+def outcome(response) -> int | str:
+    if response.status_code == 302:
+        return LOGIN if response["Location"].startswith(reverse("account_login")) else AWAY
+    return response.status_code
+
+
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_role_matrix(client, people, name, role_index):
+    role = ROLES[role_index]
+    if role != "anonymous":
+        signed_in(client, people[role])
+    if role == "caretaker_out":
+        # The window closes while the session is open.
+        Member.objects.filter(user=people[role]).update(access_until=timezone.now() - timedelta(minutes=1))
+    response = client.get(url_for(name, people))
+    assert outcome(response) == MATRIX[name][role_index], f"{name} as {role}"

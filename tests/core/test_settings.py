@@ -1,0 +1,108 @@
+"""Settings parsing: every malformed value stops start-up with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from homeops import env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    """Import the real settings module in a fresh interpreter with these variables."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    clean.update({"HOMEOPS_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "homeops.settings", **variables})
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY[:4])"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("PORT", "eighty", "PORT must be a whole number"),
+        ("PORT", "70000", "PORT must be between 1 and 65535"),
+        ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE is not a known time zone"),
+        ("DATABASE_URL", "mysql://db/homeops", "DATABASE_URL must start with one of"),
+        ("REDIS_URL", "http://127.0.0.1:6379", "REDIS_URL must start with one of"),
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number"),
+        ("HOMEOPS_LOG_LEVEL", "LOUD", "HOMEOPS_LOG_LEVEL must be"),
+        ("HOMEOPS_SECURE_COOKIES", "sometimes", "HOMEOPS_SECURE_COOKIES must be true or false"),
+    ],
+)
+def test_a_malformed_value_stops_start_up_naming_the_variable(tmp_path, variable, value, words):
+    result = load_settings(tmp_path, **{variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert words in result.stderr
+
+
+@pytest.mark.parametrize("key", ["", "changeme", "django-insecure-abcdefghijklmnopqrstuvwxyz0123456789", "short"])
+def test_production_refuses_a_missing_or_well_known_secret_key(tmp_path, key):
+    result = load_settings(tmp_path, SECRET_KEY=key, DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing, too short or a well-known placeholder" in result.stderr
+
+
+def test_debug_accepts_a_weak_key_for_local_work(tmp_path):
+    result = load_settings(tmp_path, SECRET_KEY="changeme", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "chan"
+
+
+def test_an_unset_key_is_generated_once_into_the_data_dir(tmp_path):
+    first = load_settings(tmp_path, DEBUG="false")
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(key_file.read_text()) >= 50
+    second = load_settings(tmp_path, DEBUG="false")
+    assert second.stdout == first.stdout
+
+
+def test_secret_key_file_variant_is_read(tmp_path):
+    secret = tmp_path / "key.txt"
+    secret.write_text("k" * 10 + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH\n")
+    result = load_settings(tmp_path, SECRET_KEY_FILE=str(secret))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "kkkk"
+
+
+def test_an_unreadable_secret_file_is_named(tmp_path):
+    result = load_settings(tmp_path, SECRET_KEY_FILE=str(tmp_path / "missing"))
+    assert "SECRET_KEY_FILE names a file that cannot be read" in result.stderr
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False)])
+def test_booleans_accept_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("HOMEOPS_X", raw)
+    assert env.boolean("HOMEOPS_X", not expected) is expected
+
+
+def test_lists_are_comma_separated(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "nas.lan, homeops.example.lan,,")
+    assert env.strings("ALLOWED_HOSTS", []) == ["nas.lan", "homeops.example.lan"]
+
+
+def test_an_unset_variable_takes_its_default(monkeypatch):
+    monkeypatch.delenv("HOMEOPS_X", raising=False)
+    assert env.integer("HOMEOPS_X", 7) == 7
+    assert env.string("HOMEOPS_X", "d") == "d"
+
+
+def test_tls_and_ssl_together_are_refused(tmp_path):
+    result = load_settings(tmp_path, EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
+    assert "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true" in result.stderr
+
+
+def test_integer_bounds_raise(monkeypatch):
+    monkeypatch.setenv("HOMEOPS_X", "0")
+    with pytest.raises(ImproperlyConfigured, match="HOMEOPS_X must be between 1"):
+        env.integer("HOMEOPS_X", 5, minimum=1, maximum=9)
