@@ -39,7 +39,9 @@ def _separate_cache_and_data(settings, tmp_path):
 
 def make_member(username: str, role: Role, **kwargs):
     services.groups_ensure()
-    return services.member_save(username=username, role=role, password=PASSWORD, email=f"{username}@example.com", **kwargs)
+    return services.member_save(
+        username=username, role=role, password=PASSWORD, email=f"{username}@example.com", **kwargs
+    )
 
 
 @pytest.fixture
@@ -55,7 +57,9 @@ def bob(db):
 @pytest.fixture
 def charlie(db):
     now = timezone.now()
-    return make_member("charlie", Role.CARETAKER, access_from=now - timedelta(days=1), access_until=now + timedelta(days=7))
+    return make_member(
+        "charlie", Role.CARETAKER, access_from=now - timedelta(days=1), access_until=now + timedelta(days=7)
+    )
 
 
 def signed_in(client, user):
