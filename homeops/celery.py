@@ -1,4 +1,4 @@
-"""Celery app: Django settings under the CELERY_ namespace; the beat schedule lives here."""
+"""Celery app: Django settings under the CELERY_ namespace (the beat schedule is CELERY_BEAT_SCHEDULE)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "homeops.settings")
 app = Celery("homeops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-HEARTBEAT_EVERY = 30.0
-app.conf.beat_schedule = {
-    "heartbeat": {
-        "task": "core.heartbeat",
-        "schedule": HEARTBEAT_EVERY,
-        "options": {"expires": HEARTBEAT_EVERY - 5},
-    },
-}
-app.conf.beat_scheduler = "homeops.celery:Scheduler"
 
 
 class Scheduler(PersistentScheduler):

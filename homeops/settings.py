@@ -190,6 +190,18 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
+# Worker and beat prove they are alive with this task; /healthz calls them late after
+# four missed beats. homeops.celery.Scheduler stamps the time beat sent it.
+HEARTBEAT_SECONDS = env.integer("HOMEOPS_HEARTBEAT_SECONDS", 30, minimum=1, maximum=3600)
+HEARTBEAT_STALE_SECONDS = 4 * HEARTBEAT_SECONDS
+CELERY_BEAT_SCHEDULER = "homeops.celery:Scheduler"
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {
+        "task": "core.heartbeat",
+        "schedule": float(HEARTBEAT_SECONDS),
+        "options": {"expires": float(HEARTBEAT_SECONDS)},
+    },
+}
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -276,6 +288,3 @@ LOGGING = {
 # --- HomeOps -------------------------------------------------------------------------------
 # Invitations and sign-in links stop working after this many days.
 INVITATION_DAYS = env.integer("HOMEOPS_INVITATION_DAYS", 7, minimum=1, maximum=90)
-# /healthz calls the worker and beat late after this many seconds without a heartbeat.
-HEARTBEAT_SECONDS = 30
-HEARTBEAT_STALE_SECONDS = 120

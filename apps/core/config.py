@@ -161,7 +161,7 @@ def import_text(text: str, *, dry_run: bool = False) -> ImportResult:
     for section in sections():
         if section.name not in data:
             continue
-        items = data[section.name] or []
+        items = [] if data[section.name] is None else data[section.name]
         if not isinstance(items, list):
             report.error((section.name,), "must be a list")
             continue

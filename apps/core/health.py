@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection
 
 from apps.core.models import Heartbeat
 
@@ -25,11 +26,10 @@ def database_state() -> dict:
 
 
 def broker_state(timeout: float = 2.0) -> dict:
-    from homeops.celery import app
-
-    kind = "redis" if settings.REDIS_URL else "embedded"
+    kind = "redis" if settings.CELERY_BROKER_URL.startswith(("redis", "unix")) else "embedded"
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
     try:
-        with app.connection_for_write() as conn:
+        with Connection(settings.CELERY_BROKER_URL, transport_options=options, connect_timeout=timeout) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
             conn.default_channel.queue_declare(queue="celery", passive=False)
         return {"ok": True, "kind": kind}

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import io
+import textwrap
+
+import pytest
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from apps.accounts.models import Member
+from apps.accounts.roles import Role, role_of
+from apps.core import config
+from tests.conftest import make_member, signed_in
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+GOOD = textwrap.dedent(
+    """\
+    version: 1
+    members:
+      - username: alice
+        role: owner
+        email: alice@example.com
+      - username: bob
+        name: Bob
+        role: family
+      - username: charlie
+        role: caretaker
+        access_from: 2026-12-20 09:00
+        access_until: 2027-01-04 12:00
+    """
+)
+
+
+def export(tmp_path) -> str:
+    path = tmp_path / "export.yaml"
+    call_command("export_config", "-o", str(path))
+    return path.read_text()
+
+
+def import_file(tmp_path, text: str, *flags: str) -> str:
+    path = tmp_path / "in.yaml"
+    path.write_text(text)
+    out = io.StringIO()
+    call_command("import_config", str(path), *flags, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_import_creates_members_and_export_gives_the_same_document_back(tmp_path):
+    output = import_file(tmp_path, GOOD)
+    assert "members: 3 new, 0 changed, 0 unchanged" in output
+    assert role_of(User.objects.get(username="charlie")) == Role.CARETAKER
+    assert Member.objects.get(user__username="charlie").access_until.year == 2027
+    first = export(tmp_path)
+    # Round trip: importing the export changes nothing and exports the same text.
+    assert "members: 0 new, 0 changed, 3 unchanged" in import_file(tmp_path, first)
+    assert yaml.safe_load(export(tmp_path)) == yaml.safe_load(first)
+
+
+def test_import_is_idempotent_and_updates_by_username(tmp_path):
+    import_file(tmp_path, GOOD)
+    changed = GOOD.replace("role: family", "role: caretaker")
+    assert "members: 0 new, 1 changed, 2 unchanged" in import_file(tmp_path, changed)
+    assert role_of(User.objects.get(username="bob")) == Role.CARETAKER
+    assert User.objects.count() == 3
+
+
+def test_a_dry_run_reports_and_writes_nothing(tmp_path):
+    output = import_file(tmp_path, GOOD, "--dry-run")
+    assert "Would apply: members: 3 new" in output
+    assert User.objects.count() == 0
+
+
+def test_a_malformed_file_names_path_and_line_and_writes_nothing(tmp_path):
+    bad = GOOD.replace("role: family", "role: boss").replace("email: alice@example.com", "email: not-an-email")
+    with pytest.raises(CommandError, match="2 error"):
+        import_file(tmp_path, bad)
+    result = config.import_text(bad)
+    assert [str(e) for e in result.errors] == [
+        "members[0].email: not an email address, line 5",
+        "members[1].role: must be one of owner, family, caretaker (got 'boss'), line 8",
+    ]
+    assert User.objects.count() == 0
+
+
+def test_broken_yaml_is_reported_with_its_line(tmp_path):
+    result = config.import_text("members:\n  - username: bob\n    role: [family\n")
+    assert not result.ok
+    assert result.errors[0].line == 4 and "not valid YAML" in result.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- just\n- a list\n", "the document must be a mapping"),
+        ("hostz: []\n", "hostz: unknown section"),
+        ("members: {}\n", "members: must be a list"),
+        ("version: 2\n", "version: this HomeOps reads version 1"),
+        ("members:\n  - username: bob\n", "members[0]: role is required, line 2"),
+        ("members:\n  - username: bob\n    role: family\n    colour: red\n", "members[0].colour: unknown field"),
+        (
+            "members:\n  - {username: bob, role: family}\n  - {username: bob, role: owner}\n",
+            "members[1].username: 'bob' appears twice",
+        ),
+        (
+            "members:\n  - {username: c, role: caretaker, access_from: 2027-01-02, access_until: 2027-01-01}\n",
+            "members[0].access_until: must be after access_from",
+        ),
+        ("members:\n  - {username: 'b b', role: family}\n", "members[0].username: letters, digits"),
+    ],
+)
+def test_each_mistake_is_explained(text, message):
+    make_member("alice", Role.OWNER)
+    result = config.import_text(text)
+    assert any(message in str(e) for e in result.errors), result.errors
+
+
+def test_the_household_keeps_an_owner(tmp_path):
+    make_member("alice", Role.OWNER)
+    result = config.import_text("members:\n  - {username: alice, role: family}\n")
+    assert "the household needs at least one active owner" in str(result.errors[0])
+    assert role_of(User.objects.get(username="alice")) == Role.OWNER
+
+
+def test_passwords_and_secrets_never_appear_in_an_export(tmp_path):
+    make_member("alice", Role.OWNER)
+    text = export(tmp_path)
+    assert "password" not in text.lower()
+    assert User.objects.get(username="alice").password not in text
+
+
+def test_members_created_by_import_cannot_sign_in_until_given_a_link(tmp_path):
+    import_file(tmp_path, GOOD)
+    assert not User.objects.get(username="bob").has_usable_password()
+
+
+def test_the_config_page_imports_an_uploaded_file_and_exports(client):
+    alice = make_member("alice", Role.OWNER)
+    signed_in(client, alice)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("home.yaml", GOOD.encode(), content_type="application/yaml")
+    dry = client.post(reverse("core:config"), {"file": upload, "dry_run": "1"})
+    assert "Would apply: members: 2 new, 0 changed, 1 unchanged" in dry.content.decode()
+    upload.seek(0)
+    done = client.post(reverse("core:config"), {"file": upload}, follow=True)
+    assert "Applied: members:" in done.content.decode()
+    exported = client.get(reverse("core:config_export"))
+    assert exported["Content-Disposition"].startswith('attachment; filename="homeops-config-')
+    assert "username: charlie" in exported.content.decode()
+
+
+def test_the_config_page_lists_errors_with_lines(client):
+    signed_in(client, make_member("alice", Role.OWNER))
+    response = client.post(reverse("core:config"), {"text": "members:\n  - username: x\n    role: boss\n"})
+    text = response.content.decode()
+    assert "Nothing was written." in text
+    assert "members[0].role: must be one of owner, family, caretaker (got &#x27;boss&#x27;), line 3" in text
