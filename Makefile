@@ -1,6 +1,8 @@
 # The two commands: `make run` and `make test`. Both set up .venv on first use.
 PYTHON ?= python3
 VENV   := .venv
+# Two workers suit the 2-core NAS and CI; PYTEST_ARGS="-n 0 -k name" runs one test in-process.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 PY     := $(VENV)/bin/python
 
 .PHONY: run test lint format clean

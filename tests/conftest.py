@@ -9,19 +9,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from apps.accounts import services
 from apps.accounts.roles import Role
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _collected_static(tmp_path_factory):
-    """Production storage (manifest) needs collected files; collect once per test process."""
-    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +24,12 @@ def _separate_cache_and_data(settings, tmp_path):
     prefix = f"homeops-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {name: {**conf, "KEY_PREFIX": prefix} for name, conf in settings.CACHES.items()}
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Served from the source folders, as the live server's static handler expects;
+    # tests/core/test_static.py proves the production (manifest) build separately.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     # PBKDF2's deliberate slowness costs ~0.3 s per member; tests do not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield

@@ -8,3 +8,5 @@ import tempfile
 if not os.environ.get("HOMEOPS_TEST_KEEP_DATA_DIR"):
     os.environ["HOMEOPS_DATA_DIR"] = tempfile.mkdtemp(prefix="homeops-test-")
 os.environ.setdefault("DEBUG", "false")
+# WhiteNoise warns about a missing STATIC_ROOT; tests serve from the source folders.
+os.makedirs(os.path.join(os.environ.get("HOMEOPS_DATA_DIR", "var"), "static"), exist_ok=True)
