@@ -46,8 +46,10 @@ def integer(name: str, default: int, *, minimum: int | None = None, maximum: int
         number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number (got {value!r}).") from None
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum} (got {number}).")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum} (got {number}).")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum} (got {number}).")
     return number
 
 
@@ -73,7 +75,9 @@ def url(name: str, schemes: tuple[str, ...]) -> str:
     value = secret(name)
     if value and value.split("://", 1)[0] not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
-        raise ImproperlyConfigured(f"{name} must start with one of {allowed} (got {value.split('://', 1)[0]!r}).")
+        # Name only the scheme: the rest of a URL may hold a password.
+        got = f"{value.split('://', 1)[0]}://..." if "://" in value else "no scheme"
+        raise ImproperlyConfigured(f"{name} must start with one of {allowed} (got {got}).")
     return value
 
 

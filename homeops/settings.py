@@ -5,6 +5,7 @@ docs/configuration.md lists every variable with its default; keep the two in ste
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -28,8 +29,6 @@ _SECRET_KEY_FILE = DATA_DIR / "secret_key"
 
 
 def _secret_key() -> str:
-    import os
-
     if "SECRET_KEY" in os.environ or "SECRET_KEY_FILE" in os.environ:
         key = env.secret("SECRET_KEY")
         weak = (
@@ -45,8 +44,18 @@ def _secret_key() -> str:
             )
         return key
     if not _SECRET_KEY_FILE.exists():
-        _SECRET_KEY_FILE.touch(mode=0o600)
-        _SECRET_KEY_FILE.write_text(secrets.token_urlsafe(50))
+        # Web, worker and beat may start together on an empty data dir: write a temporary
+        # file and link it into place, so exactly one key wins and nobody reads half a file.
+        tmp = _SECRET_KEY_FILE.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, _SECRET_KEY_FILE)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return _SECRET_KEY_FILE.read_text().strip()
 
 
@@ -150,7 +159,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache ---------------------------------------------------------------------
-REDIS_URL = env.url("REDIS_URL", ("redis", "rediss", "unix"))
+REDIS_URL = env.url("REDIS_URL", ("redis", "rediss"))
 BROKER_DIR = DATA_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

@@ -11,7 +11,7 @@ from apps.accounts.access import window_message
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        # No open sign-up: the owner invites members (apps/accounts/views_invite.py).
+        # No open sign-up: the owner invites members (apps/accounts/views.py: invite, accept).
         return False
 
     def pre_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,7 +13,7 @@ from django.core.validators import validate_email
 
 from apps.accounts import services
 from apps.accounts.models import Member
-from apps.accounts.roles import Role, role_of
+from apps.accounts.roles import Role, role_in_groups
 from apps.core import config
 
 User = get_user_model()
@@ -23,23 +22,18 @@ FIELDS = {"username", "email", "role", "active", "access_from", "access_until", 
 
 @dataclass(frozen=True)
 class MemberRow:
+    """One member as the file gives it. `given` holds only the fields the file names:
+    on an existing member, a field left out keeps its current value."""
+
     username: str
-    name: str
-    email: str
     role: str
-    active: bool
-    access_from: datetime | None
-    access_until: datetime | None
+    given: dict[str, Any]
 
 
 def export() -> list[dict[str, Any]]:
     rows = []
     for user in User.objects.select_related("member").prefetch_related("groups").order_by("username"):
-        role = (
-            role_of(user)
-            if user.is_active
-            else next((r for r in Role if r.value in {g.name for g in user.groups.all()}), None)
-        )
+        role = role_in_groups(user)
         if role is None:
             continue
         member = getattr(user, "member", None) or Member(user=user)
@@ -61,6 +55,7 @@ def export() -> list[dict[str, Any]]:
 def validate(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[MemberRow]:
     rows = []
     config.duplicates(items, "username", "members", report)
+    config.duplicates(items, "email", "members", report)
     for index, item in enumerate(items):
         path = ("members", index)
         if not config.check_keys(item, path, report, FIELDS, {"username", "role"}):
@@ -70,48 +65,63 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
             User.username_validator(username)
         except ValidationError:
             report.error((*path, "username"), "letters, digits and @ . + - _ only")
-        email = config.text(item, "email", path, report, max_length=254)
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                report.error((*path, "email"), "not an email address")
-        row = MemberRow(
-            username=username,
-            name=config.text(item, "name", path, report, max_length=150),
-            email=email,
-            role=config.choice(item, "role", path, report, [r.value for r in Role]),
-            active=config.flag(item, "active", path, report, True),
-            access_from=config.moment(item, "access_from", path, report),
-            access_until=config.moment(item, "access_until", path, report),
-        )
-        if row.access_from and row.access_until and row.access_until <= row.access_from:
+        role = config.choice(item, "role", path, report, [r.value for r in Role])
+        given: dict[str, Any] = {}
+        if "name" in item:
+            given["first_name"] = config.text(item, "name", path, report, max_length=150)
+        if "email" in item:
+            given["email"] = _email(item, path, report, username)
+        if "active" in item:
+            given["is_active"] = config.flag(item, "active", path, report, True)
+        for key in ("access_from", "access_until"):
+            if key in item:
+                given[key] = config.moment(item, key, path, report)
+        start, end = given.get("access_from"), given.get("access_until")
+        if start and end and end <= start:
             report.error((*path, "access_until"), "must be after access_from")
-        rows.append(row)
+        if role == Role.OWNER and (start or end):
+            report.error(path, "owners have no access window: it could lock the household out")
+        rows.append(MemberRow(username=username, role=role, given=given))
     # The household must keep an owner: owners not named in the file stay as they are.
     named = {row.username for row in rows}
     kept = User.objects.filter(groups__name=Role.OWNER, is_active=True).exclude(username__in=named).count()
-    if kept + sum(1 for r in rows if r.role == Role.OWNER and r.active) == 0:
+    if kept + sum(1 for r in rows if r.role == Role.OWNER and r.given.get("is_active", True)) == 0:
         report.error(("members",), "the household needs at least one active owner")
     return rows
 
 
+def _email(item: dict, path: config.Path, report: config.Report, username: str) -> str:
+    email = config.text(item, "email", path, report, max_length=254)
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        report.error((*path, "email"), "not an email address")
+        return email
+    # Sign-in by email needs each address to point at one member.
+    if User.objects.filter(email__iexact=email).exclude(username=username).exists():
+        report.error((*path, "email"), "another member already uses this address")
+    return email
+
+
 def apply(rows: list[MemberRow]) -> Counter:
     counts: Counter = Counter(created=0, updated=0, unchanged=0)
-    for row in rows:
+    # Owners first, so handing the owner role from one member to another never leaves none.
+    for row in sorted(rows, key=lambda r: r.role != Role.OWNER):
         user = User.objects.filter(username=row.username).select_related("member").first()
         before = _snapshot(user)
-        user = services.member_save(
-            user=user,
-            username=row.username,
-            role=row.role,
-            email=row.email,
-            access_from=row.access_from,
-            access_until=row.access_until,
-            is_active=row.active,
-        )
-        if user.first_name != row.name:
-            user.first_name = row.name
+        member = getattr(user, "member", None) if user else None
+        current = {
+            "email": user.email if user else "",
+            "is_active": user.is_active if user else True,
+            "access_from": member.access_from if member else None,
+            "access_until": member.access_until if member else None,
+        }
+        values = {**current, **{k: v for k, v in row.given.items() if k != "first_name"}}
+        user = services.member_save(user=user, username=row.username, role=row.role, **values)
+        if "first_name" in row.given and user.first_name != row.given["first_name"]:
+            user.first_name = row.given["first_name"]
             user.save(update_fields=["first_name"])
         after = _snapshot(User.objects.select_related("member").get(pk=user.pk))
         counts["created" if before is None else ("unchanged" if before == after else "updated")] += 1

@@ -23,6 +23,8 @@ class WindowFormMixin:
         start, end = data.get("access_from"), data.get("access_until")
         if start and end and end <= start:
             self.add_error("access_until", "Access must end after it starts.")
+        if data.get("role") == Role.OWNER and (start or end):
+            self.add_error("access_until", "Owners have no access window: it could lock the household out.")
         return data
 
 

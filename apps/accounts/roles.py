@@ -33,6 +33,7 @@ _EVERYONE = frozenset(Role)
 _OWNER = frozenset({Role.OWNER})
 
 CAPABILITIES: dict[str, frozenset[Role]] = {
+    "home": _EVERYONE,
     "chat": frozenset({Role.OWNER, Role.FAMILY}),
     "status": _EVERYONE,
     "runbooks": _EVERYONE,
@@ -51,10 +52,15 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     cached = getattr(user, "_homeops_role", False)
     if cached is not False:
         return cached
-    names = set(user.groups.values_list("name", flat=True))
-    role = next((r for r in Role if r.value in names), None)
+    role = role_in_groups(user)
     user._homeops_role = role
     return role
+
+
+def role_in_groups(user: AbstractBaseUser) -> Role | None:
+    """The role a user's groups give, whether or not the user may sign in now."""
+    names = {group.name for group in user.groups.all()}  # uses prefetch_related("groups")
+    return next((r for r in Role if r.value in names), None)
 
 
 def can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:

@@ -31,9 +31,12 @@ def owner_count() -> int:
     return User.objects.filter(groups__name=Role.OWNER, is_active=True).count()
 
 
-def _check_window(access_from: datetime | None, access_until: datetime | None) -> None:
+def check_window(*, role: Role | str, access_from: datetime | None, access_until: datetime | None) -> None:
     if access_from and access_until and access_until <= access_from:
         raise ValidationError("Access must end after it starts.")
+    # An owner locked out by a window could only get back in from the shell.
+    if Role(role) == Role.OWNER and (access_from or access_until):
+        raise ValidationError("Owners have no access window: it could lock the household out.")
 
 
 def member_set_role(*, user: AbstractUser, role: Role | str) -> None:
@@ -58,7 +61,7 @@ def member_save(
     user: AbstractUser | None = None,
 ) -> AbstractUser:
     """Create or update a member. `password=None` keeps the current password (or none)."""
-    _check_window(access_from, access_until)
+    check_window(role=role, access_from=access_from, access_until=access_until)
     if user is None:
         user = User.objects.filter(username=username).first() or User(username=username)
     if not is_active and user.pk and user.groups.filter(name=Role.OWNER).exists() and owner_count() <= 1:
@@ -87,8 +90,11 @@ def invitation_create(
     access_from: datetime | None = None,
     access_until: datetime | None = None,
 ) -> tuple[Invitation, str]:
-    """Returns the invitation and its token; the token is not stored and cannot be shown again."""
-    _check_window(access_from, access_until)
+    """Returns the invitation and its token; the token is not stored and cannot be shown again.
+    A new sign-in link for an existing member replaces the older open ones."""
+    check_window(role=role, access_from=access_from, access_until=access_until)
+    if user is not None:
+        Invitation.objects.filter(user=user, accepted_at=None, revoked_at=None).update(revoked_at=timezone.now())
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         token_hash=hash_token(token),
@@ -105,7 +111,11 @@ def invitation_create(
 
 def invitation_find(token: str) -> Invitation | None:
     invitation = Invitation.objects.select_related("user").filter(token_hash=hash_token(token)).first()
-    return invitation if invitation and invitation.is_usable else None
+    if invitation is None or not invitation.is_usable:
+        return None
+    if invitation.user is not None and not invitation.user.is_active:
+        return None  # the owner has since stopped this member signing in
+    return invitation
 
 
 def invitation_revoke(*, invitation: Invitation) -> None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts import services
+from apps.accounts.access import window_message
 from apps.accounts.forms import AcceptForm, InviteForm, MemberForm
 from apps.accounts.models import Invitation, Member
 from apps.accounts.roles import require, role_of
@@ -63,7 +64,8 @@ def invite(request: HttpRequest) -> HttpResponse:
         invitation, token = services.invitation_create(created_by=request.user, **form.cleaned_data)
         _share(request, invitation, token)
         return redirect("accounts:members")
-    return render(request, "accounts/invite.html", {"form": form, "email_configured": settings.EMAIL_CONFIGURED})
+    context = {"form": form, "email_configured": settings.EMAIL_CONFIGURED, "days": settings.INVITATION_DAYS}
+    return render(request, "accounts/invite.html", context)
 
 
 @require("settings")
@@ -136,6 +138,9 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            closed = window_message(user)
+            if closed:  # the account exists; sign-in waits for the window
+                return render(request, "account/access_closed.html", {"message": closed}, status=403)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}. You are signed in.")
             return redirect("core:dashboard")

@@ -26,7 +26,7 @@ def database_state() -> dict:
 
 
 def broker_state(timeout: float = 2.0) -> dict:
-    kind = "redis" if settings.CELERY_BROKER_URL.startswith(("redis", "unix")) else "embedded"
+    kind = "redis" if settings.CELERY_BROKER_URL.startswith("redis") else "embedded"
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
     try:
         with Connection(settings.CELERY_BROKER_URL, transport_options=options, connect_timeout=timeout) as conn:

@@ -15,6 +15,7 @@ from apps.core.health import health
 MAX_IMPORT_BYTES = 1_000_000
 
 
+@require("home")
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The single point of contact: chat box, one status sentence, due maintenance, handover.
     Each area is a partial in templates/core/partials/ that its feature fills."""

@@ -68,3 +68,30 @@ def test_bootstrap_loads_the_example_household_on_first_run_only(monkeypatch):
     assert not User.objects.filter(username="sam").exists()  # deleted stays deleted
     run("bootstrap", "--no-input", "--example")
     assert User.objects.filter(username="sam").exists()  # asked for explicitly
+
+
+def test_add_member_refuses_an_existing_username():
+    run("add_member", "bob", "--role", "family", "--email", "bob@example.com")
+    with pytest.raises(CommandError, match="bob already exists"):
+        call_command("add_member", "bob", "--role", "owner")
+    bob = User.objects.get(username="bob")
+    assert bob.email == "bob@example.com"
+    assert role_of(bob) == Role.FAMILY
+
+
+def test_add_member_refuses_a_weak_password():
+    with pytest.raises(CommandError, match="too short"):
+        call_command("add_member", "bob", "--role", "family", "--password", "abc")
+    assert not User.objects.filter(username="bob").exists()
+
+
+def test_bootstrap_refuses_a_weak_owner_password_and_reads_the_file_variant(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOMEOPS_OWNER_PASSWORD", "123")
+    with pytest.raises(CommandError, match="HOMEOPS_OWNER_PASSWORD is too weak"):
+        call_command("bootstrap", "--no-input")
+    monkeypatch.delenv("HOMEOPS_OWNER_PASSWORD")
+    secret = tmp_path / "owner-password"
+    secret.write_text("a passphrase from a file\n")
+    monkeypatch.setenv("HOMEOPS_OWNER_PASSWORD_FILE", str(secret))
+    run("bootstrap", "--no-input")
+    assert User.objects.get(username="owner").check_password("a passphrase from a file")

@@ -135,3 +135,38 @@ def test_the_owner_changes_a_role(client, alice, bob):
     )
     assert response.status_code == 302
     assert role_of(User.objects.get(pk=bob.pk)) == Role.CARETAKER
+
+
+def test_a_new_sign_in_link_replaces_the_older_one(client, alice, bob):
+    signed_in(client, alice).post(reverse("accounts:member_link", args=[bob.pk]))
+    first = client.get(reverse("accounts:members")).context["new_link"]["url"].split("testserver", 1)[1]
+    client.post(reverse("accounts:member_link", args=[bob.pk]))
+    assert client.get(first).status_code == 404
+
+
+def test_a_sign_in_link_stops_working_when_the_member_is_deactivated(client, alice, bob):
+    signed_in(client, alice).post(reverse("accounts:member_link", args=[bob.pk]))
+    link = client.get(reverse("accounts:members")).context["new_link"]["url"].split("testserver", 1)[1]
+    User.objects.filter(pk=bob.pk).update(is_active=False)
+    assert client.get(link).status_code == 404
+
+
+def test_an_invitation_whose_window_has_not_opened_creates_the_account_but_waits(client, alice):
+    start = timezone.now() + timedelta(days=3)
+    link = invite(
+        signed_in(client, alice), role="caretaker", access_from=timezone.localtime(start).strftime("%Y-%m-%dT%H:%M")
+    )
+    client.logout()
+    response = client.post(link, {"username": "charlie", "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 403
+    assert "Your access opens on" in response.content.decode()
+    assert User.objects.filter(username="charlie").exists()
+    assert client.get("/").status_code == 302  # not signed in
+
+
+def test_an_owner_cannot_be_given_an_access_window(client, alice):
+    response = signed_in(client, alice).post(
+        reverse("accounts:invite"), {"role": "owner", "access_until": "2030-01-01T10:00"}
+    )
+    assert "Owners have no access window" in response.content.decode()
+    assert not Invitation.objects.exists()

@@ -159,3 +159,37 @@ def test_the_config_page_lists_errors_with_lines(client):
     text = response.content.decode()
     assert "Nothing was written." in text
     assert "members[0].role: must be one of owner, family, caretaker (got &#x27;boss&#x27;), line 3" in text
+
+
+def test_a_field_left_out_keeps_its_value(tmp_path):
+    import_file(tmp_path, GOOD)
+    import_file(tmp_path, "members:\n  - {username: bob, role: caretaker}\n")
+    bob = User.objects.get(username="bob")
+    assert bob.first_name == "Bob"  # name was not in the second file
+    assert role_of(bob) == Role.CARETAKER
+
+
+def test_an_explicit_empty_value_clears_a_field(tmp_path):
+    import_file(tmp_path, GOOD)
+    import_file(tmp_path, "members:\n  - {username: alice, role: owner, email: ''}\n")
+    assert User.objects.get(username="alice").email == ""
+
+
+def test_the_owner_role_can_be_handed_over_in_one_file_whatever_the_order(tmp_path):
+    make_member("alice", Role.OWNER)
+    make_member("bob", Role.FAMILY)
+    output = import_file(tmp_path, "members:\n  - {username: alice, role: family}\n  - {username: bob, role: owner}\n")
+    assert "members: 0 new, 2 changed" in output
+    assert role_of(User.objects.get(username="bob")) == Role.OWNER
+
+
+def test_owners_get_no_access_window():
+    make_member("alice", Role.OWNER)
+    result = config.import_text("members:\n  - {username: alice, role: owner, access_until: 2020-01-01}\n")
+    assert "members[0]: owners have no access window" in str(result.errors[0])
+
+
+def test_an_email_can_belong_to_one_member_only():
+    make_member("alice", Role.OWNER)
+    result = config.import_text("members:\n  - {username: eve, role: family, email: alice@example.com}\n")
+    assert "members[0].email: another member already uses this address, line 2" in str(result.errors[0])

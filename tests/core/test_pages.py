@@ -90,3 +90,12 @@ def test_pages_carry_csrf_for_htmx_and_vendored_htmx(client, alice):
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
     assert 'src="/static/vendor/htmx/htmx.min.js"' in html
     assert "unpkg" not in html and "cdn" not in html.lower()
+
+
+def test_a_user_without_a_role_is_told_to_ask_the_owner(client, db):
+    from django.contrib.auth import get_user_model
+
+    nobody = get_user_model().objects.create_user("root", password="x" * 12)
+    response = signed_in(client, nobody).get("/")
+    assert response.status_code == 403
+    assert "Your account has no role yet" in response.content.decode()

@@ -28,7 +28,9 @@ def load_settings(tmp_path: Path, **variables: str) -> subprocess.CompletedProce
     [
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("PORT", "eighty", "PORT must be a whole number"),
-        ("PORT", "70000", "PORT must be between 1 and 65535"),
+        ("PORT", "70000", "PORT must be at most 65535"),
+        ("HOMEOPS_SESSION_DAYS", "0", "HOMEOPS_SESSION_DAYS must be at least 1"),
+        ("REDIS_URL", "unix:///run/redis.sock", "REDIS_URL must start with one of redis://, rediss://"),
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE is not a known time zone"),
         ("DATABASE_URL", "mysql://db/homeops", "DATABASE_URL must start with one of"),
         ("REDIS_URL", "http://127.0.0.1:6379", "REDIS_URL must start with one of"),
@@ -97,6 +99,12 @@ def test_an_unset_variable_takes_its_default(monkeypatch):
     assert env.string("HOMEOPS_X", "d") == "d"
 
 
+def test_a_bad_url_is_not_echoed_in_full(tmp_path):
+    result = load_settings(tmp_path, DATABASE_URL="mysql://homeops:hunter2@db/homeops")
+    assert "got mysql://..." in result.stderr
+    assert "hunter2" not in result.stderr
+
+
 def test_tls_and_ssl_together_are_refused(tmp_path):
     result = load_settings(tmp_path, EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
     assert "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true" in result.stderr
@@ -104,5 +112,5 @@ def test_tls_and_ssl_together_are_refused(tmp_path):
 
 def test_integer_bounds_raise(monkeypatch):
     monkeypatch.setenv("HOMEOPS_X", "0")
-    with pytest.raises(ImproperlyConfigured, match="HOMEOPS_X must be between 1"):
+    with pytest.raises(ImproperlyConfigured, match="HOMEOPS_X must be at least 1"):
         env.integer("HOMEOPS_X", 5, minimum=1, maximum=9)

@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -6,7 +7,7 @@ from apps.accounts.roles import Role
 
 
 class Command(BaseCommand):
-    help = "Add a member (or update one) with a role. Prints a generated password when none is given."
+    help = "Add a member with a role. Prints a generated password when none is given."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
@@ -15,9 +16,16 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="Omit to have one generated and printed once.")
 
     def handle(self, *args, username: str, role: str, email: str, password: str | None, **options) -> None:
+        User = get_user_model()
+        if User.objects.filter(username=username).exists():
+            raise CommandError(
+                f"{username} already exists. Change members on Settings -> Members or with import_config; "
+                f"set a password with: manage.py changepassword {username}"
+            )
         generated = password is None
         password = password or services.generate_password()
         try:
+            password_validation.validate_password(password, User(username=username, email=email))
             services.groups_ensure()
             services.member_save(username=username, role=role, email=email, password=password)
         except ValidationError as exc:

@@ -1,14 +1,17 @@
 import getpass
-import os
 import sys
 from pathlib import Path
 
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts import services
 from apps.accounts.roles import Role
 from apps.core import config
+from homeops import env
 
+User = get_user_model()
 EXAMPLE = Path(__file__).resolve().parents[2] / "example" / "household.yaml"
 
 
@@ -41,13 +44,17 @@ class Command(BaseCommand):
             self.stdout.write(f"Example household loaded. {result.summary()}")
 
     def _create_owner(self, no_input: bool) -> None:
-        username = os.environ.get("HOMEOPS_OWNER_USERNAME", "owner").strip() or "owner"
-        password = os.environ.get("HOMEOPS_OWNER_PASSWORD", "")
+        username = env.string("HOMEOPS_OWNER_USERNAME", "owner")
+        password = env.secret("HOMEOPS_OWNER_PASSWORD")
         generated = False
         if not password and not no_input and sys.stdin.isatty():
             password = getpass.getpass(f"Password for the owner {username!r} (empty: generate one): ")
         if not password:
             password, generated = services.generate_password(), True
+        try:
+            password_validation.validate_password(password, User(username=username))
+        except ValidationError as exc:
+            raise CommandError("HOMEOPS_OWNER_PASSWORD is too weak: " + " ".join(exc.messages)) from None
         services.member_save(username=username, role=Role.OWNER, password=password)
         self.stdout.write(f"Created the owner {username!r}.")
         if generated:
