@@ -197,6 +197,12 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Status board: raw check results are kept this long; hourly rollups for STATUS_HOURLY_DAYS;
+# daily rollups forever.
+STATUS_RAW_HOURS = env.integer("HOMEOPS_STATUS_RAW_HOURS", 48, minimum=2, maximum=24 * 30)
+STATUS_HOURLY_DAYS = env.integer("HOMEOPS_STATUS_HOURLY_DAYS", 400, minimum=7)
+# How often beat starts a polling round; each service still keeps its own interval.
+STATUS_TICK_SECONDS = env.integer("HOMEOPS_STATUS_TICK_SECONDS", 5, minimum=1, maximum=60)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Worker and beat prove they are alive with this task; /healthz calls them late after
@@ -210,6 +216,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(HEARTBEAT_SECONDS),
         "options": {"expires": float(HEARTBEAT_SECONDS)},
     },
+    "status-tick": {
+        "task": "status.tick",
+        "schedule": float(STATUS_TICK_SECONDS),
+        "options": {"expires": float(STATUS_TICK_SECONDS)},
+    },
+    "status-rollup": {"task": "status.rollup_and_prune", "schedule": 3600.0, "options": {"expires": 1800.0}},
 }
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------

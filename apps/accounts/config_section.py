@@ -55,7 +55,11 @@ def export() -> list[dict[str, Any]]:
 def validate(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[MemberRow]:
     rows = []
     config.duplicates(items, "username", "members", report)
-    config.duplicates(items, "email", "members", report)
+    config.duplicates(items, "email", "members", report, fold_case=True)
+    # Where the file moves an address from one member to another, the file is what counts.
+    new_email = {
+        str(i.get("username")): str(i.get("email") or "").lower() for i in items if isinstance(i, dict) and "email" in i
+    }
     for index, item in enumerate(items):
         path = ("members", index)
         if not config.check_keys(item, path, report, FIELDS, {"username", "role"}):
@@ -70,7 +74,7 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
         if "name" in item:
             given["first_name"] = config.text(item, "name", path, report, max_length=150)
         if "email" in item:
-            given["email"] = _email(item, path, report, username)
+            given["email"] = _email(item, path, report, username, new_email)
         if "active" in item:
             given["is_active"] = config.flag(item, "active", path, report, True)
         for key in ("access_from", "access_until"):
@@ -90,7 +94,7 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
     return rows
 
 
-def _email(item: dict, path: config.Path, report: config.Report, username: str) -> str:
+def _email(item: dict, path: config.Path, report: config.Report, username: str, new_email: dict[str, str]) -> str:
     email = config.text(item, "email", path, report, max_length=254)
     if not email:
         return ""
@@ -100,7 +104,8 @@ def _email(item: dict, path: config.Path, report: config.Report, username: str) 
         report.error((*path, "email"), "not an email address")
         return email
     # Sign-in by email needs each address to point at one member.
-    if User.objects.filter(email__iexact=email).exclude(username=username).exists():
+    holders = User.objects.filter(email__iexact=email).exclude(username=username).values_list("username", flat=True)
+    if any(new_email.get(holder, email.lower()) == email.lower() for holder in holders):
         report.error((*path, "email"), "another member already uses this address")
     return email
 
@@ -118,6 +123,8 @@ def apply(rows: list[MemberRow]) -> Counter:
             "access_from": member.access_from if member else None,
             "access_until": member.access_until if member else None,
         }
+        if row.role == Role.OWNER:  # owners have no window: making someone owner clears theirs
+            current.update(access_from=None, access_until=None)
         values = {**current, **{k: v for k, v in row.given.items() if k != "first_name"}}
         user = services.member_save(user=user, username=row.username, role=row.role, **values)
         if "first_name" in row.given and user.first_name != row.given["first_name"]:

@@ -49,12 +49,23 @@ def _role_field() -> forms.ChoiceField:
     )
 
 
+def _email_free(email: str, user=None) -> str:
+    """Sign-in by email needs each address to belong to one member."""
+    taken = User.objects.filter(email__iexact=email).exclude(pk=getattr(user, "pk", None))
+    if email and taken.exists():
+        raise forms.ValidationError("Another member already uses this address.")
+    return email
+
+
 class InviteForm(WindowFormMixin, forms.Form):
     email = forms.EmailField(
         required=False, help_text="Optional. With email set up, the link is sent there; you can always copy it."
     )
     role = _role_field()
     access_from, access_until = _window_fields()
+
+    def clean_email(self) -> str:
+        return _email_free(self.cleaned_data["email"])
 
 
 class MemberForm(WindowFormMixin, forms.Form):
@@ -63,6 +74,13 @@ class MemberForm(WindowFormMixin, forms.Form):
     role = _role_field()
     access_from, access_until = _window_fields()
     is_active = forms.BooleanField(label="May sign in", required=False)
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self) -> str:
+        return _email_free(self.cleaned_data["email"], self.user)
 
 
 class AcceptForm(forms.Form):

@@ -36,6 +36,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "home": _EVERYONE,
     "chat": frozenset({Role.OWNER, Role.FAMILY}),
     "status": _EVERYONE,
+    "status_manage": _OWNER,  # pause, mute, check now; hosts and services
     "runbooks": _EVERYONE,
     "handover": _EVERYONE,
     "maintenance": _OWNER,

@@ -80,7 +80,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "access_until": member.access_until,
         "is_active": user.is_active,
     }
-    form = MemberForm(request.POST or None, initial=initial)
+    form = MemberForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -267,12 +267,12 @@ def moment_text(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="minutes") if value else None
 
 
-def duplicates(items: list[Any], key: str, section: str, report: Report) -> None:
+def duplicates(items: list[Any], key: str, section: str, report: Report, *, fold_case: bool = False) -> None:
+    """Report a value that two entries share; empty values are not compared."""
     seen: dict[Any, int] = {}
     for index, item in enumerate(items):
-        if isinstance(item, dict) and key in item:
-            if item[key] in seen:
-                report.error(
-                    (section, index, key), f"{item[key]!r} appears twice (first at {section}[{seen[item[key]]}])"
-                )
-            seen.setdefault(item[key], index)
+        if isinstance(item, dict) and item.get(key) not in (None, ""):
+            value = str(item[key]).lower() if fold_case else item[key]
+            if value in seen:
+                report.error((section, index, key), f"{item[key]!r} appears twice (first at {section}[{seen[value]}])")
+            seen.setdefault(value, index)

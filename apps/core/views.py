@@ -19,7 +19,9 @@ MAX_IMPORT_BYTES = 1_000_000
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The single point of contact: chat box, one status sentence, due maintenance, handover.
     Each area is a partial in templates/core/partials/ that its feature fills."""
-    return render(request, "core/dashboard.html")
+    from apps.status.selectors import sentence
+
+    return render(request, "core/dashboard.html", {"status_sentence": sentence()})
 
 
 @login_not_required

@@ -1,9 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.roles import require
+from apps.status import engine, selectors, services
+from apps.status.models import Service
+
+PINGS_PER_MINUTE = 60
 
 
 @require("status")
+@vary_on_headers("HX-Request")
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "status/index.html")
+    context = {"groups": selectors.board(), "sentence": selectors.sentence(), "now": timezone.now()}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "status/partials/board.html", context)
+    return render(request, "status/index.html", context)
+
+
+@require("status")
+def service_detail(request: HttpRequest, name: str) -> HttpResponse:
+    service = get_object_or_404(Service.objects.select_related("host"), name=name)
+    now = timezone.now()
+    context = {
+        "service": service,
+        "flips": service.flips.select_related("cause")[:20],
+        "results": service.results.order_by("-at")[:20],
+        "chart": selectors.sparkline_svg_path(
+            selectors.sparkline_points(service.pk, now=now, hours=48, buckets=96), width=600, height=80
+        ),
+        "ping_url": request.build_absolute_uri(f"/ping/{service.ping_uuid}") if service.ping_uuid else "",
+        "badge": selectors.BADGE[service.state],
+    }
+    return render(request, "status/service.html", context)
+
+
+@require("status_manage")
+@require_POST
+def pause(request: HttpRequest, name: str) -> HttpResponse:
+    service = get_object_or_404(Service, name=name)
+    paused = request.POST.get("paused", "1") == "1"
+    services.service_pause(service=service, paused=paused)
+    messages.success(request, f"{service.label} is {'paused' if paused else 'checked again'}.")
+    return redirect("status:service", name=name)
+
+
+@require("status_manage")
+@require_POST
+def mute(request: HttpRequest, name: str) -> HttpResponse:
+    service = get_object_or_404(Service, name=name)
+    raw = request.POST.get("until", "")
+    until: datetime | None = None
+    if raw:
+        hours = {"1h": 1, "4h": 4, "24h": 24}.get(raw)
+        until = timezone.now() + timedelta(hours=hours) if hours else parse_datetime(raw)
+        if until is None:
+            messages.error(request, "Choose how long to mute it for.")
+            return redirect("status:service", name=name)
+        if timezone.is_naive(until):
+            until = timezone.make_aware(until)
+    services.service_mute(service=service, until=until)
+    messages.success(request, f"{service.label}: alerts {'muted' if until else 'back on'}.")
+    return redirect("status:service", name=name)
+
+
+@require("status_manage")
+@require_POST
+def check_now(request: HttpRequest, name: str) -> HttpResponse:
+    service = get_object_or_404(Service, name=name)
+    if service.is_heartbeat:
+        messages.error(request, "A heartbeat is not checked: it waits for pings from its job.")
+    else:
+        outcome = engine.check_now(service)
+        messages.info(request, f"{service.label}: {outcome.state.label.lower()}, {outcome.message}.")
+    return redirect("status:service", name=name)
+
+
+@login_not_required
+@csrf_exempt
+def ping(request: HttpRequest, ping_uuid: str, signal: str = "success") -> HttpResponse:
+    """Backup jobs call /ping/<uuid> (any method); /start, /fail or /<exit status> say more."""
+    key = f"ping-rate:{ping_uuid}:{int(timezone.now().timestamp() // 60)}"
+    if cache.get_or_set(key, 0, 120) >= PINGS_PER_MINUTE:
+        return HttpResponse("Too many pings\n", status=429, content_type="text/plain")
+    cache.incr(key)
+    body = request.read(services.PING_BODY_LIMIT)
+    if not services.ping_record(ping_uuid=ping_uuid, signal=signal, body=body):
+        return HttpResponse("Not found\n", status=404, content_type="text/plain")
+    return HttpResponse("OK\n", content_type="text/plain")

@@ -87,7 +87,7 @@ def test_add_member_refuses_a_weak_password():
 
 def test_bootstrap_refuses_a_weak_owner_password_and_reads_the_file_variant(monkeypatch, tmp_path):
     monkeypatch.setenv("HOMEOPS_OWNER_PASSWORD", "123")
-    with pytest.raises(CommandError, match="HOMEOPS_OWNER_PASSWORD is too weak"):
+    with pytest.raises(CommandError, match="The owner's password is too weak"):
         call_command("bootstrap", "--no-input")
     monkeypatch.delenv("HOMEOPS_OWNER_PASSWORD")
     secret = tmp_path / "owner-password"

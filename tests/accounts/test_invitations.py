@@ -170,3 +170,14 @@ def test_an_owner_cannot_be_given_an_access_window(client, alice):
     )
     assert "Owners have no access window" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_the_forms_keep_email_addresses_unique(client, alice, bob):
+    signed_in(client, alice)
+    response = client.post(reverse("accounts:invite"), {"role": "family", "email": "BOB@example.com"})
+    assert "Another member already uses this address." in response.content.decode()
+    response = client.post(
+        reverse("accounts:member_edit", args=[alice.pk]),
+        {"role": "owner", "is_active": "on", "email": "bob@example.com"},
+    )
+    assert "Another member already uses this address." in response.content.decode()

@@ -7,6 +7,7 @@ and caretaker outside it (signed in before the window closed).
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import timezone
 from apps.accounts import services
 from apps.accounts.models import Member
 from apps.accounts.roles import Role
+from apps.status.models import Kind, Service
 from tests.conftest import make_member, signed_in
 
 OK = 200
@@ -68,6 +70,13 @@ MATRIX: dict[str, tuple] = {
     "account_reset_password_done": PUBLIC,
     # areas
     "status:index": EVERY_MEMBER,
+    "status:service": EVERY_MEMBER,
+    "status:pause": OWNER_POST,
+    "status:mute": OWNER_POST,
+    "status:check_now": OWNER_POST,
+    # Token endpoints: the uuid is the secret; no sign-in, any method.
+    "status:ping": (OK, OK, OK, OK, LOGIN),
+    "status:ping_signal": (OK, OK, OK, OK, LOGIN),
     "chat:index": (LOGIN, OK, OK, DENIED, LOGIN),
     "runbooks:index": EVERY_MEMBER,
     "runbooks:handover": EVERY_MEMBER,
@@ -103,6 +112,12 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[people["invitation"].pk])
     if name == "accounts:accept":
         return reverse(name, args=[people["token"]])
+    if name in {"status:service", "status:pause", "status:mute", "status:check_now"}:
+        return reverse(name, args=[people["service"].name])
+    if name == "status:ping":
+        return reverse(name, kwargs={"ping_uuid": str(people["heartbeat"].ping_uuid)})
+    if name == "status:ping_signal":
+        return reverse(name, kwargs={"ping_uuid": str(people["heartbeat"].ping_uuid), "signal": "start"})
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
@@ -123,6 +138,10 @@ def people(db):
         "caretaker_out": make_member("dana", Role.CARETAKER, access_from=now - timedelta(days=9)),
         "invitation": invitation,
         "token": token,
+        "service": Service.objects.create(
+            name="nas", label="NAS", kind=Kind.TCP, check_config={"host": "x", "port": 1}
+        ),
+        "heartbeat": Service.objects.create(name="backup", label="Backup", kind=Kind.HEARTBEAT, ping_uuid=uuid.uuid4()),
     }
 
 

@@ -193,3 +193,30 @@ def test_an_email_can_belong_to_one_member_only():
     make_member("alice", Role.OWNER)
     result = config.import_text("members:\n  - {username: eve, role: family, email: alice@example.com}\n")
     assert "members[0].email: another member already uses this address, line 2" in str(result.errors[0])
+
+
+def test_an_address_can_move_between_members_in_one_file(tmp_path):
+    import_file(tmp_path, GOOD)
+    moved = (
+        "members:\n  - {username: alice, role: owner, email: ''}\n"
+        "  - {username: bob, role: family, email: alice@example.com}\n"
+    )
+    assert "members: 0 new, 2 changed" in import_file(tmp_path, moved)
+    assert User.objects.get(username="bob").email == "alice@example.com"
+
+
+def test_two_members_may_both_have_no_email_but_not_the_same_one_in_any_case():
+    make_member("alice", Role.OWNER)
+    assert config.import_text(
+        "members:\n  - {username: a, role: family, email: ''}\n  - {username: b, role: family, email: ''}\n"
+    ).ok
+    result = config.import_text(
+        "members:\n  - {username: c, role: family, email: X@a.org}\n  - {username: d, role: family, email: x@a.org}\n"
+    )
+    assert "members[1].email: 'x@a.org' appears twice" in str(result.errors[0])
+
+
+def test_making_someone_owner_clears_their_window(tmp_path):
+    import_file(tmp_path, GOOD)
+    import_file(tmp_path, "members:\n  - {username: charlie, role: owner}\n")
+    assert Member.objects.get(user__username="charlie").access_until is None

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         try:
             password_validation.validate_password(password, User(username=username))
         except ValidationError as exc:
-            raise CommandError("HOMEOPS_OWNER_PASSWORD is too weak: " + " ".join(exc.messages)) from None
+            raise CommandError("The owner's password is too weak: " + " ".join(exc.messages)) from None
         services.member_save(username=username, role=Role.OWNER, password=password)
         self.stdout.write(f"Created the owner {username!r}.")
         if generated:

@@ -1,0 +1,151 @@
+"""One polling round: claim the due checks, run them concurrently, write what was learned.
+
+Claiming moves `next_check_at` forward inside one transaction (SELECT ... FOR UPDATE SKIP
+LOCKED on Postgres; SQLite's IMMEDIATE transactions serialize the same way), so two workers,
+two beats or a duplicated Celery delivery never run the same check twice. A worker killed
+mid-round loses that round only: the claimed checks come due again after their interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.status import checks, state_machine
+from apps.status.models import Flip, Kind, Result, Service, State
+
+log = logging.getLogger(__name__)
+POLLED = [Kind.HTTP, Kind.TCP]
+ROUND_LIMIT = 2000
+
+
+def claim_due(*, queue: str, now: datetime, limit: int = ROUND_LIMIT) -> list[Service]:
+    due = (
+        Service.objects.filter(enabled=True, queue=queue, kind__in=POLLED)
+        .filter(Q(next_check_at__lte=now) | Q(next_check_at=None))
+        .order_by("next_check_at")
+    )
+    with transaction.atomic():
+        claimed = list(due.select_for_update(skip_locked=True, of=("self",))[:limit])
+        for service in claimed:
+            service.next_check_at = now + timedelta(seconds=service.interval)
+        Service.objects.bulk_update(claimed, ["next_check_at"])
+    return claimed
+
+
+def run_round(*, queue: str = "celery", now: datetime | None = None, concurrency: int = 100) -> int:
+    """Claim, check, record. Returns how many checks ran."""
+    now = now or timezone.now()
+    services = claim_due(queue=queue, now=now)
+    if services:
+        probes = [checks.Probe(s.pk, s.kind, s.check_config, s.timeout) for s in services]
+        outcomes = asyncio.run(checks.run_probes(probes, concurrency=concurrency))
+        record(services, outcomes, now=timezone.now())
+    if queue == "celery":  # heartbeats need no probe: judge them once per tick, here
+        evaluate_heartbeats(now=now)
+    return len(services)
+
+
+def record(services: list[Service], outcomes: list[checks.Outcome], *, now: datetime) -> None:
+    """Write results in bulk, move states, then mark what a failing dependency explains."""
+    Result.objects.bulk_create(
+        Result(service=s, at=now, outcome=o.state, latency_ms=o.latency_ms, message=o.message[:300])
+        for s, o in zip(services, outcomes, strict=True)
+    )
+    changed: list[Service] = []
+    for service, outcome in zip(services, outcomes, strict=True):
+        state, fails = state_machine.after_check(
+            current=service.state, fail_count=service.fail_count, outcome=outcome.state, retries=service.retries
+        )
+        service.fail_count = fails
+        service.latency_ms = outcome.latency_ms
+        service.last_checked_at = now
+        if outcome.state != State.DOWN or state == State.DOWN:
+            service.message = outcome.message[:300]
+        if outcome.version and outcome.version != service.version:
+            service.version, service.version_since = outcome.version, now
+        service._new_state = state
+        changed.append(service)
+    fields = ["fail_count", "latency_ms", "last_checked_at", "message", "version", "version_since"]
+    with transaction.atomic():
+        Service.objects.bulk_update(changed, fields)
+        settle(changed, now=now)
+
+
+def settle(services: list[Service], *, now: datetime) -> list[Flip]:
+    """Apply new states, turning DOWN into UNREACHABLE where a dependency explains it, and
+    re-judge services already DOWN whose dependency has just failed. One Flip per change."""
+    pending = {s.pk: s._new_state for s in services}
+    states = dict(Service.objects.values_list("pk", "state"))
+    states.update(pending)
+    depends_on: dict[int, list[int]] = {}
+    for source, target in Service.depends_on.through.objects.values_list("from_service_id", "to_service_id"):
+        depends_on.setdefault(source, []).append(target)
+
+    failing_now = {pk for pk, state in pending.items() if state in state_machine.FAILING}
+    dependents_down = Service.objects.filter(depends_on__in=failing_now, state=State.DOWN, enabled=True).exclude(
+        pk__in=pending
+    )
+    by_pk = {s.pk: s for s in services}
+    for service in dependents_down:
+        service._new_state = State.DOWN
+        by_pk[service.pk] = service
+        pending[service.pk] = State.DOWN
+
+    flips = []
+    for pk, new in pending.items():
+        service = by_pk[pk]
+        cause = None
+        if new == State.DOWN:
+            cause = state_machine.root_cause(pk, states, depends_on)
+            if cause is not None:
+                new = State.UNREACHABLE
+        states[pk] = new
+        if new != service.state:
+            reason = service.message if cause is None else f"depends on {_label(cause)}, which is down"
+            flips.append(Flip(service=service, created=now, old=service.state, new=new, reason=reason, cause_id=cause))
+            service.state, service.state_since = new, now
+    if flips:
+        Service.objects.bulk_update([f.service for f in flips], ["state", "state_since"])
+        Flip.objects.bulk_create(flips)
+    return flips
+
+
+def _label(pk: int) -> str:
+    return Service.objects.filter(pk=pk).values_list("label", flat=True).first() or "another service"
+
+
+def evaluate_heartbeats(*, now: datetime) -> list[Flip]:
+    """Heartbeats change state with time alone (late, then down): judged on every tick."""
+    changed = []
+    for service in Service.objects.filter(enabled=True, kind=Kind.HEARTBEAT):
+        state, message = state_machine.heartbeat_state(
+            now=now,
+            last_ping_at=service.last_ping_at,
+            last_ping_kind=service.last_ping_kind,
+            last_start_at=service.last_start_at,
+            period=service.period,
+            grace=service.grace,
+        )
+        if state != service.state or message != service.message:
+            service._new_state, service.message = state, message
+            changed.append(service)
+    if not changed:
+        return []
+    with transaction.atomic():
+        Service.objects.bulk_update(changed, ["message"])
+        return settle(changed, now=now)
+
+
+def check_now(service: Service) -> checks.Outcome:
+    """Run one check at once ("check now", "test this check") and record it."""
+    probe = checks.Probe(service.pk, service.kind, service.check_config, service.timeout)
+    outcome = asyncio.run(checks.run_probes([probe]))[0]
+    if service.pk:
+        record([service], [outcome], now=timezone.now())
+    return outcome

@@ -1,0 +1,169 @@
+"""Hosts, services and what the poller learns about them.
+
+State changes are rows (Flip), as in Healthchecks: alerts, downtime figures and history
+all read the same table. Raw results are short-lived; rollups keep history bounded.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class State(models.TextChoices):
+    UP = "up", "Up"
+    DEGRADED = "degraded", "Degraded"
+    DOWN = "down", "Down"
+    UNREACHABLE = "unreachable", "Unreachable"
+    PAUSED = "paused", "Paused"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Kind(models.TextChoices):
+    HTTP = "http", "HTTP(S)"
+    TCP = "tcp", "TCP connect"
+    HEARTBEAT = "heartbeat", "Heartbeat (push)"
+
+
+class Criticality(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+class Host(models.Model):
+    class HostKind(models.TextChoices):
+        MAC = "mac", "Mac"
+        NAS = "nas", "NAS"
+        UPS = "ups", "UPS"
+        ROUTER = "router", "Router"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=100, unique=True)
+    address = models.CharField(max_length=255, blank=True, help_text="Hostname or IP on the home network.")
+    kind = models.CharField(max_length=16, choices=HostKind.choices, default=HostKind.OTHER)
+    location = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True, help_text="What this machine is, in words the family knows.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    host = models.ForeignKey(Host, null=True, blank=True, on_delete=models.CASCADE, related_name="services")
+    name = models.SlugField(max_length=100, unique=True)
+    label = models.CharField(max_length=100, help_text='What the family calls it: "Chat assistant".')
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Check settings per kind (url, expect_status, keyword, host, port, ...); see checks.py.
+    check_config = models.JSONField(default=dict, blank=True)
+    interval = models.PositiveIntegerField(default=60, help_text="Seconds between checks.")
+    timeout = models.FloatField(default=10.0, help_text="Seconds before a check gives up.")
+    retries = models.PositiveSmallIntegerField(default=1, help_text="Failed checks tolerated before DOWN.")
+    depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
+    criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.NORMAL)
+    queue = models.CharField(max_length=64, default="celery", help_text="Celery queue of a worker that can reach it.")
+    enabled = models.BooleanField(default=True, help_text="Off: paused, not checked.")
+    muted_until = models.DateTimeField(null=True, blank=True, help_text="Checked, but no alerts until then.")
+    what_to_do = models.TextField(blank=True, help_text="What this means and what to do, for whoever reads it.")
+    runbook_url = models.CharField(max_length=255, blank=True)
+
+    # Heartbeat (push) services.
+    ping_uuid = models.UUIDField(null=True, blank=True, unique=True)
+    period = models.PositiveIntegerField(default=86400, help_text="Heartbeat: seconds between expected pings.")
+    grace = models.PositiveIntegerField(default=3600, help_text="Heartbeat: extra seconds before DOWN.")
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    last_start_at = models.DateTimeField(null=True, blank=True)
+    last_ping_kind = models.CharField(max_length=16, blank=True)  # success, fail, start, exit code
+    last_ping_body = models.TextField(blank=True)
+
+    # What the poller knows.
+    state = models.CharField(max_length=16, choices=State.choices, default=State.UNKNOWN)
+    state_since = models.DateTimeField(null=True, blank=True)
+    fail_count = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    version = models.CharField(max_length=100, blank=True)
+    version_since = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["host__name", "label"]
+        indexes = [
+            # run_due_checks: enabled polled services of one queue whose time has come.
+            models.Index(fields=["queue", "next_check_at"], name="service_due", condition=models.Q(enabled=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    @property
+    def is_heartbeat(self) -> bool:
+        return self.kind == Kind.HEARTBEAT
+
+
+class Result(models.Model):
+    """One raw check outcome; kept for STATUS_RAW_HOURS, then only rollups remain."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="results")
+    at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=State.choices)
+    latency_ms = models.FloatField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        # Sparklines and uptime read one service's recent results; pruning reads by time.
+        indexes = [models.Index(fields=["service", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.outcome} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Flip(models.Model):
+    """A state change. `cause` names the service whose failure made this one unreachable.
+    `processed` is set by the notifier when it has dealt with the flip."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="flips")
+    created = models.DateTimeField()
+    old = models.CharField(max_length=16, choices=State.choices)
+    new = models.CharField(max_length=16, choices=State.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    cause = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    processed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["service", "-created"]),
+            # The notifier's queue: flips nobody has dealt with yet.
+            models.Index(fields=["created"], name="flip_unprocessed", condition=models.Q(processed=None)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}: {self.old} -> {self.new}"
+
+
+class Rollup(models.Model):
+    """Hourly (kept STATUS_HOURLY_DAYS) and daily (kept forever) summaries of results."""
+
+    class Period(models.TextChoices):
+        HOUR = "hour"
+        DAY = "day"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="rollups")
+    period = models.CharField(max_length=4, choices=Period.choices)
+    start = models.DateTimeField()
+    up = models.PositiveIntegerField(default=0)
+    degraded = models.PositiveIntegerField(default=0)
+    down = models.PositiveIntegerField(default=0)
+    p50_ms = models.FloatField(null=True)
+    p95_ms = models.FloatField(null=True)
+    max_ms = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "period", "start"], name="rollup_once")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.period} {self.start:%Y-%m-%d %H:%M}"

@@ -1,0 +1,183 @@
+"""Reads for the board, the service page and the dashboard sentence."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.formats import time_format
+
+from apps.status.models import Result, Rollup, Service, State
+
+GOOD = [State.UP, State.DEGRADED]
+BADGE = {
+    State.UP: "ok",
+    State.DEGRADED: "warn",
+    State.DOWN: "bad",
+    State.UNREACHABLE: "bad",
+    State.PAUSED: "",
+    State.UNKNOWN: "",
+}
+
+
+def _at(moment: datetime | None) -> str:
+    return time_format(timezone.localtime(moment), "H:i") if moment else ""
+
+
+def uptime(service_ids: list[int], *, since: datetime, now: datetime) -> dict[int, float | None]:
+    """Share of good checks since `since`: raw results inside the raw window, hourly rollups
+    before it, so no check is counted twice."""
+    raw_from = max(since, now - timedelta(hours=settings.STATUS_RAW_HOURS))
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    if since < raw_from:
+        rollups = (
+            Rollup.objects.filter(
+                service_id__in=service_ids, period=Rollup.Period.HOUR, start__gte=since, start__lt=raw_from
+            )
+            .values("service_id")
+            .annotate(good=Sum("up") + Sum("degraded"), bad=Sum("down"))
+        )
+        for row in rollups:
+            counts[row["service_id"]][0] += row["good"] or 0
+            counts[row["service_id"]][1] += row["bad"] or 0
+    raw = (
+        Result.objects.filter(service_id__in=service_ids, at__gte=raw_from)
+        .values("service_id")
+        .annotate(good=Count("id", filter=Q(outcome__in=GOOD)), bad=Count("id", filter=~Q(outcome__in=GOOD)))
+    )
+    for row in raw:
+        counts[row["service_id"]][0] += row["good"]
+        counts[row["service_id"]][1] += row["bad"]
+    return {pk: (good / (good + bad) if good + bad else None) for pk, (good, bad) in counts.items()}
+
+
+def sparkline_points(service_id: int, *, now: datetime, hours: int = 24, buckets: int = 48) -> list[float | None]:
+    """Mean latency per bucket over the last `hours` (None where nothing was measured)."""
+    since = now - timedelta(hours=hours)
+    width = hours * 3600 / buckets
+    sums = [0.0] * buckets
+    counts = [0] * buckets
+    for at, latency in Result.objects.filter(
+        service_id=service_id, at__gte=since, latency_ms__isnull=False
+    ).values_list("at", "latency_ms"):
+        index = min(buckets - 1, int((at - since).total_seconds() // width))
+        sums[index] += latency
+        counts[index] += 1
+    return [round(s / c, 1) if c else None for s, c in zip(sums, counts, strict=True)]
+
+
+def sparkline_svg_path(points: list[float | None], *, width: int = 120, height: int = 24) -> str:
+    values = [p for p in points if p is not None]
+    if not values:
+        return ""
+    top = max(values) or 1.0
+    step = width / max(1, len(points) - 1)
+    parts = []
+    pen_up = True
+    for index, value in enumerate(points):
+        if value is None:
+            pen_up = True
+            continue
+        x = round(index * step, 1)
+        y = round(height - 2 - (value / top) * (height - 4), 1)
+        parts.append(f"{'M' if pen_up else 'L'}{x},{y}")
+        pen_up = False
+    return " ".join(parts)
+
+
+@dataclass
+class Row:
+    service: Service
+    badge: str
+    since: str
+    uptime_24h: float | None
+    uptime_7d: float | None
+    uptime_90d: float | None
+    sparkline: str
+
+
+def board(*, now: datetime | None = None) -> list[tuple[str, list[Row]]]:
+    """Services grouped by host (heartbeats and host-less services last)."""
+    now = now or timezone.now()
+    services = list(Service.objects.select_related("host").order_by("host__name", "label"))
+    ids = [s.pk for s in services]
+    day = uptime(ids, since=now - timedelta(hours=24), now=now)
+    week = uptime(ids, since=now - timedelta(days=7), now=now)
+    quarter = uptime(ids, since=now - timedelta(days=90), now=now)
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for service in services:
+        groups[service.host.name if service.host else "Backups and other jobs"].append(
+            Row(
+                service=service,
+                badge=BADGE[service.state],
+                since=_since(service.state_since, now),
+                uptime_24h=day.get(service.pk),
+                uptime_7d=week.get(service.pk),
+                uptime_90d=quarter.get(service.pk),
+                sparkline=sparkline_svg_path(sparkline_points(service.pk, now=now)),
+            )
+        )
+    return sorted(groups.items(), key=lambda item: (item[0] == "Backups and other jobs", item[0]))
+
+
+def _since(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    if now - moment < timedelta(hours=20):
+        return f"since {time_format(local, 'H:i')}"
+    return f"since {local:%-d %b}"
+
+
+def sentence() -> str:
+    """The dashboard's one sentence: "All 14 services are working." or what is wrong, with
+    dependents folded under the failure that explains them."""
+    services = list(Service.objects.filter(enabled=True).only("pk", "label", "state", "state_since", "message"))
+    if not services:
+        return "No services are watched yet."
+    by_state: dict[str, list[Service]] = defaultdict(list)
+    for service in services:
+        by_state[service.state].append(service)
+    unreachable_by_cause: dict[int | None, list[str]] = defaultdict(list)
+    for service in by_state[State.UNREACHABLE]:
+        flip = service.flips.filter(new=State.UNREACHABLE).only("cause_id").first()
+        unreachable_by_cause[flip.cause_id if flip else None].append(service.label)
+
+    problems = []
+    for service in by_state[State.DOWN]:
+        since = _at(service.state_since)
+        dependents = unreachable_by_cause.pop(service.pk, [])
+        if dependents:
+            verb = "is" if len(dependents) == 1 else "are"
+            problems.append(f"{service.label} is down since {since}, so {_join(dependents)} {verb} unreachable.")
+        else:
+            problems.append(f"{service.label} is down since {since}: {service.message or 'no answer'}.")
+    for labels in unreachable_by_cause.values():
+        problems.append(f"{_join(labels)} {'is' if len(labels) == 1 else 'are'} unreachable.")
+    for service in by_state[State.DEGRADED]:
+        problems.append(f"{service.label} works, but {service.message}.")
+
+    total, unknown, up = len(services), len(by_state[State.UNKNOWN]), len(by_state[State.UP])
+    not_checked = f"{unknown} not checked yet" if unknown else ""
+    if problems:
+        if up:
+            problems.append("Everything else works" + (f" ({not_checked})." if unknown else "."))
+        return " ".join(problems)
+    if unknown == total:
+        return f"{_count(total)} not checked yet."
+    if unknown:
+        return f"{up} of {total} services are working; {not_checked}."
+    return "The one service is working." if total == 1 else f"All {total} services are working."
+
+
+def _count(n: int) -> str:
+    return "The one service is" if n == 1 else f"All {n} services are"
+
+
+def _join(labels: list[str]) -> str:
+    labels = sorted(labels)
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]

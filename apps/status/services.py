@@ -1,0 +1,74 @@
+"""Writes for the status board: pings, pause, mute."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.status import engine, state_machine
+from apps.status.models import Flip, Kind, Service, State
+
+PING_BODY_LIMIT = 10_000
+
+
+def ping_record(*, ping_uuid: uuid.UUID | str, signal: str, body: bytes = b"", now: datetime | None = None) -> bool:
+    """A backup job checked in. `signal` is "success", "start", "fail" or an exit status.
+    Returns False for an unknown uuid. A fail ping turns the service DOWN at once."""
+    now = now or timezone.now()
+    service = Service.objects.filter(ping_uuid=ping_uuid, kind=Kind.HEARTBEAT).first()
+    if service is None:
+        return False
+    if signal == "0":
+        signal = "success"
+    if signal == "start":
+        service.last_start_at = now
+        fields = ["last_start_at"]
+    else:
+        service.last_ping_at, service.last_ping_kind = now, signal
+        service.last_ping_body = body[:PING_BODY_LIMIT].decode("utf-8", errors="replace")
+        fields = ["last_ping_at", "last_ping_kind", "last_ping_body"]
+    state, message = state_machine.heartbeat_state(
+        now=now,
+        last_ping_at=service.last_ping_at,
+        last_ping_kind=service.last_ping_kind,
+        last_start_at=service.last_start_at,
+        period=service.period,
+        grace=service.grace,
+    )
+    with transaction.atomic():
+        if message != service.message:
+            service.message = message
+            fields.append("message")
+        Service.objects.filter(pk=service.pk).update(**{f: getattr(service, f) for f in fields})
+        if service.enabled and state != service.state:
+            service._new_state = state
+            engine.settle([service], now=now)
+    return True
+
+
+def service_pause(*, service: Service, paused: bool) -> None:
+    now = timezone.now()
+    new = State.PAUSED if paused else State.UNKNOWN
+    with transaction.atomic():
+        if service.state != new:
+            Flip.objects.create(
+                service=service,
+                created=now,
+                old=service.state,
+                new=new,
+                reason="paused by the owner" if paused else "resumed by the owner",
+            )
+        Service.objects.filter(pk=service.pk).update(
+            enabled=not paused, state=new, state_since=now, fail_count=0, next_check_at=None
+        )
+
+
+def service_mute(*, service: Service, until: datetime | None) -> None:
+    Service.objects.filter(pk=service.pk).update(muted_until=until)
+
+
+def new_ping_uuid() -> uuid.UUID:
+    return uuid.uuid4()
