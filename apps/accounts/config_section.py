@@ -86,10 +86,11 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
         if role == Role.OWNER and (start or end):
             report.error(path, "owners have no access window: it could lock the household out")
         rows.append(MemberRow(username=username, role=role, given=given))
-    # The household must keep an owner: owners not named in the file stay as they are.
+    # An import must not take away the last owner (owners the file does not name stay).
+    owners = User.objects.filter(groups__name=Role.OWNER, is_active=True)
     named = {row.username for row in rows}
-    kept = User.objects.filter(groups__name=Role.OWNER, is_active=True).exclude(username__in=named).count()
-    if kept + sum(1 for r in rows if r.role == Role.OWNER and r.given.get("is_active", True)) == 0:
+    kept = owners.exclude(username__in=named).count()
+    if owners.exists() and kept + sum(1 for r in rows if r.role == Role.OWNER and r.given.get("is_active", True)) == 0:
         report.error(("members",), "the household needs at least one active owner")
     return rows
 

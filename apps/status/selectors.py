@@ -31,7 +31,9 @@ def _at(moment: datetime | None) -> str:
 def uptime(service_ids: list[int], *, since: datetime, now: datetime) -> dict[int, float | None]:
     """Share of good checks since `since`: raw results inside the raw window, hourly rollups
     before it, so no check is counted twice."""
-    raw_from = max(since, now - timedelta(hours=settings.STATUS_RAW_HOURS))
+    # Split at an hour boundary: whole hours before it come from rollups, the rest raw.
+    edge = (now - timedelta(hours=settings.STATUS_RAW_HOURS)).replace(minute=0, second=0, microsecond=0)
+    raw_from = max(since, edge + timedelta(hours=1))
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     if since < raw_from:
         rollups = (

@@ -1,0 +1,115 @@
+"""The board page, its htmx partial, owner actions and the dashboard sentence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.status import engine, selectors
+from apps.status.models import Host, Kind, Service, State
+from tests.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def service(name: str, state: str = State.UP, **kwargs) -> Service:
+    defaults = {"label": name.title(), "kind": Kind.TCP, "check_config": {"host": "127.0.0.1", "port": 9}}
+    return Service.objects.create(name=name, state=state, state_since=timezone.now(), **{**defaults, **kwargs})
+
+
+def test_the_board_groups_services_by_host(client, bob):
+    nas = Host.objects.create(name="NAS")
+    service("forgejo", host=nas, message="answered 200 in 12 ms")
+    service("chat", label="Chat assistant")
+    html = signed_in(client, bob).get(reverse("status:index")).content.decode()
+    assert "<h2>NAS</h2>" in html and "Forgejo" in html and "answered 200 in 12 ms" in html
+    assert "Backups and other jobs" in html  # services without a host
+    assert 'hx-trigger="every 5s"' in html
+
+
+def test_the_htmx_refresh_gets_only_the_board(client, bob):
+    service("web")
+    response = signed_in(client, bob).get(reverse("status:index"), headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="board"')
+    assert "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_family_sees_no_owner_buttons_and_cannot_post_them(client, bob):
+    web = service("web")
+    html = signed_in(client, bob).get(reverse("status:service", args=["web"])).content.decode()
+    assert "Check now" not in html
+    assert client.post(reverse("status:pause", args=["web"])).status_code == 403
+    assert Service.objects.get(pk=web.pk).enabled
+
+
+def test_the_owner_pauses_mutes_and_checks_now(client, alice, http_server):
+    web = service("web", kind=Kind.HTTP, check_config={"url": http_server.answer("/")}, state=State.UNKNOWN)
+    signed_in(client, alice)
+    client.post(reverse("status:check_now", args=["web"]))
+    assert Service.objects.get(pk=web.pk).state == State.UP
+    client.post(reverse("status:mute", args=["web"]), {"until": "4h"})
+    muted = Service.objects.get(pk=web.pk).muted_until
+    assert timedelta(hours=3.9) < muted - timezone.now() < timedelta(hours=4.1)
+    client.post(reverse("status:pause", args=["web"]), {"paused": "1"})
+    web.refresh_from_db()
+    assert (web.state, web.enabled) == (State.PAUSED, False)
+    assert engine.run_round() == 0
+    client.post(reverse("status:pause", args=["web"]), {"paused": "0"})
+    assert Service.objects.get(pk=web.pk).enabled
+
+
+def test_the_service_page_shows_what_to_do_and_history(client, bob):
+    service("nas", label="NAS", what_to_do="Check that it has power.", state=State.DOWN, message="no answer")
+    html = signed_in(client, bob).get(reverse("status:service", args=["nas"])).content.decode()
+    assert "Check that it has power." in html
+    assert "no answer" in html
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ([], "No services are watched yet."),
+        ([("a", State.UP), ("b", State.UP)], "All 2 services are working."),
+        ([("a", State.UNKNOWN)], "The one service is not checked yet."),
+        ([("a", State.UP), ("b", State.UNKNOWN)], "1 of 2 services are working; 1 not checked yet."),
+        ([("chat", State.DOWN), ("b", State.UP)], "Chat is down since {t}: no answer. Everything else works."),
+        ([("backup", State.DEGRADED), ("b", State.UP)], "Backup works, but late. Everything else works."),
+    ],
+)
+def test_the_dashboard_sentence(setup, expected):
+    for name, state in setup:
+        service(name, state=state, message={"degraded": "late", "down": "no answer"}.get(state, ""))
+    moment = timezone.localtime(timezone.now()).strftime("%H:%M")
+    assert selectors.sentence() == expected.format(t=moment)
+
+
+def test_the_sentence_folds_dependents_under_their_cause(http_server):
+    http_server.stop()
+    nas = Service.objects.create(
+        name="nas",
+        label="The NAS",
+        kind=Kind.TCP,
+        check_config={"host": "127.0.0.1", "port": http_server.port},
+        retries=0,
+    )
+    for name in ("forgejo", "n8n", "grafana"):
+        dep = Service.objects.create(
+            name=name, label=name.title(), kind=Kind.HTTP, check_config={"url": http_server.url("/")}, retries=0
+        )
+        dep.depends_on.add(nas)
+    service("chat", label="Chat")
+    engine.run_round()
+    since = timezone.localtime(Service.objects.get(name="nas").state_since).strftime("%H:%M")
+    assert selectors.sentence() == (
+        f"The NAS is down since {since}, so Forgejo, Grafana and N8N are unreachable. Everything else works."
+    )
+
+
+def test_the_dashboard_shows_the_sentence(client, bob):
+    service("a")
+    assert "The one service is working." in signed_in(client, bob).get("/").content.decode()

@@ -1,0 +1,101 @@
+"""Pings from backup jobs and lateness as time passes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.status import engine
+from apps.status.models import Flip, Kind, Service, State
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def backup(db):
+    return Service.objects.create(
+        name="offsite", label="Off-site backup", kind=Kind.HEARTBEAT, ping_uuid=uuid.uuid4(), period=3600, grace=600
+    )
+
+
+def test_a_ping_answers_ok_without_sign_in_by_any_method(client, backup):
+    for method in (client.get, client.post, client.head):
+        response = method(f"/ping/{backup.ping_uuid}")
+        assert response.status_code == 200
+    assert client.get(f"/ping/{backup.ping_uuid}").content == b"OK\n"
+    backup.refresh_from_db()
+    assert backup.state == State.UP
+    assert backup.last_ping_at is not None
+
+
+def test_an_unknown_uuid_is_404(client, db):
+    response = client.get(f"/ping/{uuid.uuid4()}")
+    assert response.status_code == 404
+    assert response.content == b"Not found\n"
+
+
+def test_a_fail_ping_is_down_at_once_and_keeps_a_capped_body(client, backup):
+    client.post(f"/ping/{backup.ping_uuid}", data=b"all good", content_type="text/plain")
+    response = client.post(f"/ping/{backup.ping_uuid}/fail", data=b"x" * 20_000, content_type="text/plain")
+    assert response.status_code == 200
+    backup.refresh_from_db()
+    assert backup.state == State.DOWN
+    assert backup.message == "the last run reported a failure"
+    assert len(backup.last_ping_body) == 10_000
+
+
+def test_an_exit_status_says_which(client, backup):
+    client.get(f"/ping/{backup.ping_uuid}/0")
+    assert Service.objects.get(pk=backup.pk).state == State.UP
+    client.get(f"/ping/{backup.ping_uuid}/2")
+    backup.refresh_from_db()
+    assert backup.state == State.DOWN
+    assert backup.message == "the last run exited with status 2"
+
+
+def test_lateness_with_time_travel(client, backup):
+    client.get(f"/ping/{backup.ping_uuid}")
+    now = timezone.now()
+    engine.evaluate_heartbeats(now=now + timedelta(minutes=30))
+    assert Service.objects.get(pk=backup.pk).state == State.UP
+    engine.evaluate_heartbeats(now=now + timedelta(minutes=65))
+    backup.refresh_from_db()
+    assert backup.state == State.DEGRADED
+    assert backup.message.startswith("late")
+    engine.evaluate_heartbeats(now=now + timedelta(minutes=75))
+    assert Service.objects.get(pk=backup.pk).state == State.DOWN
+    assert [f.new for f in Flip.objects.filter(service=backup).order_by("created")] == [
+        State.UP,
+        State.DEGRADED,
+        State.DOWN,
+    ]
+
+
+def test_a_start_without_a_finish_goes_down_after_the_grace(client, backup):
+    client.get(f"/ping/{backup.ping_uuid}/start")
+    now = timezone.now()
+    engine.evaluate_heartbeats(now=now + timedelta(minutes=5))
+    assert Service.objects.get(pk=backup.pk).message == "running now"
+    engine.evaluate_heartbeats(now=now + timedelta(minutes=11))
+    backup.refresh_from_db()
+    assert backup.state == State.DOWN
+    assert "did not finish" in backup.message
+
+
+def test_pings_are_rate_limited(client, backup):
+    codes = [client.get(f"/ping/{backup.ping_uuid}").status_code for _ in range(65)]
+    assert codes[:60] == [200] * 60
+    assert codes[-1] == 429
+
+
+def test_a_paused_heartbeat_records_pings_but_keeps_its_state(client, backup):
+    from apps.status.services import service_pause
+
+    service_pause(service=backup, paused=True)
+    client.get(f"/ping/{backup.ping_uuid}/fail")
+    backup.refresh_from_db()
+    assert backup.state == State.PAUSED
+    assert backup.last_ping_kind == "fail"
