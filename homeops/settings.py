@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.core",
     "apps.status",
+    "apps.notify",
     "apps.chat",
     "apps.runbooks",
     "apps.maintenance",

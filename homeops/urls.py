@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("accounts/", include("allauth.account.urls")),
     path("", include("apps.status.urls")),
+    path("", include("apps.notify.urls")),
     path("", include("apps.chat.urls")),
     path("", include("apps.runbooks.urls")),
     path("", include("apps.maintenance.urls")),
