@@ -20,7 +20,7 @@ from apps.status import checks, state_machine
 from apps.status.models import Flip, Kind, Result, Service, State
 
 log = logging.getLogger(__name__)
-POLLED = [Kind.HTTP, Kind.TCP]
+POLLED = [Kind.HTTP, Kind.TCP, Kind.OPENAI, Kind.OLLAMA, Kind.NUT, Kind.SYNOLOGY, Kind.METRIC]
 ROUND_LIMIT = 2000
 
 
@@ -65,13 +65,14 @@ def record(services: list[Service], outcomes: list[checks.Outcome], *, now: date
         service.fail_count = fails
         service.latency_ms = outcome.latency_ms
         service.last_checked_at = now
+        service.details = outcome.data
         if outcome.state != State.DOWN or state == State.DOWN:
             service.message = outcome.message[:300]
         if outcome.version and outcome.version != service.version:
             service.version, service.version_since = outcome.version, now
         service._new_state = state
         changed.append(service)
-    fields = ["fail_count", "latency_ms", "last_checked_at", "message", "version", "version_since"]
+    fields = ["fail_count", "latency_ms", "last_checked_at", "message", "version", "version_since", "details"]
     with transaction.atomic():
         Service.objects.bulk_update(changed, fields)
         settle(changed, now=now)

@@ -22,6 +22,11 @@ class Kind(models.TextChoices):
     HTTP = "http", "HTTP(S)"
     TCP = "tcp", "TCP connect"
     HEARTBEAT = "heartbeat", "Heartbeat (push)"
+    OPENAI = "openai", "OpenAI-compatible model server"
+    OLLAMA = "ollama", "Ollama"
+    NUT = "nut", "UPS (NUT)"
+    SYNOLOGY = "synology", "Synology NAS (DSM)"
+    METRIC = "metric", "Metric (Prometheus or JSON)"
 
 
 class Criticality(models.TextChoices):
@@ -86,6 +91,9 @@ class Service(models.Model):
     latency_ms = models.FloatField(null=True, blank=True)
     version = models.CharField(max_length=100, blank=True)
     version_since = models.DateTimeField(null=True, blank=True)
+    # The last check's numbers (battery charge and runtime, load, volumes, a metric's value),
+    # from Outcome.data; engine.record() replaces it on every check.
+    details = models.JSONField(default=dict, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
 
