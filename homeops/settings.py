@@ -223,6 +223,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(STATUS_TICK_SECONDS)},
     },
     "status-rollup": {"task": "status.rollup_and_prune", "schedule": 3600.0, "options": {"expires": 1800.0}},
+    # Claims new flips and fans out one notify.deliver task per channel and alert.
+    "notify-send-alerts": {"task": "notify.send_alerts", "schedule": 10.0, "options": {"expires": 10.0}},
 }
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------

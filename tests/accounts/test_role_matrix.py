@@ -69,6 +69,11 @@ MATRIX: dict[str, tuple] = {
     "account_reset_password_from_key": PUBLIC,
     "account_reset_password_done": PUBLIC,
     # areas
+    "notify:channels": OWNER_ONLY,
+    "notify:channel_add": OWNER_ONLY,
+    "notify:channel_edit": OWNER_ONLY,
+    "notify:channel_test": OWNER_POST,
+    "notify:channel_delete": OWNER_POST,
     "status:index": EVERY_MEMBER,
     "status:service": EVERY_MEMBER,
     "status:pause": OWNER_POST,
@@ -118,6 +123,11 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, kwargs={"ping_uuid": str(people["heartbeat"].ping_uuid)})
     if name == "status:ping_signal":
         return reverse(name, kwargs={"ping_uuid": str(people["heartbeat"].ping_uuid), "signal": "start"})
+    if name in {"notify:channel_edit", "notify:channel_test", "notify:channel_delete"}:
+        from apps.notify.models import Channel
+
+        channel, _ = Channel.objects.get_or_create(name="Owner's mail", kind="email", target="alice@example.com")
+        return reverse(name, args=[channel.pk])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+
+from tests.fixtures.celery_worker import worker_and_beat
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,42 +50,11 @@ def test_healthz_tells_nothing_secret(client, settings):
         assert secret not in text
 
 
-def database_url() -> str:
-    """The test database, as a URL a subprocess can use."""
-    conf = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{conf['NAME']}"
-    user = conf["USER"] or "postgres"
-    return f"postgres://{user}@{conf['HOST'] or '127.0.0.1'}:{conf['PORT'] or 5432}/{conf['NAME']}"
-
-
-def broker_env() -> dict:
-    """A Redis database of this test process's own, so parallel runs never share a queue."""
-    if not settings.REDIS_URL:
-        return {}
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    base = settings.REDIS_URL.rsplit("/", 1)[0] if settings.REDIS_URL.count("/") > 2 else settings.REDIS_URL
-    return {"REDIS_URL": f"{base}/{15 - worker % 8}"}
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_and_beat_keep_their_heartbeats_fresh(client, settings):
     settings.HEARTBEAT_STALE_SECONDS = 4  # what HOMEOPS_HEARTBEAT_SECONDS=1 gives the worker
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "HOMEOPS_HEARTBEAT_SECONDS": "1",
-        **broker_env(),
-    }
-    celery = [sys.executable, "-m", "celery", "-A", "homeops"]
-    worker = subprocess.Popen([*celery, "worker", "--pool", "solo", "--loglevel", "warning"], cwd=ROOT, env=env)
-    beat = subprocess.Popen(
-        [*celery, "beat", "--loglevel", "warning", "--schedule", str(Path(settings.DATA_DIR) / "beat-test")],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
+    with worker_and_beat(HOMEOPS_HEARTBEAT_SECONDS="1") as (worker, _beat):
         deadline = time.monotonic() + 60
         report = {}
         while time.monotonic() < deadline:
@@ -106,11 +73,3 @@ def test_a_real_worker_and_beat_keep_their_heartbeats_fresh(client, settings):
         report = json.loads(client.get("/healthz").content)
         assert report["worker"]["state"] == "late", report
         assert report["worker"]["age_seconds"] > 4
-    finally:
-        for process in (worker, beat):
-            process.terminate()
-        for process in (worker, beat):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()

@@ -1,0 +1,107 @@
+"""The status board changes in the browser without a reload."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from apps.accounts.roles import Role
+from apps.status import engine
+from apps.status.models import Host, Kind, Service, State
+from tests.conftest import make_member
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_signin import sign_in
+from tests.fixtures.http_server import LocalHTTPServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def poll() -> None:
+    """One polling round on its own thread, as a worker would run it: Playwright's sync API
+    keeps an event loop running on the test thread, where asyncio.run() may not start."""
+
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            engine.run_round()
+        except BaseException as exc:  # re-raised on the test thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=30)
+    if errors:
+        raise errors[0]
+
+
+def test_the_board_changes_without_a_reload(page, live_server):
+    make_member("bob", Role.FAMILY)
+    server = LocalHTTPServer().start()
+    nas = Host.objects.create(name="NAS", description="Synology NAS")
+    nas_check = Service.objects.create(
+        name="nas",
+        label="NAS",
+        host=nas,
+        kind=Kind.TCP,
+        check_config={"host": "127.0.0.1", "port": server.port},
+        retries=0,
+        what_to_do="Check that it has power.",
+    )
+    for name, label in (("forgejo", "Forgejo"), ("grafana", "Grafana")):
+        dep = Service.objects.create(
+            name=name,
+            label=label,
+            host=nas,
+            kind=Kind.HTTP,
+            check_config={"url": server.answer(f"/{name}")},
+            retries=0,
+        )
+        dep.depends_on.add(nas_check)
+    Service.objects.create(
+        name="chat", label="Chat assistant", kind=Kind.HTTP, check_config={"url": server.answer("/chat")}, retries=0
+    )
+    poll()
+    try:
+        sign_in(page, live_server, "bob")
+        page.goto(f"{live_server.url}/status/")
+        row = page.locator('tr[data-service="forgejo"]')
+        expect(row.locator(".badge")).to_have_text("Up")
+        expect(page.get_by_role("status").first).to_have_text("All 4 services are working.")
+        page.evaluate("window.__noReload = true")
+        screenshot(page, "status-board")
+
+        server.stop()  # the NAS goes dark
+        Service.objects.update(next_check_at=timezone.now())
+        poll()
+        expect(row.locator(".badge")).to_have_text("Unreachable", timeout=15_000)
+        expect(page.locator('tr[data-service="nas"] .badge')).to_have_text("Down")
+        expect(page.locator("#board .status-sentence")).to_contain_text("so Forgejo and Grafana are unreachable")
+        assert page.evaluate("window.__noReload") is True  # htmx swapped the board in place
+        assert Service.objects.get(name="chat").state == State.DOWN
+        screenshot(page, "status-board-down")
+    finally:
+        server.stop()
+
+
+def test_the_board_reads_well_on_a_phone(phone, live_server):
+    make_member("bob", Role.FAMILY)
+    Service.objects.create(
+        name="nas",
+        label="NAS",
+        kind=Kind.TCP,
+        check_config={"host": "127.0.0.1", "port": 9},
+        state=State.UP,
+        message="port 5001 accepted a connection in 3 ms",
+    )
+    sign_in(phone, live_server, "bob")
+    phone.goto(f"{live_server.url}/status/")
+    expect(phone.locator('tr[data-service="nas"] .badge')).to_have_text("Up")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "status-board-phone")
