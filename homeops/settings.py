@@ -204,6 +204,8 @@ STATUS_RAW_HOURS = env.integer("HOMEOPS_STATUS_RAW_HOURS", 48, minimum=2, maximu
 STATUS_HOURLY_DAYS = env.integer("HOMEOPS_STATUS_HOURLY_DAYS", 400, minimum=7)
 # How often beat starts a polling round; each service still keeps its own interval.
 STATUS_TICK_SECONDS = env.integer("HOMEOPS_STATUS_TICK_SECONDS", 5, minimum=1, maximum=60)
+# /metrics (Prometheus text) answers only with `Authorization: Bearer <this token>`; unset: off.
+METRICS_TOKEN = env.secret("HOMEOPS_METRICS_TOKEN")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Worker and beat prove they are alive with this task; /healthz calls them late after

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import math
 import os
 import re
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,6 +76,19 @@ def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 1)
 
 
+def connect_failure(error: OSError | None) -> str:
+    """Why a connection failed, in words a family member can read on the board."""
+    if isinstance(error, ConnectionRefusedError):
+        return "refused the connection (nothing is listening there)"
+    if isinstance(error, socket.gaierror):
+        return "could not be found on the network (the name does not resolve)"
+    if isinstance(error, TimeoutError):
+        return "did not answer the connection"
+    if isinstance(error, OSError) and error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "is unreachable on the network"
+    return "could not be reached"
+
+
 async def check_http(probe: Probe, session: aiohttp.ClientSession) -> Outcome:
     check = probe.check
     low, high = parse_status_range(check.get("expect_status", "200-399"))
@@ -88,7 +103,7 @@ async def check_http(probe: Probe, session: aiohttp.ClientSession) -> Outcome:
             status = response.status
             headers = response.headers
     except aiohttp.ClientConnectorError as exc:
-        return Outcome(State.DOWN, f"refused the connection ({exc.os_error.strerror or 'no answer'})", _ms(start))
+        return Outcome(State.DOWN, connect_failure(exc.os_error), _ms(start))
     except aiohttp.ClientError as exc:
         return Outcome(State.DOWN, f"the connection failed ({type(exc).__name__})", _ms(start))
     version = headers.get(check["version_header"], "") if check.get("version_header") else ""
@@ -120,7 +135,7 @@ async def check_tcp(probe: Probe, session: aiohttp.ClientSession) -> Outcome:
     try:
         _, writer = await asyncio.open_connection(host, port)
     except OSError as exc:
-        return Outcome(State.DOWN, f"port {port} refused the connection ({exc.strerror or 'no answer'})", _ms(start))
+        return Outcome(State.DOWN, f"port {port}: {connect_failure(exc)}", _ms(start))
     latency = _ms(start)
     writer.close()
     with contextlib.suppress(OSError):
@@ -184,7 +199,7 @@ async def _fetch(
         async with session.request(method, url, ssl=ssl, allow_redirects=True, **kwargs) as response:
             return response.status, await response.text(errors="replace")
     except aiohttp.ClientConnectorError as exc:
-        message = f"refused the connection ({exc.os_error.strerror or 'no answer'})"
+        message = connect_failure(exc.os_error)
         raise _Failed(Outcome(State.DOWN, message, _ms(start))) from exc
     except aiohttp.ClientError as exc:
         raise _Failed(Outcome(State.DOWN, f"the connection failed ({type(exc).__name__})", _ms(start))) from exc
@@ -356,7 +371,7 @@ async def check_nut(probe: Probe, session: aiohttp.ClientSession) -> Outcome:
     try:
         variables = await nut_variables(host, port, ups)
     except OSError as exc:
-        return Outcome(State.DOWN, f"port {port} refused the connection ({exc.strerror or 'no answer'})", _ms(start))
+        return Outcome(State.DOWN, f"port {port}: {connect_failure(exc)}", _ms(start))
     except _Failed as failed:
         return Outcome(failed.outcome.state, failed.outcome.message, _ms(start))
     latency = _ms(start)

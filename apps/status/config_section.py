@@ -283,6 +283,13 @@ def _check(item: dict, path: config.Path, report: config.Report) -> tuple[str, d
     return kind, settings
 
 
+def validate_check(check: dict[str, Any]) -> list[str]:
+    """The same rules as the config file, for the owner's forms: messages like 'check.url: ...'."""
+    report = config.Report()
+    _check({"check": check}, (), report)
+    return [str(error) for error in report.errors]
+
+
 def _metric(settings: dict[str, Any], path: config.Path, report: config.Report) -> None:
     if bool(settings.get("metric")) == bool(settings.get("json_path")):
         report.error(path, "give metric (a Prometheus series) or json_path (a number in JSON), one of the two")

@@ -143,10 +143,11 @@ def evaluate_heartbeats(*, now: datetime) -> list[Flip]:
         return settle(changed, now=now)
 
 
-def check_now(service: Service) -> checks.Outcome:
-    """Run one check at once ("check now", "test this check") and record it."""
+def check_now(service: Service, *, save: bool = True) -> checks.Outcome:
+    """Run one check at once: "check now" records it; "test this check" (save=False) tries
+    settings that are not saved yet."""
     probe = checks.Probe(service.pk, service.kind, service.check_config, service.timeout)
     outcome = asyncio.run(checks.run_probes([probe]))[0]
-    if service.pk:
+    if save and service.pk:
         record([service], [outcome], now=timezone.now())
     return outcome

@@ -14,6 +14,7 @@ from django.utils.formats import time_format
 from apps.status.models import Result, Rollup, Service, State
 
 GOOD = [State.UP, State.DEGRADED]
+OTHER = "Other services and jobs"  # the group for services without a host
 BADGE = {
     State.UP: "ok",
     State.DEGRADED: "warn",
@@ -112,7 +113,7 @@ def board(*, now: datetime | None = None) -> list[tuple[str, list[Row]]]:
     quarter = uptime(ids, since=now - timedelta(days=90), now=now)
     groups: dict[str, list[Row]] = defaultdict(list)
     for service in services:
-        groups[service.host.name if service.host else "Backups and other jobs"].append(
+        groups[service.host.name if service.host else OTHER].append(
             Row(
                 service=service,
                 badge=BADGE[service.state],
@@ -123,7 +124,7 @@ def board(*, now: datetime | None = None) -> list[tuple[str, list[Row]]]:
                 sparkline=sparkline_svg_path(sparkline_points(service.pk, now=now)),
             )
         )
-    return sorted(groups.items(), key=lambda item: (item[0] == "Backups and other jobs", item[0]))
+    return sorted(groups.items(), key=lambda item: (item[0] == OTHER, item[0]))
 
 
 def _since(moment: datetime | None, now: datetime) -> str:

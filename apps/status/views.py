@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.roles import require
 from apps.status import engine, selectors, services
+from apps.status import metrics as status_metrics
 from apps.status.models import Service
 
 PINGS_PER_MINUTE = 60
@@ -99,3 +102,17 @@ def ping(request: HttpRequest, ping_uuid: str, signal: str = "success") -> HttpR
     if not services.ping_record(ping_uuid=ping_uuid, signal=signal, body=body):
         return HttpResponse("Not found\n", status=404, content_type="text/plain")
     return HttpResponse("OK\n", content_type="text/plain")
+
+
+@login_not_required
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text for Grafana; needs `Authorization: Bearer $HOMEOPS_METRICS_TOKEN`."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        return HttpResponse("Metrics are off: set HOMEOPS_METRICS_TOKEN.\n", status=404, content_type="text/plain")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not constant_time_compare(given, token):
+        response = HttpResponse("A valid bearer token is needed.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="homeops"'
+        return response
+    return HttpResponse(status_metrics.render(), content_type="text/plain; version=0.0.4; charset=utf-8")

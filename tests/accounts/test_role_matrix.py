@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.accounts import services
 from apps.accounts.models import Member
 from apps.accounts.roles import Role
-from apps.status.models import Kind, Service
+from apps.status.models import Host, Kind, Service
 from tests.conftest import make_member, signed_in
 
 OK = 200
@@ -25,6 +25,7 @@ LOGIN = "login"  # 302 to the sign-in page
 AWAY = "away"  # 302 somewhere other than sign-in (allauth sends signed-in members home)
 DENIED = 403
 POST_ONLY = 405
+NOT_FOUND = 404
 
 ROLES = ("anonymous", "owner", "family", "caretaker", "caretaker_out")
 OWNER_ONLY = (LOGIN, OK, DENIED, DENIED, LOGIN)
@@ -79,6 +80,16 @@ MATRIX: dict[str, tuple] = {
     "status:pause": OWNER_POST,
     "status:mute": OWNER_POST,
     "status:check_now": OWNER_POST,
+    "status:checks": OWNER_ONLY,
+    "status:host_new": OWNER_ONLY,
+    "status:host_edit": OWNER_ONLY,
+    "status:service_new": OWNER_ONLY,
+    "status:service_edit": OWNER_ONLY,
+    "status:heartbeat_new": OWNER_ONLY,
+    "status:heartbeat_edit": OWNER_ONLY,
+    "status:delete": OWNER_POST,
+    # Bearer token, not sign-in: without HOMEOPS_METRICS_TOKEN it is off (404).
+    "status:metrics": (NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, LOGIN),
     # Token endpoints: the uuid is the secret; no sign-in, any method.
     "status:ping": (OK, OK, OK, OK, LOGIN),
     "status:ping_signal": (OK, OK, OK, OK, LOGIN),
@@ -119,6 +130,14 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[people["token"]])
     if name in {"status:service", "status:pause", "status:mute", "status:check_now"}:
         return reverse(name, args=[people["service"].name])
+    if name == "status:host_edit":
+        return reverse(name, args=[people["host"].pk])
+    if name == "status:service_edit":
+        return reverse(name, args=[people["service"].pk])
+    if name == "status:heartbeat_edit":
+        return reverse(name, args=[people["heartbeat"].pk])
+    if name == "status:delete":
+        return reverse(name, args=["service", people["service"].pk])
     if name == "status:ping":
         return reverse(name, kwargs={"ping_uuid": str(people["heartbeat"].ping_uuid)})
     if name == "status:ping_signal":
@@ -148,6 +167,7 @@ def people(db):
         "caretaker_out": make_member("dana", Role.CARETAKER, access_from=now - timedelta(days=9)),
         "invitation": invitation,
         "token": token,
+        "host": Host.objects.create(name="NAS"),
         "service": Service.objects.create(
             name="nas", label="NAS", kind=Kind.TCP, check_config={"host": "x", "port": 1}
         ),

@@ -105,3 +105,26 @@ def test_the_board_reads_well_on_a_phone(phone, live_server):
     expect(phone.locator('tr[data-service="nas"] .badge')).to_have_text("Up")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "status-board-phone")
+
+
+def test_the_owner_adds_a_service_and_tests_it_first(page, live_server):
+    make_member("alice", Role.OWNER)
+    server = LocalHTTPServer().start()
+    try:
+        url = server.answer("/health", body="Photos OK")
+        sign_in(page, live_server, "alice")
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_role("link", name="Checks").click()
+        page.get_by_role("link", name="Add a service").click()
+        page.get_by_label("Name", exact=True).fill("photos")
+        page.get_by_label("Label for the family").fill("Photo library")
+        page.get_by_label("URL", exact=True).fill(url)
+        page.get_by_label("More check settings (YAML)").fill("keyword: Photos")
+        page.get_by_role("button", name="Test this check").click()
+        expect(page.get_by_role("status")).to_contain_text("Test: Up.")
+        screenshot(page, "service-form")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("heading", name="Photo library")).to_be_visible()
+        assert Service.objects.get(name="photos").check_config["keyword"] == "Photos"
+    finally:
+        server.stop()

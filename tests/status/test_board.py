@@ -26,7 +26,7 @@ def test_the_board_groups_services_by_host(client, bob):
     service("chat", label="Chat assistant")
     html = signed_in(client, bob).get(reverse("status:index")).content.decode()
     assert "<h2>NAS</h2>" in html and "Forgejo" in html and "answered 200 in 12 ms" in html
-    assert "Backups and other jobs" in html  # services without a host
+    assert "Other services and jobs" in html  # services without a host
     assert 'hx-trigger="every 5s"' in html
 
 

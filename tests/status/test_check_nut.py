@@ -79,7 +79,7 @@ def test_a_closed_port_is_down():
     port = free_port()
     outcome = run({"host": "127.0.0.1", "port": port, "ups": "ups"})
     assert outcome.state == State.DOWN
-    assert outcome.message.startswith(f"port {port} refused the connection")
+    assert outcome.message == f"port {port}: refused the connection (nothing is listening there)"
 
 
 def test_a_ups_name_that_would_inject_a_command_is_refused(nut):
