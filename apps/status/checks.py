@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import json
 import math
 import os
 import re
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -94,14 +96,14 @@ async def check_http(probe: Probe, session: aiohttp.ClientSession) -> Outcome:
     low, high = parse_status_range(check.get("expect_status", "200-399"))
     start = time.perf_counter()
     try:
-        async with session.get(
-            check["url"], allow_redirects=True, ssl=None if check.get("verify_tls", True) else False
-        ) as response:
+        async with session.get(check["url"], allow_redirects=True, ssl=tls_setting(check)) as response:
             wants_body = check.get("keyword") or check.get("json_path") or check.get("version_json_path")
             body = await response.text(errors="replace") if wants_body else ""
             latency = _ms(start)
             status = response.status
             headers = response.headers
+    except aiohttp.ClientConnectorCertificateError:
+        return Outcome(State.DOWN, "its TLS certificate is not valid (expired, or not from a trusted issuer)")
     except aiohttp.ClientConnectorError as exc:
         return Outcome(State.DOWN, connect_failure(exc.os_error), _ms(start))
     except aiohttp.ClientError as exc:
@@ -123,10 +125,61 @@ async def check_http(probe: Probe, session: aiohttp.ClientSession) -> Outcome:
         expected = check.get("json_value")
         if expected is not None and str(value) != str(expected):
             return Outcome(State.DOWN, f"{check['json_path']} is {value!r}, expected {expected!r}", latency, version)
+    warn_days = check.get("tls_days", 14)
+    cert_days = await certificate_days_left(check) if warn_days and check["url"].startswith("https") else None
+    if cert_days is not None and cert_days < warn_days:
+        when = "today" if cert_days < 1 else f"in {int(cert_days)} day{'s' if int(cert_days) != 1 else ''}"
+        return Outcome(State.DEGRADED, f"its TLS certificate expires {when}: renew it", latency, version)
     degraded_ms = check.get("degraded_ms")
     if degraded_ms and latency > float(degraded_ms):
         return Outcome(State.DEGRADED, f"slow: answered in {latency:.0f} ms (over {degraded_ms} ms)", latency, version)
     return Outcome(State.UP, f"answered {status} in {latency:.0f} ms", latency, version)
+
+
+@functools.lru_cache(maxsize=32)
+def _ca_context(ca_file: str) -> ssl.SSLContext:
+    """Trust a home CA (Caddy's internal one, say) besides the system's; built once per file."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def tls_setting(check: dict[str, Any]) -> ssl.SSLContext | bool | None:
+    """aiohttp's ssl=: None verifies against the system store; False skips verification."""
+    if not check.get("verify_tls", True):
+        return False
+    if check.get("ca_file"):
+        return _ca_context(str(check["ca_file"]))
+    return None
+
+
+_CERT_CACHE: dict[tuple[str, int, str], tuple[float, float]] = {}
+CERT_CACHE_SECONDS = 3600
+
+
+async def certificate_days_left(check: dict[str, Any]) -> float | None:
+    """Days until the server's certificate expires. aiohttp hands back no certificate, so this
+    makes its own TLS handshake, at most once an hour per host (cached in this process)."""
+    tls = tls_setting(check)
+    if tls is False:
+        return None
+    url = URL(check["url"])
+    key = (url.host or "", url.port or 443, str(check.get("ca_file", "")))
+    cached = _CERT_CACHE.get(key)
+    if cached is None or time.monotonic() - cached[0] > CERT_CACHE_SECONDS:
+        context = tls if isinstance(tls, ssl.SSLContext) else ssl.create_default_context()
+        try:
+            _, writer = await asyncio.open_connection(key[0], key[1], ssl=context, server_hostname=key[0])
+        except (OSError, ssl.SSLError):
+            return None  # the request itself reports what is wrong with the connection
+        cert = writer.get_extra_info("peercert") or {}
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+        if "notAfter" not in cert:
+            return None
+        cached = _CERT_CACHE[key] = (time.monotonic(), ssl.cert_time_to_seconds(cert["notAfter"]))
+    return (cached[1] - time.time()) / 86400
 
 
 async def check_tcp(probe: Probe, session: aiohttp.ClientSession) -> Outcome:

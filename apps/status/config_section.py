@@ -6,6 +6,7 @@ name and never deletes. Heartbeats come before services so that a service may de
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import Counter
 from typing import Any
@@ -19,7 +20,7 @@ from apps.status.models import Criticality, Host, Kind, Service
 HOST_FIELDS = {"name", "address", "kind", "location", "description"}
 COMMON = {"name", "label", "criticality", "enabled", "what_to_do", "runbook_url", "depends_on"}
 SERVICE_FIELDS = COMMON | {"host", "check", "interval", "timeout", "retries", "queue"}
-HEARTBEAT_FIELDS = COMMON - {"depends_on"} | {"uuid", "period", "grace", "host"}
+HEARTBEAT_FIELDS = COMMON - {"depends_on"} | {"uuid", "period", "grace", "host", "min_duration"}
 CHECK_FIELDS = {
     Kind.HTTP: {
         "kind",
@@ -32,6 +33,8 @@ CHECK_FIELDS = {
         "verify_tls",
         "version_header",
         "version_json_path",
+        "tls_days",
+        "ca_file",
     },
     Kind.TCP: {"kind", "host", "port"},
     Kind.OPENAI: {"kind", "url", "expect_models", "api_key_env", "degraded_ms", "verify_tls"},
@@ -172,6 +175,8 @@ def export_heartbeats() -> list[dict[str, Any]]:
     for service in Service.objects.filter(kind=Kind.HEARTBEAT).select_related("host").order_by("name"):
         row = _export_common(service)
         row.update({"uuid": str(service.ping_uuid), "period": service.period, "grace": service.grace})
+        if service.min_duration:
+            row["min_duration"] = service.min_duration
         rows.append(row)
     return rows
 
@@ -195,6 +200,7 @@ def validate_heartbeats(items: list[Any], report: config.Report, document: dict)
             ping_uuid=ping_uuid,
             period=int(_seconds(item, "period", path, report, 86400, 60, 366 * 86400)),
             grace=int(_seconds(item, "grace", path, report, 3600, 60, 31 * 86400)),
+            min_duration=int(_seconds(item, "min_duration", path, report, 0, 0, 7 * 86400)),
         )
         rows.append(row)
     return rows
@@ -263,6 +269,12 @@ def _check(item: dict, path: config.Path, report: config.Report) -> tuple[str, d
         slow = settings["degraded_ms"]
         if isinstance(slow, bool) or not isinstance(slow, int | float) or slow <= 0:
             report.error((*path, "degraded_ms"), "must be a number of milliseconds, like 1500")
+    if "tls_days" in settings:
+        days = settings["tls_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
+            report.error((*path, "tls_days"), "must be a number of days from 0 (off) to 365")
+    if "ca_file" in settings and not os.path.isfile(str(settings["ca_file"])):
+        report.error((*path, "ca_file"), "no such file on this machine (a PEM file with the CA's certificate)")
     if "verify_tls" in settings and not isinstance(settings["verify_tls"], bool):
         report.error((*path, "verify_tls"), "must be true or false")
     if "expect_models" in settings:

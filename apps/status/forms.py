@@ -129,10 +129,21 @@ class ServiceForm(_ServiceBase):
 class HeartbeatForm(_ServiceBase):
     class Meta:
         model = Service
-        fields = ["name", "label", "host", "period", "grace", "criticality", "what_to_do", "runbook_url"]
+        fields = [
+            "name",
+            "label",
+            "host",
+            "period",
+            "grace",
+            "min_duration",
+            "criticality",
+            "what_to_do",
+            "runbook_url",
+        ]
         widgets = {"what_to_do": forms.Textarea(attrs={"rows": 3})}
         labels = LABELS
         help_texts = {
             "period": "Seconds between expected pings: 86400 for a nightly job.",
             "grace": "Extra seconds before it counts as down: how late a run may finish.",
+            "min_duration": "Optional. With /start pings, a run shorter than this many seconds counts as failed.",
         }

@@ -78,6 +78,9 @@ class Service(models.Model):
     ping_uuid = models.UUIDField(null=True, blank=True, unique=True)
     period = models.PositiveIntegerField(default=86400, help_text="Heartbeat: seconds between expected pings.")
     grace = models.PositiveIntegerField(default=3600, help_text="Heartbeat: extra seconds before DOWN.")
+    min_duration = models.PositiveIntegerField(
+        default=0, help_text="Heartbeat: a run shorter than this many seconds (start to finish) counts as failed."
+    )
     last_ping_at = models.DateTimeField(null=True, blank=True)
     last_start_at = models.DateTimeField(null=True, blank=True)
     last_ping_kind = models.CharField(max_length=16, blank=True)  # success, fail, start, exit code

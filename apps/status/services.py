@@ -27,6 +27,8 @@ def ping_record(*, ping_uuid: uuid.UUID | str, signal: str, body: bytes = b"", n
         service.last_start_at = now
         fields = ["last_start_at"]
     else:
+        if signal == "success" and too_short(service, now):
+            signal = "short"
         service.last_ping_at, service.last_ping_kind = now, signal
         service.last_ping_body = body[:PING_BODY_LIMIT].decode("utf-8", errors="replace")
         fields = ["last_ping_at", "last_ping_kind", "last_ping_body"]
@@ -47,6 +49,16 @@ def ping_record(*, ping_uuid: uuid.UUID | str, signal: str, body: bytes = b"", n
             service._new_state = state
             engine.settle([service], now=now)
     return True
+
+
+def too_short(service: Service, now: datetime) -> bool:
+    """A backup that "succeeds" in seconds usually backed up nothing."""
+    started = service.last_start_at
+    if not service.min_duration or started is None:
+        return False
+    if service.last_ping_at and service.last_ping_at > started:
+        return False  # no start ping for this run
+    return (now - started).total_seconds() < service.min_duration
 
 
 def service_pause(*, service: Service, paused: bool) -> None:

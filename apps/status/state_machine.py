@@ -44,6 +44,8 @@ def heartbeat_state(
         return State.UNKNOWN, "waiting for the first ping"
     if last_ping_kind == "fail":
         return State.DOWN, "the last run reported a failure"
+    if last_ping_kind == "short":
+        return State.DOWN, "the last run finished too fast to have done its work"
     if last_ping_kind not in {"", "success", "0"}:
         return State.DOWN, f"the last run exited with status {last_ping_kind}"
     age = now - last_ping_at

@@ -113,3 +113,9 @@ def test_the_sentence_folds_dependents_under_their_cause(http_server):
 def test_the_dashboard_shows_the_sentence(client, bob):
     service("a")
     assert "The one service is working." in signed_in(client, bob).get("/").content.decode()
+
+
+def test_the_board_shows_version_drift(client, bob):
+    service("forgejo", label="Forgejo", version="1.21.0", version_since=timezone.now() - timedelta(days=240))
+    html = signed_in(client, bob).get(reverse("status:index")).content.decode()
+    assert "1.21.0, unchanged for 7\xa0months" in html, html[html.find("Forgejo") : html.find("Forgejo") + 300]

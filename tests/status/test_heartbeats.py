@@ -99,3 +99,20 @@ def test_a_paused_heartbeat_records_pings_but_keeps_its_state(client, backup):
     backup.refresh_from_db()
     assert backup.state == State.PAUSED
     assert backup.last_ping_kind == "fail"
+
+
+def test_a_run_that_finishes_too_fast_is_down(client, backup):
+    Service.objects.filter(pk=backup.pk).update(min_duration=60)
+    client.get(f"/ping/{backup.ping_uuid}/start")
+    client.get(f"/ping/{backup.ping_uuid}")  # "succeeded" within a second
+    backup.refresh_from_db()
+    assert backup.state == State.DOWN
+    assert backup.message == "the last run finished too fast to have done its work"
+
+
+def test_a_run_of_normal_length_is_up(client, backup):
+    from datetime import timedelta as td
+
+    Service.objects.filter(pk=backup.pk).update(min_duration=60, last_start_at=timezone.now() - td(minutes=5))
+    client.get(f"/ping/{backup.ping_uuid}")
+    assert Service.objects.get(pk=backup.pk).state == State.UP

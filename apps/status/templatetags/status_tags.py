@@ -11,3 +11,11 @@ def percent(value: float | None) -> str:
     if value >= 1:
         return "100%"
     return f"{min(value * 100, 99.9):.1f}%"
+
+
+@register.filter
+def age(value) -> str:
+    """How long ago, in one unit: '7 months' rather than '6 months, 4 weeks'."""
+    from django.utils.timesince import timesince
+
+    return timesince(value, depth=1) if value else ""
