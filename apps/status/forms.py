@@ -127,6 +127,13 @@ class ServiceForm(_ServiceBase):
 
 
 class HeartbeatForm(_ServiceBase):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["min_duration"].required = False
+
+    def clean_min_duration(self) -> int:
+        return self.cleaned_data.get("min_duration") or 0
+
     class Meta:
         model = Service
         fields = [
