@@ -183,6 +183,7 @@ def export_heartbeats() -> list[dict[str, Any]]:
 
 def validate_heartbeats(items: list[Any], report: config.Report, document: dict) -> list[dict[str, Any]]:
     config.duplicates(items, "name", "heartbeats", report)
+    _name_clash(items, "heartbeats", "service", document, report)
     rows = []
     for index, item in enumerate(items):
         path = ("heartbeats", index)
@@ -333,8 +334,25 @@ def _metric(settings: dict[str, Any], path: config.Path, report: config.Report) 
             report.error((*path, down), message)
 
 
+def _name_clash(items: list[Any], section: str, other_kind: str, document: dict, report: config.Report) -> None:
+    """A heartbeat and a service share one namespace (addresses use the name)."""
+    other_section = "heartbeats" if other_kind == "heartbeat" else "services"
+    in_file = {i.get("name") for i in document.get(other_section) or [] if isinstance(i, dict)}
+    other = (
+        Service.objects.filter(kind=Kind.HEARTBEAT)
+        if other_kind == "heartbeat"
+        else Service.objects.exclude(kind=Kind.HEARTBEAT)
+    )
+    in_portal = set(other.values_list("name", flat=True))
+    for index, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        if name and (name in in_file or name in in_portal):
+            report.error((section, index, "name"), f"a {other_kind} is already called {name!r}")
+
+
 def validate_services(items: list[Any], report: config.Report, document: dict) -> list[dict[str, Any]]:
     config.duplicates(items, "name", "services", report)
+    _name_clash(items, "services", "heartbeat", document, report)
     known = {
         i.get("name") for key in ("services", "heartbeats") for i in document.get(key) or [] if isinstance(i, dict)
     }

@@ -46,8 +46,9 @@ def run_round(*, queue: str = "celery", now: datetime | None = None, concurrency
         probes = [checks.Probe(s.pk, s.kind, s.check_config, s.timeout) for s in services]
         outcomes = asyncio.run(checks.run_probes(probes, concurrency=concurrency))
         record(services, outcomes, now=timezone.now())
-    if queue == "celery":  # heartbeats need no probe: judge them once per tick, here
+    if queue == "celery":  # judged once per tick, here: they need no probe
         evaluate_heartbeats(now=now)
+        mark_silent(now=now)
     return len(services)
 
 
@@ -119,6 +120,27 @@ def settle(services: list[Service], *, now: datetime) -> list[Flip]:
 
 def _label(pk: int) -> str:
     return Service.objects.filter(pk=pk).values_list("label", flat=True).first() or "another service"
+
+
+def mark_silent(*, now: datetime) -> list[Flip]:
+    """A polled service nobody has checked for three intervals (at least 5 minutes) is UNKNOWN:
+    the worker for its queue is probably not running, and its last state may be stale."""
+    silent = []
+    candidates = Service.objects.filter(enabled=True, kind__in=POLLED, last_checked_at__isnull=False).exclude(
+        state=State.UNKNOWN
+    )
+    for service in candidates:
+        quiet_for = max(3 * service.interval, 300)
+        if (now - service.last_checked_at).total_seconds() > quiet_for:
+            since = timezone.localtime(service.last_checked_at).strftime("%H:%M")
+            service.message = f"not checked since {since}: is the worker for the {service.queue!r} queue running?"
+            service._new_state = State.UNKNOWN
+            silent.append(service)
+    if not silent:
+        return []
+    with transaction.atomic():
+        Service.objects.bulk_update(silent, ["message"])
+        return settle(silent, now=now)
 
 
 def evaluate_heartbeats(*, now: datetime) -> list[Flip]:

@@ -171,7 +171,11 @@ def sentence() -> str:
             problems.append("Everything else works" + (f" ({not_checked})." if unknown else "."))
         return " ".join(problems)
     if unknown == total:
-        return f"{_count(total)} not checked yet."
+        return (
+            "The one service has not been checked yet."
+            if total == 1
+            else f"None of the {total} services has been checked yet."
+        )
     if unknown:
         return f"{up} of {total} services are working; {not_checked}."
     return "The one service is working." if total == 1 else f"All {total} services are working."

@@ -84,6 +84,8 @@ def check_now(request: HttpRequest, name: str) -> HttpResponse:
     service = get_object_or_404(Service, name=name)
     if service.is_heartbeat:
         messages.error(request, "A heartbeat is not checked: it waits for pings from its job.")
+    elif not service.enabled:
+        messages.error(request, f"{service.label} is paused. Resume it first, then check it.")
     else:
         outcome = engine.check_now(service)
         messages.info(request, f"{service.label}: {outcome.state.label.lower()}, {outcome.message}.")

@@ -75,7 +75,8 @@ def test_the_service_page_shows_what_to_do_and_history(client, bob):
     [
         ([], "No services are watched yet."),
         ([("a", State.UP), ("b", State.UP)], "All 2 services are working."),
-        ([("a", State.UNKNOWN)], "The one service is not checked yet."),
+        ([("a", State.UNKNOWN)], "The one service has not been checked yet."),
+        ([("a", State.UNKNOWN), ("b", State.UNKNOWN)], "None of the 2 services has been checked yet."),
         ([("a", State.UP), ("b", State.UNKNOWN)], "1 of 2 services are working; 1 not checked yet."),
         ([("chat", State.DOWN), ("b", State.UP)], "Chat is down since {t}: no answer. Everything else works."),
         ([("backup", State.DEGRADED), ("b", State.UP)], "Backup works, but late. Everything else works."),
@@ -119,3 +120,10 @@ def test_the_board_shows_version_drift(client, bob):
     service("forgejo", label="Forgejo", version="1.21.0", version_since=timezone.now() - timedelta(days=240))
     html = signed_in(client, bob).get(reverse("status:index")).content.decode()
     assert "1.21.0, unchanged for 7\xa0months" in html, html[html.find("Forgejo") : html.find("Forgejo") + 300]
+
+
+def test_check_now_on_a_paused_service_asks_to_resume_first(client, alice):
+    web = service("web", state=State.PAUSED, enabled=False)
+    response = signed_in(client, alice).post(reverse("status:check_now", args=["web"]), follow=True)
+    assert "Web is paused. Resume it first" in response.content.decode()
+    assert Service.objects.get(pk=web.pk).state == State.PAUSED

@@ -78,3 +78,8 @@ def test_mistakes_are_located(change, message):
 def test_an_error_carries_its_line():
     result = config.import_text(DOC.replace('"http://nas.home.arpa:3000/api/v1/version"', '"nas"'))
     assert str(result.errors[0]).endswith("line 14")
+
+
+def test_a_heartbeat_and_a_service_cannot_share_a_name():
+    result = config.import_text(DOC.replace("name: offsite", "name: nas"))
+    assert any("a service is already called 'nas'" in str(e) for e in result.errors), result.errors

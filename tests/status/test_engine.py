@@ -101,3 +101,15 @@ def test_check_now_runs_at_once_and_records(http_server):
     outcome = engine.check_now(web)
     assert outcome.state == State.UP
     assert Service.objects.get(pk=web.pk).state == State.UP
+
+
+def test_a_service_nobody_checks_any_more_becomes_unknown(http_server):
+    web = http_service("web", http_server.answer("/"), queue="mini")
+    engine.run_round(queue="mini")
+    assert Service.objects.get(pk=web.pk).state == State.UP
+    # The Mac mini's worker stops: the default queue's round notices the silence.
+    later = timezone.now() + timedelta(minutes=6)
+    engine.run_round(queue="celery", now=later)
+    web.refresh_from_db()
+    assert web.state == State.UNKNOWN
+    assert "is the worker for the 'mini' queue running?" in web.message
