@@ -143,18 +143,22 @@ def mark_silent(*, now: datetime) -> list[Flip]:
         return settle(silent, now=now)
 
 
+def judge_heartbeat(service: Service, *, now: datetime) -> tuple[str, str]:
+    return state_machine.heartbeat_state(
+        now=now,
+        last_ping_at=service.last_ping_at,
+        last_ping_kind=service.last_ping_kind,
+        last_start_at=service.last_start_at,
+        period=service.period,
+        grace=service.grace,
+    )
+
+
 def evaluate_heartbeats(*, now: datetime) -> list[Flip]:
     """Heartbeats change state with time alone (late, then down): judged on every tick."""
     changed = []
     for service in Service.objects.filter(enabled=True, kind=Kind.HEARTBEAT):
-        state, message = state_machine.heartbeat_state(
-            now=now,
-            last_ping_at=service.last_ping_at,
-            last_ping_kind=service.last_ping_kind,
-            last_start_at=service.last_start_at,
-            period=service.period,
-            grace=service.grace,
-        )
+        state, message = judge_heartbeat(service, now=now)
         if state != service.state or message != service.message:
             service._new_state, service.message = state, message
             changed.append(service)

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.status import engine, state_machine
+from apps.status import engine
 from apps.status.models import Flip, Kind, Service, State
 
 PING_BODY_LIMIT = 10_000
@@ -32,14 +32,7 @@ def ping_record(*, ping_uuid: uuid.UUID | str, signal: str, body: bytes = b"", n
         service.last_ping_at, service.last_ping_kind = now, signal
         service.last_ping_body = body[:PING_BODY_LIMIT].decode("utf-8", errors="replace")
         fields = ["last_ping_at", "last_ping_kind", "last_ping_body"]
-    state, message = state_machine.heartbeat_state(
-        now=now,
-        last_ping_at=service.last_ping_at,
-        last_ping_kind=service.last_ping_kind,
-        last_start_at=service.last_start_at,
-        period=service.period,
-        grace=service.grace,
-    )
+    state, message = engine.judge_heartbeat(service, now=now)
     with transaction.atomic():
         if message != service.message:
             service.message = message
