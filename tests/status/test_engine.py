@@ -113,3 +113,14 @@ def test_a_service_nobody_checks_any_more_becomes_unknown(http_server):
     web.refresh_from_db()
     assert web.state == State.UNKNOWN
     assert "is the worker for the 'mini' queue running?" in web.message
+
+
+def test_a_round_lost_mid_way_is_checked_again_after_one_interval(http_server):
+    """A worker killed after claiming (before recording) loses that round only."""
+    web = http_service("web", http_server.answer("/"), interval=30)
+    now = timezone.now()
+    assert [s.pk for s in engine.claim_due(queue="celery", now=now)] == [web.pk]  # ...and the worker dies here
+    assert engine.run_round(now=now + timedelta(seconds=10)) == 0  # still claimed by the lost round
+    assert engine.run_round(now=now + timedelta(seconds=31)) == 1  # due again: the next round recovers it
+    assert Service.objects.get(pk=web.pk).state == State.UP
+    assert Result.objects.filter(service=web).count() == 1  # nothing half-written by the lost round
