@@ -67,8 +67,7 @@ def record(services: list[Service], outcomes: list[checks.Outcome], *, now: date
         service.latency_ms = outcome.latency_ms
         service.last_checked_at = now
         service.details = outcome.data
-        if outcome.state != State.DOWN or state == State.DOWN:
-            service.message = outcome.message[:300]
+        service.message = outcome.message[:300]  # the latest output, retrying or not
         if outcome.version and outcome.version != service.version:
             service.version, service.version_since = outcome.version, now
         service._new_state = state

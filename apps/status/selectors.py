@@ -139,7 +139,9 @@ def _since(moment: datetime | None, now: datetime) -> str:
 def sentence() -> str:
     """The dashboard's one sentence: "All 14 services are working." or what is wrong, with
     dependents folded under the failure that explains them."""
-    services = list(Service.objects.filter(enabled=True).only("pk", "label", "state", "state_since", "message"))
+    services = list(
+        Service.objects.filter(enabled=True).only("pk", "label", "state", "state_since", "message", "fail_count")
+    )
     if not services:
         return "No services are watched yet."
     by_state: dict[str, list[Service]] = defaultdict(list)
@@ -164,21 +166,34 @@ def sentence() -> str:
     for service in by_state[State.DEGRADED]:
         problems.append(f"{service.label} works, but {service.message}.")
 
-    total, unknown, up = len(services), len(by_state[State.UNKNOWN]), len(by_state[State.UP])
-    not_checked = f"{unknown} not checked yet" if unknown else ""
+    total, up = len(services), len(by_state[State.UP])
+    pending = _pending(by_state[State.UNKNOWN])
     if problems:
         if up:
-            problems.append("Everything else works" + (f" ({not_checked})." if unknown else "."))
+            problems.append("Everything else works" + (f" ({pending})." if pending else "."))
         return " ".join(problems)
-    if unknown == total:
-        return (
-            "The one service has not been checked yet."
-            if total == 1
-            else f"None of the {total} services has been checked yet."
+    if up == total:
+        return "The one service is working." if total == 1 else f"All {total} services are working."
+    if up:
+        return f"{up} of {total} services are working: {pending}."
+    if total == 1:
+        retrying = by_state[State.UNKNOWN][0].fail_count
+        return f"The one service {'is failing its first checks' if retrying else 'has not been checked yet'}."
+    return f"None of the {total} services work yet: {pending}."
+
+
+def _pending(unknown: list[Service]) -> str:
+    """Unknown services: some never checked, some failing their first checks (within retries)."""
+    retrying = sum(1 for s in unknown if s.fail_count)
+    fresh = len(unknown) - retrying
+    parts = []
+    if retrying:
+        parts.append(
+            f"{retrying} {'is' if retrying == 1 else 'are'} failing {'its' if retrying == 1 else 'their'} first checks"
         )
-    if unknown:
-        return f"{up} of {total} services are working; {not_checked}."
-    return "The one service is working." if total == 1 else f"All {total} services are working."
+    if fresh:
+        parts.append(f"{fresh} {'is' if fresh == 1 else 'are'} not checked yet")
+    return " and ".join(parts)
 
 
 def _count(n: int) -> str:

@@ -76,15 +76,21 @@ def test_the_service_page_shows_what_to_do_and_history(client, bob):
         ([], "No services are watched yet."),
         ([("a", State.UP), ("b", State.UP)], "All 2 services are working."),
         ([("a", State.UNKNOWN)], "The one service has not been checked yet."),
-        ([("a", State.UNKNOWN), ("b", State.UNKNOWN)], "None of the 2 services has been checked yet."),
-        ([("a", State.UP), ("b", State.UNKNOWN)], "1 of 2 services are working; 1 not checked yet."),
+        ([("a", State.UNKNOWN, 1)], "The one service is failing its first checks."),
+        ([("a", State.UNKNOWN), ("b", State.UNKNOWN)], "None of the 2 services work yet: 2 are not checked yet."),
+        ([("a", State.UP), ("b", State.UNKNOWN)], "1 of 2 services are working: 1 is not checked yet."),
+        (
+            [("a", State.UNKNOWN, 1), ("b", State.UNKNOWN), ("c", State.UNKNOWN, 1)],
+            "None of the 3 services work yet: 2 are failing their first checks and 1 is not checked yet.",
+        ),
         ([("chat", State.DOWN), ("b", State.UP)], "Chat is down since {t}: no answer. Everything else works."),
         ([("backup", State.DEGRADED), ("b", State.UP)], "Backup works, but late. Everything else works."),
     ],
 )
 def test_the_dashboard_sentence(setup, expected):
-    for name, state in setup:
-        service(name, state=state, message={"degraded": "late", "down": "no answer"}.get(state, ""))
+    for name, state, *fails in setup:
+        message = {"degraded": "late", "down": "no answer"}.get(state, "")
+        service(name, state=state, message=message, fail_count=fails[0] if fails else 0)
     moment = timezone.localtime(timezone.now()).strftime("%H:%M")
     assert selectors.sentence() == expected.format(t=moment)
 
