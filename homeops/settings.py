@@ -139,8 +139,19 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
+DB_POOL_SIZE = env.integer("HOMEOPS_DB_POOL_SIZE", 8, minimum=1, maximum=100)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI each request may run on a new thread, and a persistent connection per
+        # thread exhausted Postgres' connection limit (bench/README.md, pings). A pool per
+        # process bounds it: web, worker and beat each hold at most HOMEOPS_DB_POOL_SIZE.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": 10,
+        }
 else:
     # SQLite: WAL, a busy timeout and IMMEDIATE transactions so web, worker and beat
     # do not trip over each other's locks. TEST.NAME is a file so that a Celery worker

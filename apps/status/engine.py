@@ -12,7 +12,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,18 +24,55 @@ POLLED = [Kind.HTTP, Kind.TCP, Kind.OPENAI, Kind.OLLAMA, Kind.NUT, Kind.SYNOLOGY
 ROUND_LIMIT = 2000
 
 
+def save_fields(services: list[Service], fields: list[str]) -> None:
+    """Write `fields` of many services as one batch of single-row UPDATEs. psycopg pipelines
+    executemany; Django's bulk_update builds a CASE WHEN per field and row instead, which
+    took 2 s of a 1,000-check round in Python alone (bench/README.md)."""
+    if not services:
+        return
+    columns = [Service._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    sql = f"UPDATE {quote(Service._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(s, field.attname), connection) for field in columns] + [s.pk] for s in services
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def claim_due(*, queue: str, now: datetime, limit: int = ROUND_LIMIT) -> list[Service]:
+    """Move the due checks' next_check_at forward and return them: they are this round's."""
     due = (
         Service.objects.filter(enabled=True, queue=queue, kind__in=POLLED)
         .filter(Q(next_check_at__lte=now) | Q(next_check_at=None))
         .order_by("next_check_at")
     )
-    with transaction.atomic():
-        claimed = list(due.select_for_update(skip_locked=True, of=("self",))[:limit])
+    if connection.vendor == "postgresql":
+        return _claim_postgres(due, now=now, limit=limit)
+    with transaction.atomic():  # SQLite: the IMMEDIATE transaction is the lock
+        claimed = list(due[:limit])
         for service in claimed:
             service.next_check_at = now + timedelta(seconds=service.interval)
-        Service.objects.bulk_update(claimed, ["next_check_at"])
+        save_fields(claimed, ["next_check_at"])
     return claimed
+
+
+def _claim_postgres(due, *, now: datetime, limit: int) -> list[Service]:
+    """One UPDATE ... RETURNING over the rows SKIP LOCKED leaves us (39 ms rather than 218 ms
+    for 1,000 checks with SELECT FOR UPDATE plus per-row updates; bench/README.md)."""
+    table = connection.ops.quote_name(Service._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Compiled inside the transaction: Django refuses select_for_update outside one.
+        locked = due.values("pk")[:limit].select_for_update(skip_locked=True, of=("self",))
+        select, params = locked.query.sql_with_params()
+        sql = (
+            f"UPDATE {table} SET next_check_at = %s + make_interval(secs => interval) "  # noqa: S608
+            f"WHERE id IN ({select}) RETURNING id"
+        )
+        cursor.execute(sql, [now, *params])
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(Service.objects.filter(pk__in=ids).order_by("next_check_at", "pk"))
 
 
 def run_round(*, queue: str = "celery", now: datetime | None = None, concurrency: int = 100) -> int:
@@ -74,7 +111,7 @@ def record(services: list[Service], outcomes: list[checks.Outcome], *, now: date
         changed.append(service)
     fields = ["fail_count", "latency_ms", "last_checked_at", "message", "version", "version_since", "details"]
     with transaction.atomic():
-        Service.objects.bulk_update(changed, fields)
+        save_fields(changed, fields)
         settle(changed, now=now)
 
 
@@ -112,7 +149,7 @@ def settle(services: list[Service], *, now: datetime) -> list[Flip]:
             flips.append(Flip(service=service, created=now, old=service.state, new=new, reason=reason, cause_id=cause))
             service.state, service.state_since = new, now
     if flips:
-        Service.objects.bulk_update([f.service for f in flips], ["state", "state_since"])
+        save_fields([f.service for f in flips], ["state", "state_since"])
         Flip.objects.bulk_create(flips)
     return flips
 
@@ -125,9 +162,10 @@ def mark_silent(*, now: datetime) -> list[Flip]:
     """A polled service nobody has checked for three intervals (at least 5 minutes) is UNKNOWN:
     the worker for its queue is probably not running, and its last state may be stale."""
     silent = []
-    candidates = Service.objects.filter(enabled=True, kind__in=POLLED, last_checked_at__isnull=False).exclude(
-        state=State.UNKNOWN
-    )
+    # Nothing is silent before 5 minutes: let the database skip every service checked since.
+    candidates = Service.objects.filter(
+        enabled=True, kind__in=POLLED, last_checked_at__lt=now - timedelta(seconds=300)
+    ).exclude(state=State.UNKNOWN)
     for service in candidates:
         quiet_for = max(3 * service.interval, 300)
         if (now - service.last_checked_at).total_seconds() > quiet_for:
@@ -138,7 +176,7 @@ def mark_silent(*, now: datetime) -> list[Flip]:
     if not silent:
         return []
     with transaction.atomic():
-        Service.objects.bulk_update(silent, ["message"])
+        save_fields(silent, ["message"])
         return settle(silent, now=now)
 
 
@@ -164,7 +202,7 @@ def evaluate_heartbeats(*, now: datetime) -> list[Flip]:
     if not changed:
         return []
     with transaction.atomic():
-        Service.objects.bulk_update(changed, ["message"])
+        save_fields(changed, ["message"])
         return settle(changed, now=now)
 
 
