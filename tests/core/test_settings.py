@@ -30,6 +30,7 @@ def load_settings(tmp_path: Path, **variables: str) -> subprocess.CompletedProce
         ("PORT", "eighty", "PORT must be a whole number"),
         ("PORT", "70000", "PORT must be at most 65535"),
         ("HOMEOPS_SESSION_DAYS", "0", "HOMEOPS_SESSION_DAYS must be at least 1"),
+        ("HOMEOPS_DB_POOL_SIZE", "0", "HOMEOPS_DB_POOL_SIZE must be at least 1"),
         ("REDIS_URL", "unix:///run/redis.sock", "REDIS_URL must start with one of redis://, rediss://"),
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE is not a known time zone"),
         ("DATABASE_URL", "mysql://db/homeops", "DATABASE_URL must start with one of"),
@@ -114,3 +115,17 @@ def test_integer_bounds_raise(monkeypatch):
     monkeypatch.setenv("HOMEOPS_X", "0")
     with pytest.raises(ImproperlyConfigured, match="HOMEOPS_X must be at least 1"):
         env.integer("HOMEOPS_X", 5, minimum=1, maximum=9)
+
+
+def test_postgres_goes_through_a_bounded_pool(tmp_path):
+    """Under ASGI a persistent connection per request thread exhausted Postgres (bench/README.md)."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update(
+        HOMEOPS_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="homeops.settings",
+        DATABASE_URL="postgres://u@db.example.lan/homeops",
+        HOMEOPS_DB_POOL_SIZE="5",
+    )
+    code = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['OPTIONS'])"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.stdout.strip() == "0 {'pool': {'min_size': 1, 'max_size': 5, 'timeout': 10}}", result.stderr
