@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -18,6 +17,7 @@ from aiosmtpd.smtp import Envelope
 
 from apps.notify.models import Channel
 from tests.fixtures.http_server import LocalHTTPServer
+from tests.fixtures.threaded import ThreadedServer
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Reply:
 
 
 @dataclass
-class Receiver:
+class Receiver(ThreadedServer):
     """Answers each path as told (204 by default) and records every POST."""
 
     replies: dict[str, list[Reply]] = field(default_factory=dict)
@@ -86,16 +86,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        return self._serve(Handler)
 
 
 @pytest.fixture
