@@ -103,6 +103,38 @@ def _reminders(channel: Channel, *, now: datetime, quiet: bool) -> list[Planned]
 # --- delivery ------------------------------------------------------------------------------
 
 
+def delivery_attempt(
+    *, channel_id: int, event: Event, attempt: int = 1, backoff: tuple[float, ...] | None = None
+) -> tuple[Delivery | None, float | None]:
+    """One attempt to send one event through one channel, logged as one Delivery row. Returns
+    the row and, when a retry may help (5xx, 429, timeouts), the seconds to wait before the
+    next attempt; a permanent error turns the channel off. Duplicates are prevented upstream,
+    where flips are claimed, not here."""
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None or (not channel.enabled and event.kind != TEST):
+        return None, None
+    transport = transport_for(channel)
+    if transport.is_noop(event):
+        return None, None
+    backoff = BACKOFF if backoff is None else backoff
+    delivery = Delivery(
+        channel=channel, service_id=event.service_id, kind=event.kind, summary=event.text[:500], attempt=attempt
+    )
+    try:
+        transport.notify(event)
+    except TransportError as exc:
+        delivery.error = transport.scrub(exc.message)[:2000]
+        delivery.save()
+        log.warning("Alert via %s failed (attempt %d): %s", channel.name, attempt, delivery.error)
+        if exc.permanent:
+            channel_disable(channel=channel, reason=delivery.error)
+            return delivery, None
+        return delivery, (backoff[attempt - 1] if attempt <= len(backoff) else None)
+    delivery.ok = True
+    delivery.save()
+    return delivery, None
+
+
 def delivery_send(
     *,
     channel_id: int,
@@ -110,37 +142,16 @@ def delivery_send(
     backoff: tuple[float, ...] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery | None:
-    """Send one event through one channel: one Delivery row per attempt; retry what may get
-    better (5xx, 429, timeouts) after `backoff`; a permanent error turns the channel off.
-    Duplicates are prevented upstream, where flips are claimed, not here."""
-    channel = Channel.objects.filter(pk=channel_id).first()
-    if channel is None or (not channel.enabled and event.kind != TEST):
-        return None
-    transport = transport_for(channel)
-    if transport.is_noop(event):
-        return None
-    backoff = BACKOFF if backoff is None else backoff
-    delivery = None
-    for attempt in range(1, len(backoff) + 2):
-        delivery = Delivery(
-            channel=channel, service_id=event.service_id, kind=event.kind, summary=event.text[:500], attempt=attempt
-        )
-        try:
-            transport.notify(event)
-        except TransportError as exc:
-            delivery.error = transport.scrub(exc.message)[:2000]
-            delivery.save()
-            log.warning("Alert via %s failed (attempt %d): %s", channel.name, attempt, delivery.error)
-            if exc.permanent:
-                channel_disable(channel=channel, reason=delivery.error)
-                return delivery
-            if attempt <= len(backoff):
-                sleep(backoff[attempt - 1])
-            continue
-        delivery.ok = True
-        delivery.save()
-        return delivery
-    return delivery
+    """Every attempt in this process, waiting in between (tests and the send-test button).
+    The Celery task `notify.deliver` re-queues itself with a countdown instead of sleeping,
+    so a failing channel never holds a worker that polling rounds need."""
+    attempt = 1
+    while True:
+        delivery, wait = delivery_attempt(channel_id=channel_id, event=event, attempt=attempt, backoff=backoff)
+        if wait is None:
+            return delivery
+        sleep(wait)
+        attempt += 1
 
 
 def deliver_all(planned: list[Planned], *, backoff: tuple[float, ...] | None = None) -> list[Delivery | None]:

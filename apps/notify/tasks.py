@@ -20,7 +20,14 @@ def send_alerts() -> int:
     return len(planned)
 
 
-# Three attempts of at most 10 s each plus 35 s of backoff (services.BACKOFF) fit the limit.
-@shared_task(name="notify.deliver", time_limit=120, soft_time_limit=100, ignore_result=True)
-def deliver(channel_id: int, event: dict) -> None:
-    services.delivery_send(channel_id=channel_id, event=Event.from_dict(event))
+# One attempt per task run: a retry is a new task with a countdown (services.BACKOFF), never a
+# sleeping worker, so a failing channel cannot delay the polling rounds sharing the worker.
+@shared_task(name="notify.deliver", time_limit=30, soft_time_limit=20, ignore_result=True)
+def deliver(channel_id: int, event: dict, attempt: int = 1) -> None:
+    _, wait = services.delivery_attempt(channel_id=channel_id, event=Event.from_dict(event), attempt=attempt)
+    if wait is not None:
+        deliver.apply_async(
+            kwargs={"channel_id": channel_id, "event": event, "attempt": attempt + 1},
+            countdown=wait,
+            expires=DELIVERY_EXPIRES,
+        )

@@ -103,3 +103,18 @@ def test_the_beat_task_fans_out_deliveries_from_a_real_round(http_server, receiv
     (hit,) = receiver.at("/discord")
     assert hit.json["content"] == "Web is down: answered 500 (expected 200-399)."
     assert Delivery.objects.get(channel=discord).ok
+
+
+def test_the_deliver_task_retries_by_requeueing_not_sleeping(receiver, make_channel, quick, eager):
+    """Each attempt is its own task run (a countdown, which eager mode runs at once), so a
+    failing channel never keeps a worker asleep."""
+    from apps.notify.models import Delivery
+    from apps.notify.tasks import deliver
+    from tests.notify.conftest import Reply
+    from tests.notify.test_transports import down_event
+
+    channel = make_channel("Flaky", "webhook", url=receiver.reply("/hook", Reply(502), Reply(503), Reply(204)))
+    deliver.delay(channel_id=channel.pk, event=down_event().as_dict())
+    attempts = list(Delivery.objects.filter(channel=channel).order_by("attempt").values_list("attempt", "ok"))
+    assert attempts == [(1, False), (2, False), (3, True)]
+    assert len(receiver.at("/hook")) == 3
