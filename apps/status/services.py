@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,6 +13,19 @@ from apps.status import engine
 from apps.status.models import Flip, Kind, Service, State
 
 PING_BODY_LIMIT = 10_000
+PINGS_PER_MINUTE = 60
+
+
+def ping_answer(*, ping_uuid: str, signal: str, body: bytes) -> tuple[int, str]:
+    """The whole ping, shared by the ASGI fast path (homeops/asgi.py) and the Django view:
+    rate limit, record, and the (status, text) to answer with."""
+    key = f"ping-rate:{ping_uuid.lower()}:{int(timezone.now().timestamp() // 60)}"
+    if cache.get_or_set(key, 0, 120) >= PINGS_PER_MINUTE:
+        return 429, "Too many pings\n"
+    cache.incr(key)
+    if not ping_record(ping_uuid=ping_uuid, signal=signal, body=body):
+        return 404, "Not found\n"
+    return 200, "OK\n"
 
 
 def ping_record(*, ping_uuid: uuid.UUID | str, signal: str, body: bytes = b"", now: datetime | None = None) -> bool:
