@@ -75,7 +75,7 @@ def sparkline_points(service_id: int, *, now: datetime, hours: int = 24, buckets
 
 def sparkline_svg_path(points: list[float | None], *, width: int = 120, height: int = 24) -> str:
     values = [p for p in points if p is not None]
-    if not values:
+    if len(values) < 2:  # one point draws nothing: show no chart rather than an empty box
         return ""
     top = max(values) or 1.0
     step = width / max(1, len(points) - 1)

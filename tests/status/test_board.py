@@ -133,3 +133,8 @@ def test_check_now_on_a_paused_service_asks_to_resume_first(client, alice):
     response = signed_in(client, alice).post(reverse("status:check_now", args=["web"]), follow=True)
     assert "Web is paused. Resume it first" in response.content.decode()
     assert Service.objects.get(pk=web.pk).state == State.PAUSED
+
+
+def test_a_chart_needs_two_measurements():
+    assert selectors.sparkline_svg_path([None, 12.0, None]) == ""
+    assert selectors.sparkline_svg_path([10.0, None, 20.0]).startswith("M0.0,")

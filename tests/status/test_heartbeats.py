@@ -116,3 +116,20 @@ def test_a_run_of_normal_length_is_up(client, backup):
     Service.objects.filter(pk=backup.pk).update(min_duration=60, last_start_at=timezone.now() - td(minutes=5))
     client.get(f"/ping/{backup.ping_uuid}")
     assert Service.objects.get(pk=backup.pk).state == State.UP
+
+
+def test_a_ping_is_recorded_even_when_redis_is_down(client, backup, settings):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed}/0",
+        }
+    }
+    response = client.get(f"/ping/{backup.ping_uuid}")
+    assert response.status_code == 200
+    assert Service.objects.get(pk=backup.pk).state == State.UP
