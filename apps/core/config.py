@@ -9,6 +9,7 @@ leaves the field out.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 
 FORMAT_VERSION = 1
+# A secret is referenced by the name of the environment variable holding it (`url_env`,
+# `api_key_env`, `password_env`), never written in the file.
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 Path = tuple[str | int, ...]
 
 

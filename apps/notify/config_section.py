@@ -18,7 +18,6 @@ name and never deletes. No secret is exported: there is none stored to export.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import time
 from typing import Any
@@ -40,7 +39,6 @@ FIELDS = {
     "reminder_minutes",
     "enabled",
 }
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NEEDS_URL = {ChannelKind.DISCORD, ChannelKind.WEBHOOK, ChannelKind.NTFY, ChannelKind.APPRISE}
 
 
@@ -48,7 +46,7 @@ def env_name_problem(value: str) -> str | None:
     """Why `value` is not an environment variable's name, in words; shared with forms.py."""
     if "://" in value or "/" in value:
         return "name the environment variable that holds the URL (like HOMEOPS_DISCORD_URL), not the URL itself"
-    if not ENV_NAME.match(value):
+    if not config.ENV_NAME.fullmatch(value):
         return "letters, digits and _ only, not starting with a digit (an environment variable's name)"
     return None
 

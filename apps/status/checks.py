@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from apps.core import config
 from apps.status.models import Kind, State
 
 
@@ -207,12 +208,9 @@ class _Failed(Exception):  # not an error of ours: the answer a check gives back
         self.outcome = outcome
 
 
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def secret_from_env(name: Any, what: str) -> str:
     """A secret named by the check (api_key_env, password_env); the value is never stored."""
-    if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+    if not isinstance(name, str) or not config.ENV_NAME.fullmatch(name):
         raise CheckSettingsError(f"{what} must name an environment variable, like HOMEOPS_NAS_PASSWORD")
     value = os.environ.get(name, "")
     if not value:

@@ -283,7 +283,7 @@ def _check(item: dict, path: config.Path, report: config.Report) -> tuple[str, d
         if not isinstance(models, list) or not all(isinstance(m, str) and m.strip() for m in models):
             report.error((*path, "expect_models"), "must be a list of model names, like [llama3.1:8b]")
     for key in ("api_key_env", "password_env"):
-        if key in settings and not (isinstance(settings[key], str) and checks.ENV_NAME.fullmatch(settings[key])):
+        if key in settings and not (isinstance(settings[key], str) and config.ENV_NAME.fullmatch(settings[key])):
             report.error(
                 (*path, key), "must be the name of an environment variable holding the secret, not the secret itself"
             )

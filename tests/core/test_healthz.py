@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from pathlib import Path
 
@@ -9,14 +8,9 @@ import pytest
 from django.conf import settings
 
 from tests.fixtures.celery_worker import worker_and_beat
+from tests.fixtures.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.django_db
@@ -33,7 +27,7 @@ def test_healthz_is_public_and_names_every_part(client):
 
 @pytest.mark.django_db
 def test_healthz_is_503_and_names_the_broker_when_it_is_unreachable(client, settings):
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
     response = client.get("/healthz")
     assert response.status_code == 503
     report = response.json()

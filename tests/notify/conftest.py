@@ -4,7 +4,6 @@ webhooks, ntfy, Apprise's json://) and an SMTP server (aiosmtpd) for email."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -17,6 +16,7 @@ from aiosmtpd.smtp import Envelope
 
 from apps.notify.models import Channel
 from tests.fixtures.http_server import LocalHTTPServer
+from tests.fixtures.ports import free_port
 from tests.fixtures.threaded import ThreadedServer
 
 
@@ -118,12 +118,6 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope: Envelope):  # noqa: N802 (aiosmtpd's naming)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

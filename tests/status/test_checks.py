@@ -10,6 +10,7 @@ import pytest
 
 from apps.status.checks import Probe, run_probes
 from apps.status.models import State
+from tests.fixtures.ports import free_port
 
 
 def run(kind: str, check: dict, timeout: float = 2.0):
@@ -54,12 +55,6 @@ def test_http_timeout_is_reported_in_plain_words(http_server):
     outcome = run("http", {"url": http_server.answer("/slow", delay=3)}, timeout=0.5)
     assert outcome.state == State.DOWN
     assert outcome.message == "did not answer within 0.5 s"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_http_refused_connection():

@@ -119,11 +119,9 @@ def test_a_run_of_normal_length_is_up(client, backup):
 
 
 def test_a_ping_is_recorded_even_when_redis_is_down(client, backup, settings):
-    import socket
+    from tests.fixtures.ports import free_port
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = free_port()
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
