@@ -177,9 +177,11 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "homeops.cache.ResilientRedisCache",  # Redis down: misses, not errors
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "homeops",
+            # An unreachable Redis must not hang a page: give up after a second.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:

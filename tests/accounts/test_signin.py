@@ -74,3 +74,14 @@ def test_repeated_failures_are_rate_limited(client, bob):
     response = sign_in(client, "bob", PASSWORD)  # even the right password is refused for now
     assert "Too many failed login attempts" in response.content.decode()
     assert client.get("/").status_code == 302
+
+
+def test_sign_in_works_while_redis_is_down(client, bob, settings):
+    """Redis is only a cache: its absence turns rate limits off instead of sign-in into a 500."""
+    from tests.fixtures.ports import free_port
+
+    settings.CACHES = {
+        "default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
+    assert sign_in(client, "bob").status_code == 302
+    assert client.get("/").status_code == 200

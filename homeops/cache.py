@@ -1,0 +1,64 @@
+"""Redis as a cache that may go away: when it does not answer, reads miss and writes are
+dropped as if they had worked (logged at most once a minute), so sign-in rate limits and ping counters never turn
+into error pages. /healthz still reports the broker (the same Redis) as failing."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_last_warning = 0.0
+
+
+def _or(fallback: T, call: Callable[[], T]) -> T:
+    global _last_warning
+    try:
+        return call()
+    except (RedisConnectionError, RedisTimeoutError):
+        if time.monotonic() - _last_warning > 60:
+            _last_warning = time.monotonic()
+            log.warning("Redis does not answer: the cache is skipped, so rate limits are off until it is back")
+        return fallback
+
+
+class ResilientRedisCache(RedisCache):
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return _or(default, lambda: super(ResilientRedisCache, self).get(key, default, version))
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict:
+        return _or({}, lambda: super(ResilientRedisCache, self).get_many(keys, version))
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return _or(False, lambda: super(ResilientRedisCache, self).has_key(key, version))
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        _or(None, lambda: super(ResilientRedisCache, self).set(key, value, timeout, version))
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        # True: callers take a failed add for a lock someone else holds (allauth's rate limit
+        # then refuses the sign-in); with Redis gone there is no one else.
+        return _or(True, lambda: super(ResilientRedisCache, self).add(key, value, timeout, version))
+
+    def set_many(self, data: dict, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list:
+        return _or([], lambda: super(ResilientRedisCache, self).set_many(data, timeout, version))
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return _or(False, lambda: super(ResilientRedisCache, self).touch(key, timeout, version))
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        return _or(delta, lambda: super(ResilientRedisCache, self).incr(key, delta, version))
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return _or(False, lambda: super(ResilientRedisCache, self).delete(key, version))
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        _or(None, lambda: super(ResilientRedisCache, self).delete_many(keys, version))
