@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.status",
     "apps.notify",
+    "apps.gateway",
     "apps.chat",
     "apps.runbooks",
     "apps.maintenance",
@@ -219,6 +220,8 @@ STATUS_HOURLY_DAYS = env.integer("HOMEOPS_STATUS_HOURLY_DAYS", 400, minimum=7)
 STATUS_TICK_SECONDS = env.integer("HOMEOPS_STATUS_TICK_SECONDS", 5, minimum=1, maximum=60)
 # /metrics (Prometheus text) answers only with `Authorization: Bearer <this token>`; unset: off.
 METRICS_TOKEN = env.secret("HOMEOPS_METRICS_TOKEN")
+# Gateway audit rows are kept this long; daily usage totals forever.
+GATEWAY_AUDIT_DAYS = env.integer("HOMEOPS_GATEWAY_AUDIT_DAYS", 400, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Worker and beat prove they are alive with this task; /healthz calls them late after
@@ -240,6 +243,9 @@ CELERY_BEAT_SCHEDULE = {
     "status-rollup": {"task": "status.rollup_and_prune", "schedule": 3600.0, "options": {"expires": 1800.0}},
     # Claims new flips and fans out one notify.deliver task per channel and alert.
     "notify-send-alerts": {"task": "notify.send_alerts", "schedule": 10.0, "options": {"expires": 10.0}},
+    # The gateway never asks a backend for its models on the request path.
+    "gateway-refresh-models": {"task": "gateway.refresh_models", "schedule": 300.0, "options": {"expires": 300.0}},
+    "gateway-usage-rollup": {"task": "gateway.rollup_usage", "schedule": 3600.0, "options": {"expires": 1800.0}},
 }
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""The private record of every request, and the daily usage rollups the pages read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from apps.gateway.models import ApiKey, AuditEntry, GatewaySettings, UsageDay
+
+
+def entry_values(record) -> dict:
+    call = record.call
+    return dict(
+        created=record.created,
+        member_id=call.who.member_id,
+        api_key_id=call.who.api_key_id,
+        client_ip=call.client_ip,
+        endpoint=call.endpoint,
+        alias=record.alias,
+        backend=record.backend,
+        model=record.model[:200],
+        fallback=record.fallback,
+        status=record.status,
+        prompt_tokens=record.prompt_tokens,
+        completion_tokens=record.completion_tokens,
+        ttft_ms=record.ttft_ms,
+        total_ms=_elapsed_ms(record),
+        error=record.error[:500],
+        content=record.content,
+    )
+
+
+def _elapsed_ms(record) -> float:
+    import time
+
+    return (time.perf_counter() - record.started) * 1000
+
+
+def write(values: dict) -> AuditEntry:
+    from apps.gateway import policy
+
+    entry = AuditEntry.objects.create(**values)
+    if values["api_key_id"]:
+        ApiKey.objects.filter(pk=values["api_key_id"]).update(last_used_at=values["created"])
+    if values["member_id"]:
+        policy.count_tokens(
+            values["member_id"], values["prompt_tokens"] + values["completion_tokens"], values["created"]
+        )
+    return entry
+
+
+def write_in_thread(values: dict) -> None:
+    try:
+        write(values)
+    finally:
+        close_old_connections()
+
+
+def set_content_logging(*, on: bool, by) -> None:
+    """Turning content logging on or off is itself an audit row."""
+    with transaction.atomic():
+        row = GatewaySettings.load()
+        if row.log_content == on:
+            return
+        row.log_content = on
+        row.save()
+        AuditEntry.objects.create(
+            created=timezone.now(),
+            member=by,
+            endpoint="settings",
+            status=200,
+            error=f"content logging turned {'on' if on else 'off'} by {by.get_username()}",
+        )
+
+
+# --- Daily rollups -------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, round(share * (len(values) - 1)))]
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()))
+
+
+def usage_rows(day: date) -> list[UsageDay]:
+    """One day's totals per member and alias, computed from the audit log."""
+    start, end = _day_bounds(day)
+    groups: dict[tuple, dict] = defaultdict(lambda: {"n": 0, "err": 0, "fb": 0, "pt": 0, "ct": 0, "ttft": []})
+    rows = AuditEntry.objects.filter(created__gte=start, created__lt=end).exclude(endpoint="settings")
+    for member_id, alias, status, fallback, pt, ct, ttft in rows.values_list(
+        "member_id", "alias", "status", "fallback", "prompt_tokens", "completion_tokens", "ttft_ms"
+    ).iterator(chunk_size=5000):
+        group = groups[(member_id, alias)]
+        group["n"] += 1
+        group["err"] += status >= 400
+        group["fb"] += fallback
+        group["pt"] += pt
+        group["ct"] += ct
+        if ttft is not None and status == 200:
+            group["ttft"].append(ttft)
+    return [
+        UsageDay(
+            day=day,
+            member_id=member_id,
+            alias=alias,
+            requests=g["n"],
+            errors=g["err"],
+            fallbacks=g["fb"],
+            prompt_tokens=g["pt"],
+            completion_tokens=g["ct"],
+            ttft_p50_ms=_percentile(g["ttft"], 0.5),
+            ttft_p95_ms=_percentile(g["ttft"], 0.95),
+        )
+        for (member_id, alias), g in groups.items()
+    ]
+
+
+def rollup_day(day: date) -> int:
+    """Idempotent: the day's rows are replaced, so a retried run is harmless."""
+    rows = usage_rows(day)
+    with transaction.atomic():
+        UsageDay.objects.filter(day=day).delete()
+        UsageDay.objects.bulk_create(rows)
+    return len(rows)
+
+
+def rollup_and_prune(*, now: datetime | None = None) -> dict:
+    """Nightly: roll up the last few finished days, drop audit rows past retention."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    written = sum(rollup_day(today - timedelta(days=back)) for back in (1, 2, 3))
+    cutoff = now - timedelta(days=settings.GATEWAY_AUDIT_DAYS)
+    pruned, _ = AuditEntry.objects.filter(created__lt=cutoff).delete()
+    return {"usage_rows": written, "pruned": pruned}

@@ -1,0 +1,196 @@
+"""The household's models: where they run (Backend), what the family calls them (Route and
+its ordered Targets), who may use what (Policy), keys for scripts (ApiKey) and a private
+record of every request (AuditEntry, rolled up into UsageDay)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Workload(models.TextChoices):
+    CHAT = "chat", "Chat"
+    EMBEDDINGS = "embeddings", "Embeddings"
+
+
+class Backend(models.Model):
+    class BackendKind(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible"
+        OLLAMA = "ollama", "Ollama"
+
+    name = models.SlugField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=BackendKind.choices, default=BackendKind.OPENAI)
+    base_url = models.URLField(
+        max_length=255,
+        help_text="OpenAI-compatible: the API root, e.g. http://studio.home.arpa:8080/v1. "
+        "Ollama: the server, e.g. http://studio.home.arpa:11434.",
+    )
+    # Write-only: encrypted with a key derived from SECRET_KEY (secrets.py), never shown again.
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="Or the name of an environment variable holding the key."
+    )
+    timeout = models.FloatField(default=30.0, help_text="Seconds to connect and to wait for the first token.")
+    service = models.ForeignKey(
+        "status.Service",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The status-board service that watches it: a backend the board holds down is skipped.",
+    )
+    # Discovered in the background (tasks.refresh_models), never on the request path.
+    model_names = models.JSONField(default=list, blank=True, editable=False)
+    models_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    models_error = models.CharField(max_length=300, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key_encrypted or self.api_key_env)
+
+
+class Route(models.Model):
+    alias = models.SlugField(max_length=64, unique=True, help_text='What the household asks for: "assistant".')
+    workload = models.CharField(max_length=16, choices=Workload.choices, default=Workload.CHAT)
+    description = models.CharField(max_length=200, blank=True, help_text="Shown in the chat's model picker.")
+
+    class Meta:
+        ordering = ["alias"]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class Target(models.Model):
+    """One place a route can be answered, tried in `position` order."""
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="targets")
+    position = models.PositiveSmallIntegerField(default=0)
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="targets")
+    model = models.CharField(max_length=200, help_text="The model's name on that backend.")
+    max_tokens = models.PositiveIntegerField(default=2048, help_text="Most tokens one answer may take.")
+    context_tokens = models.PositiveIntegerField(default=8192, help_text="The model's context window.")
+
+    class Meta:
+        ordering = ["route", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.route.alias} -> {self.backend.name}/{self.model}"
+
+
+class Policy(models.Model):
+    """Per role, or per member (a member's policy takes each empty field from the role's)."""
+
+    role = models.CharField(max_length=16, blank=True)
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="gateway_policy"
+    )
+    # None: every alias (or, for a member, the role's list).
+    aliases = models.JSONField(null=True, blank=True)
+    daily_tokens = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no daily limit.")
+    max_streams = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    quiet_from = models.TimeField(null=True, blank=True, help_text="No answers from this time ...")
+    quiet_until = models.TimeField(null=True, blank=True, help_text="... until this time (household time).")
+    # {alias: prompt}: a system prompt the member cannot change (a homework helper).
+    system_prompts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["role"], condition=models.Q(member=None), name="policy_one_per_role"),
+            models.CheckConstraint(
+                condition=(models.Q(member=None) & ~models.Q(role="")) | (models.Q(role="") & ~models.Q(member=None)),
+                name="policy_role_or_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"policy for {self.member.get_username() if self.member_id else self.role}"
+
+
+class ApiKey(models.Model):
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The key's first characters, to recognise it.")
+    hashed = models.CharField(max_length=64, unique=True)  # sha256 hex: keys are long and random
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class AuditEntry(models.Model):
+    """One request through the gateway. Metadata only unless the owner logs content."""
+
+    created = models.DateTimeField(db_index=True)
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    endpoint = models.CharField(max_length=40)  # chat.completions, embeddings, models, settings
+    alias = models.CharField(max_length=64, blank=True)
+    backend = models.CharField(max_length=64, blank=True)  # a name, so history outlives the backend
+    model = models.CharField(max_length=200, blank=True)
+    fallback = models.BooleanField(default=False)
+    status = models.PositiveSmallIntegerField()
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    ttft_ms = models.FloatField(null=True, blank=True)
+    total_ms = models.FloatField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    content = models.JSONField(null=True, blank=True)  # only with content logging on
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["member", "created"])]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M} {self.endpoint} {self.alias} {self.status}"
+
+    @property
+    def via(self) -> str:
+        return "API key" if self.api_key_id else "chat"
+
+
+class UsageDay(models.Model):
+    """Daily totals per member and alias, so usage pages stay fast with millions of entries."""
+
+    day = models.DateField()
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    alias = models.CharField(max_length=64, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    fallbacks = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    ttft_p50_ms = models.FloatField(null=True)
+    ttft_p95_ms = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["-day", "alias"]
+        constraints = [models.UniqueConstraint(fields=["day", "member", "alias"], name="usage_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.alias}: {self.requests} requests"
+
+
+class GatewaySettings(models.Model):
+    """One row. Content logging is off by default; switching it is itself audited."""
+
+    log_content = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"gateway settings (content logging {'on' if self.log_content else 'off'})"
+
+    @classmethod
+    def load(cls) -> GatewaySettings:
+        return cls.objects.get_or_create(pk=1)[0]

@@ -1,0 +1,417 @@
+"""The gateway's one path, for /v1 and for the chat app alike: policy, routing with
+fallback before the first token, relaying with normalisation, and the audit row.
+
+`stream_chat` is an async iterator: first an `Answered` (who answers, and why earlier
+targets were passed over), then OpenAI chunk dicts, then possibly a `Broken` when the
+backend fails mid-stream. Errors before the first token raise GatewayError. Closing the
+iterator early (a client that went away, a stop button) closes the upstream connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.formats import time_format
+
+from apps.gateway import policy, snapshot, upstream
+from apps.gateway.errors import GatewayError, bad_request
+from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, TargetInfo
+
+log = logging.getLogger(__name__)
+SKIP_STATES = {"down": "down", "unreachable": "unreachable"}
+
+
+@dataclass
+class Call:
+    who: Identity
+    endpoint: str  # "chat.completions" or "embeddings"
+    body: dict[str, Any]
+    client_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class Answered:
+    alias: str
+    backend: str
+    model: str
+    fallback: bool
+    passed_over: tuple[str, ...] = ()  # "studio: the status board holds it down since 14:02"
+
+
+@dataclass(frozen=True)
+class Broken:
+    error: GatewayError
+
+
+@dataclass
+class Record:
+    """What the audit row will say; filled in as the request goes."""
+
+    call: Call
+    started: float = field(default_factory=time.perf_counter)
+    created: Any = field(default_factory=timezone.now)
+    alias: str = ""
+    backend: str = ""
+    model: str = ""
+    fallback: bool = False
+    status: int = 200
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_ms: float | None = None
+    error: str = ""
+    content: dict | None = None
+
+    def first_token(self) -> None:
+        if self.ttft_ms is None:
+            self.ttft_ms = (time.perf_counter() - self.started) * 1000
+
+
+# --- Checks and request bodies -------------------------------------------------------------
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # [{"type": "text", "text": ...}, {"type": "image_url", ...}]
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters a token: used only when a backend reports no usage."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
+def prompt_estimate(messages: list[dict]) -> int:
+    return sum(estimate_tokens(_text_of(m.get("content"))) + 4 for m in messages)
+
+
+def validate_chat(body: dict) -> None:
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise bad_request("Say which model to use: 'model' is missing.", "model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("'messages' must be a non-empty list.", "messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise bad_request(f"messages[{index}] needs a 'role'.", f"messages[{index}]")
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = body.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise bad_request(f"'{name}' must be a positive whole number.", name)
+    if not isinstance(body.get("stream", False), bool):
+        raise bad_request("'stream' must be true or false.", "stream")
+
+
+def chat_body(body: dict, target: TargetInfo, prompt: str | None, *, stream: bool) -> dict:
+    out = {k: v for k, v in body.items() if k not in ("max_completion_tokens", "stream_options")}
+    out["model"] = target.model
+    requested = body.get("max_tokens") or body.get("max_completion_tokens")
+    # Always a limit upstream: a runaway answer must not hold the Studio for minutes.
+    out["max_tokens"] = min(requested, target.max_tokens) if requested else target.max_tokens
+    out["stream"] = stream
+    if stream:
+        out["stream_options"] = {"include_usage": True}
+    if prompt:  # the owner's locked system prompt replaces the member's own
+        kept = [m for m in body["messages"] if m.get("role") not in ("system", "developer")]
+        out["messages"] = [{"role": "system", "content": prompt}, *kept]
+    return out
+
+
+async def _prepare(call: Call, workload: str, validate) -> tuple[RouteInfo, PolicyInfo, Record, policy.StreamSlot]:
+    """Every check before a backend is asked; a refusal is audited too."""
+    snap = await snapshot.current()
+    now = timezone.now()
+    record = Record(call, alias=str(call.body.get("model") or "")[:64])
+    try:
+        validate(call.body)
+        route, rules = policy.route_for(snap, call.who, call.body["model"], workload)
+        policy.check_quiet(rules, now)
+        await policy.check_budget(rules, call.who, now)
+        slot = policy.take_stream(rules, call.who)
+    except GatewayError as exc:
+        record.status, record.error = exc.status, exc.message
+        finish(record)
+        raise
+    if snap.log_content:
+        record.content = {"request": {k: call.body.get(k) for k in ("messages", "input") if k in call.body}}
+    return route, rules, record, slot
+
+
+async def _targets(route: RouteInfo) -> tuple[list[TargetInfo], list[str]]:
+    """The targets worth trying, in order, and why the others were passed over."""
+    states = await snapshot.service_states()
+    usable, notes = [], []
+    for target in route.targets:
+        backend = target.backend
+        if backend.key_problem:
+            notes.append(f"{backend.name}: {backend.key_problem}")
+            continue
+        state, since, label = states.get(backend.service_id, ("unknown", None, ""))
+        if backend.service_id and state in SKIP_STATES:
+            when = f" since {time_format(timezone.localtime(since), 'H:i')}" if since else ""
+            notes.append(f"{backend.name}: the status board holds {label or backend.name} {state}{when}")
+            continue
+        usable.append(target)
+    return usable, notes
+
+
+def _all_failed(alias: str, notes: list[str], tried: int, timeouts: int) -> GatewayError:
+    why = "; ".join(notes) or "the route has no targets"
+    if tried and timeouts == tried:
+        return GatewayError(504, f"'{alias}' timed out: {why}.", type="server_error", code="upstream_timeout")
+    if tried:
+        return GatewayError(
+            502, f"Every backend for '{alias}' failed: {why}.", type="server_error", code="backends_failed"
+        )
+    return GatewayError(
+        503, f"Every backend for '{alias}' is unavailable: {why}.", type="server_error", code="backends_unavailable"
+    )
+
+
+# --- Streaming chat ------------------------------------------------------------------------
+
+
+def _normalise(chunk: dict, response_id: str, alias: str, created: int) -> int:
+    """Make every backend's chunk look like OpenAI's; returns 1 when it carries text."""
+    chunk["id"] = response_id  # Ollama repeats ids across answers
+    chunk["object"] = "chat.completion.chunk"
+    chunk["model"] = alias
+    chunk.setdefault("created", created)
+    pieces = 0
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") or {}
+        if "reasoning" in delta and "reasoning_content" not in delta:
+            delta["reasoning_content"] = delta.pop("reasoning")
+        if delta.get("content") or delta.get("reasoning_content"):
+            pieces = 1
+    return pieces
+
+
+async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
+    route, rules, record, slot = await _prepare(call, "chat", validate_chat)
+    include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
+    response_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    prompt_guess = prompt_estimate(call.body["messages"])
+    stream: upstream.Stream | None = None
+    answer: list[str] = []
+    usage: dict | None = None
+    try:
+        targets, notes = await _targets(route)
+        tried = timeouts = 0
+        first: dict | None = None
+        fell_back = bool(notes)
+        for target in targets:
+            tried += 1
+            try:
+                stream = await upstream.open_stream(
+                    target.backend,
+                    "/chat/completions",
+                    chat_body(call.body, target, rules.system_prompts.get(route.alias), stream=True),
+                )
+                events = stream.events()
+                first = await anext(events)
+                break
+            except (upstream.UpstreamError, StopAsyncIteration) as exc:
+                reason = exc.reason if isinstance(exc, upstream.UpstreamError) else "sent nothing"
+                timeouts += bool(getattr(exc, "timeout", False))
+                notes.append(f"{target.backend.name} ({target.model}): {reason}")
+                fell_back = True
+                if stream is not None:
+                    stream.close()
+                    stream = None
+        if stream is None or first is None:
+            raise _all_failed(route.alias, notes, tried, timeouts)
+        record.backend, record.model = target.backend.name, target.model
+        record.fallback = fell_back
+        yield Answered(route.alias, target.backend.name, target.model, record.fallback, tuple(notes))
+        chunk: dict | None = first
+        while chunk is not None:
+            if chunk.get("usage"):
+                usage = chunk["usage"]
+            if chunk.get("choices"):
+                pieces = _normalise(chunk, response_id, route.alias, created)
+                if pieces:
+                    record.first_token()
+                    record.completion_tokens += pieces
+                    if record.content is not None:
+                        answer.extend((c.get("delta") or {}).get("content") or "" for c in chunk["choices"])
+                if include_usage:
+                    chunk["usage"] = None
+                else:
+                    chunk.pop("usage", None)
+                yield chunk
+            try:
+                chunk = await anext(events)
+            except StopAsyncIteration:
+                chunk = None
+            except upstream.UpstreamError as exc:  # never retried: the client has our first bytes
+                record.status, record.error = (
+                    502,
+                    f"{target.backend.name}: {exc.reason} (after {record.completion_tokens} tokens)",
+                )
+                yield Broken(
+                    GatewayError(
+                        502,
+                        f"The answer was cut off: {target.backend.name} {exc.reason}.",
+                        type="server_error",
+                        code="stream_interrupted",
+                    )
+                )
+                return
+        record.prompt_tokens = (usage or {}).get("prompt_tokens") or prompt_guess
+        if usage and usage.get("completion_tokens"):
+            record.completion_tokens = usage["completion_tokens"]
+        if include_usage:
+            yield {
+                "id": response_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": route.alias,
+                "choices": [],
+                "usage": _usage(record),
+            }
+    except GatewayError as exc:
+        record.status, record.error = exc.status, exc.message
+        raise
+    except (asyncio.CancelledError, GeneratorExit):
+        record.status, record.error = 499, f"the client went away after {record.completion_tokens} tokens"
+        raise
+    finally:
+        if stream is not None:
+            stream.close()
+        slot.release()
+        if record.status != 200 and not record.prompt_tokens:
+            record.prompt_tokens = prompt_guess if record.backend else 0
+        if record.content is not None:
+            record.content["answer"] = "".join(answer)
+        finish(record)
+
+
+def _usage(record: Record) -> dict:
+    return {
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "total_tokens": record.prompt_tokens + record.completion_tokens,
+    }
+
+
+# --- Whole answers -------------------------------------------------------------------------
+
+
+async def _whole(call: Call, workload: str, path: str, make_body, validate) -> tuple[Answered, dict, Record]:
+    route, rules, record, slot = await _prepare(call, workload, validate)
+    try:
+        targets, notes = await _targets(route)
+        tried = timeouts = 0
+        for position, target in enumerate(targets):
+            tried += 1
+            try:
+                document = await upstream.post_json(target.backend, path, make_body(target, rules, route))
+            except upstream.UpstreamError as exc:
+                timeouts += exc.timeout
+                notes.append(f"{target.backend.name} ({target.model}): {exc.reason}")
+                continue
+            record.first_token()
+            record.backend, record.model = target.backend.name, target.model
+            record.fallback = position > 0 or bool(notes)
+            return (
+                Answered(route.alias, target.backend.name, target.model, record.fallback, tuple(notes)),
+                document,
+                record,
+            )
+        raise _all_failed(route.alias, notes, tried, timeouts)
+    except GatewayError as exc:
+        record.status, record.error = exc.status, exc.message
+        finish(record)
+        raise
+    except asyncio.CancelledError:
+        record.status, record.error = 499, "the client went away"
+        finish(record)
+        raise
+    finally:
+        slot.release()
+
+
+async def complete_chat(call: Call) -> tuple[Answered, dict]:
+    def make_body(target, rules, route):
+        return chat_body(call.body, target, rules.system_prompts.get(route.alias), stream=False)
+
+    answered, document, record = await _whole(call, "chat", "/chat/completions", make_body, validate_chat)
+    document["id"] = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    document["model"] = answered.alias
+    document.setdefault("object", "chat.completion")
+    text = ""
+    for choice in document.get("choices") or ():
+        message = choice.get("message") or {}
+        if "reasoning" in message and "reasoning_content" not in message:
+            message["reasoning_content"] = message.pop("reasoning")
+        text += _text_of(message.get("content"))
+    usage = document.get("usage") or {}
+    record.prompt_tokens = usage.get("prompt_tokens") or prompt_estimate(call.body["messages"])
+    record.completion_tokens = usage.get("completion_tokens") or estimate_tokens(text)
+    document["usage"] = {**usage, **_usage(record)}
+    if record.content is not None:
+        record.content["answer"] = text
+    finish(record)
+    return answered, document
+
+
+def validate_embeddings(body: dict) -> None:
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise bad_request("Say which model to use: 'model' is missing.", "model")
+    inputs = body.get("input")
+    if not (isinstance(inputs, str) and inputs) and not (isinstance(inputs, list) and inputs):
+        raise bad_request("'input' must be a string or a non-empty list.", "input")
+
+
+async def embed(call: Call) -> tuple[Answered, dict]:
+    body = call.body
+
+    def make_body(target, rules, route):
+        return {**body, "model": target.model}
+
+    answered, document, record = await _whole(call, "embeddings", "/embeddings", make_body, validate_embeddings)
+    document["model"] = answered.alias
+    usage = document.get("usage") or {}
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    text = " ".join(item for item in inputs if isinstance(item, str))
+    record.prompt_tokens = usage.get("prompt_tokens") or estimate_tokens(text)
+    document["usage"] = {"prompt_tokens": record.prompt_tokens, "total_tokens": record.prompt_tokens}
+    finish(record)
+    return answered, document
+
+
+# --- After the answer ----------------------------------------------------------------------
+
+_pending: set[asyncio.Future] = set()
+
+
+def finish(record: Record) -> None:
+    """Write the audit row off the event loop, after the answer is on its way."""
+    from apps.gateway import audit
+
+    entry = audit.entry_values(record)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        audit.write(entry)
+        return
+    future = loop.run_in_executor(None, audit.write_in_thread, entry)
+    _pending.add(future)
+    future.add_done_callback(_pending.discard)
+
+
+async def settle() -> None:
+    """Wait for the audit rows still being written (tests, shutdown)."""
+    while _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)
