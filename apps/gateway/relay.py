@@ -284,7 +284,8 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
         record.status, record.error = exc.status, exc.message
         raise
     except (asyncio.CancelledError, GeneratorExit):
-        record.status, record.error = 499, f"the client went away after {record.completion_tokens} tokens"
+        if record.status == 200:  # not after a Broken: that one is already recorded
+            record.status, record.error = 499, f"the client went away after {record.completion_tokens} tokens"
         raise
     finally:
         if stream is not None:
