@@ -90,6 +90,13 @@ class Identity:
         )
 
 
+def identity_for(user) -> Identity:
+    """A signed-in member, for the chat app's in-process calls (no API key)."""
+    from apps.accounts.roles import role_of
+
+    return Identity(user.pk, user.get_username(), role_of(user))
+
+
 @dataclass(frozen=True)
 class Snapshot:
     version: str | None
