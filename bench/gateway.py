@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("BENCH_DB", "homeops_bench_gateway")  # before _common reads it
 from _common import PYTHON, REDIS_URL, ROOT, bench_env, machine, setup_django, tree_state  # noqa: E402
 
 TOKENS = 40
@@ -176,7 +177,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--litellm", default="", help="a venv with litellm[proxy] installed")
     args = parser.parse_args()
-    os.environ["BENCH_DB"] = os.environ.get("BENCH_DB", "homeops_bench_gateway")
     data_dir = setup_django(REDIS_URL=REDIS_URL)
     logs = Path(tempfile.mkdtemp(prefix="homeops-bench-gateway-"))
     print(f"[bench] {machine()}; {tree_state()}")

@@ -5,7 +5,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "homeops.settings")
 django_application = get_asgi_application()
 
-from apps.gateway import upstream, v1_asgi  # noqa: E402 (needs the apps loaded above)
+from apps.gateway import relay, upstream, v1_asgi  # noqa: E402 (needs the apps loaded above)
 from apps.status import ping_asgi  # noqa: E402
 
 
@@ -25,12 +25,13 @@ async def application(scope, receive, send):
 
 
 async def _lifespan(receive, send):
-    """Close the gateway's upstream connections when the server stops."""
+    """When the server stops: write the last audit rows, close upstream connections."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await relay.settle()
             await upstream.close_sessions()
             await send({"type": "lifespan.shutdown.complete"})
             return

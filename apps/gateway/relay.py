@@ -394,25 +394,16 @@ async def embed(call: Call) -> tuple[Answered, dict]:
 
 # --- After the answer ----------------------------------------------------------------------
 
-_pending: set[asyncio.Future] = set()
-
 
 def finish(record: Record) -> None:
-    """Write the audit row off the event loop, after the answer is on its way."""
+    """Hand the audit row to the writer thread, after the answer is on its way."""
     from apps.gateway import audit
 
-    entry = audit.entry_values(record)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        audit.write(entry)
-        return
-    future = loop.run_in_executor(None, audit.write_in_thread, entry)
-    _pending.add(future)
-    future.add_done_callback(_pending.discard)
+    audit.writer.put(audit.entry_values(record))
 
 
 async def settle() -> None:
-    """Wait for the audit rows still being written (tests, shutdown)."""
-    while _pending:
-        await asyncio.gather(*list(_pending), return_exceptions=True)
+    """Wait until the audit rows handed over so far are written (tests, shutdown)."""
+    from apps.gateway import audit
+
+    await asyncio.get_running_loop().run_in_executor(None, audit.writer.flush)

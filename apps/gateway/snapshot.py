@@ -3,7 +3,8 @@
 /v1 must not pay for database reads per request (bench/README.md), so each process keeps an
 immutable Snapshot of backends, routes, policies and API keys. Any change bumps a version in
 the shared cache (signals.py); a request reads that one value and reloads on a mismatch.
-The snapshot also expires after MAX_AGE, which covers a cache that lost the version.
+The snapshot also expires after MAX_AGE, which covers a cache that lost the version; the
+version itself is asked at most once a second.
 Service states from the status board are read at most every STATES_TTL seconds.
 """
 
@@ -23,6 +24,7 @@ from apps.accounts.roles import Role, role_in_groups
 
 VERSION_KEY = "gateway:config-version"
 MAX_AGE = 30.0
+VERSION_EVERY = 1.0
 STATES_TTL = 5.0
 
 
@@ -196,19 +198,35 @@ _current: Snapshot | None = None
 
 
 def bump() -> None:
-    """Every process reloads on its next request."""
-    global _current
+    """Every process reloads: this one on its next request, the others within VERSION_EVERY."""
+    global _current, _version_seen
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    _current = None
+    _current, _version_seen = None, (0.0, None)
 
 
 def _fresh(snapshot: Snapshot | None, version: str | None) -> bool:
     return snapshot is not None and snapshot.version == version and time.monotonic() - snapshot.loaded_at < MAX_AGE
 
 
+_version_seen: tuple[float, str | None] = (0.0, None)
+
+
+def _shared_version() -> str | None:
+    """The version in the shared cache, asked at most every VERSION_EVERY seconds: a Redis
+    round trip on the event loop cost ~2.5 ms per request and queued concurrent ones
+    (bench/README.md). A change made in this process applies at once (bump() clears
+    `_current`); other processes see it within VERSION_EVERY."""
+    global _version_seen
+    asked_at, version = _version_seen
+    if time.monotonic() - asked_at >= VERSION_EVERY:
+        version = cache.get(VERSION_KEY)
+        _version_seen = (time.monotonic(), version)
+    return version
+
+
 async def current() -> Snapshot:
     global _current
-    version = cache.get(VERSION_KEY)
+    version = _shared_version()
     snapshot = _current
     if not _fresh(snapshot, version):
         snapshot = _current = await sync_to_async(_in_thread, thread_sensitive=False)(load, version)
@@ -218,7 +236,7 @@ async def current() -> Snapshot:
 def current_sync() -> Snapshot:
     """The same, for synchronous callers (pages)."""
     global _current
-    version = cache.get(VERSION_KEY)
+    version = _shared_version()
     if not _fresh(_current, version):
         _current = load(version)
     return _current

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from apps.accounts.roles import Role
-from apps.gateway import keys, snapshot
+from apps.gateway import audit, keys, snapshot
 from apps.gateway.models import Backend, Policy, Route, Target
 from tests.fixtures.fake_llm import FakeLLM
 from tests.fixtures.ports import free_port
@@ -39,9 +39,10 @@ def gateway_url():
 
 @pytest.fixture(autouse=True)
 def _fresh_snapshot():
-    snapshot._current = None
+    snapshot._current, snapshot._version_seen = None, (0.0, None)
     snapshot.forget_states()
     yield
+    audit.writer.flush()  # this test's audit rows, before its data goes
     snapshot._current = None
 
 

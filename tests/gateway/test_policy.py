@@ -211,3 +211,32 @@ def test_streams_run_side_by_side(gateway_url, key_for, bob, studio, llm):
     for thread in threads:
         thread.join(10)
     assert results == ["The quick brown fox jumps over"] * 4
+
+
+def test_an_audit_row_outlives_a_deleted_member(bob):
+    gone = make_member("gone", Role.FAMILY)
+    now = timezone.now()
+    rows = [
+        dict(
+            created=now,
+            member_id=member.pk,
+            api_key_id=None,
+            client_ip=None,
+            endpoint="chat",
+            alias="a",
+            backend="",
+            model="",
+            fallback=False,
+            status=200,
+            prompt_tokens=1,
+            completion_tokens=2,
+            ttft_ms=None,
+            total_ms=1.0,
+            error="",
+            content=None,
+        )
+        for member in (bob, gone)
+    ]
+    gone.delete()
+    audit.write_many(rows)
+    assert sorted(AuditEntry.objects.values_list("member_id", flat=True), key=str) == sorted([bob.pk, None], key=str)
