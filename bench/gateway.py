@@ -34,6 +34,7 @@ from _common import PYTHON, REDIS_URL, ROOT, bench_env, machine, setup_django, t
 TOKENS = 40
 CADENCE = 0.01  # seconds between tokens
 LIFETIME = 600  # every server stops by itself after this
+LITELLM_KEY = "sk-unused"
 
 
 def free_port() -> int:
@@ -234,6 +235,9 @@ def main() -> None:
             "model_list:\n  - model_name: assistant\n    litellm_params:\n"
             f"      model: openai/llama3.1:8b\n      api_base: http://127.0.0.1:{fake_port}/v1\n      api_key: none\n"
             "litellm_settings:\n  telemetry: false\n"
+            # With a master key but no database LiteLLM refused every request here ("No connected
+            # db"), so it runs without key checks: a little less work than HomeOps does.
+            "general_settings:\n  dangerously_permit_weak_or_unset_master_key: true\n"
         )
         litellm_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         litellm_env.update(LITELLM_LOG="ERROR", LITELLM_TELEMETRY="False", NO_PROXY="*")
