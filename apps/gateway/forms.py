@@ -230,7 +230,7 @@ class PolicyForm(forms.ModelForm):
         help_text="Everyone with this role…",
     )
     scope = forms.ChoiceField(
-        label="Models",
+        label="May use",
         choices=[
             (EVERY, "Every model, also ones added later (for a member: whatever their role allows)"),
             (LISTED, "Only the models ticked below (none ticked: no model at all)"),

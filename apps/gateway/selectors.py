@@ -151,6 +151,20 @@ class Usage:
     total: Totals = field(default_factory=Totals)
     by_member: list[tuple[str, Totals]] = field(default_factory=list)
     by_alias: list[tuple[str, Totals]] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+
+
+@dataclass
+class Bar:
+    """One day in the tokens-per-day chart: heights in percent of the busiest day."""
+
+    day: date
+    tokens: int
+    height: float
+
+    @property
+    def top(self) -> float:
+        return 100 - self.height
 
 
 def _live_days(start: date, end: date, today: date) -> list[date]:
@@ -189,7 +203,18 @@ def usage(*, start: date, end: date, member_id: int | None = None, today: date |
         aliases[row.alias].add(row)
     result.by_member = sorted(members.items(), key=lambda item: -item[1].tokens)
     result.by_alias = sorted(aliases.items(), key=lambda item: -item[1].tokens)
+    result.bars = _bars(rows, start, min(end, today))
     return result
+
+
+def _bars(rows: list[UsageDay], start: date, end: date) -> list[Bar]:
+    tokens: dict[date, int] = defaultdict(int)
+    for row in rows:
+        tokens[row.day] += row.prompt_tokens + row.completion_tokens
+    most = max(tokens.values(), default=0) or 1
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    # An empty day still gets a sliver, so the chart shows that it was counted.
+    return [Bar(day, tokens[day], max(1.0, round(100 * tokens[day] / most, 1))) for day in days]
 
 
 def sees_everyone(user) -> bool:
