@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("allauth.account.urls")),
     path("", include("apps.status.urls")),
     path("", include("apps.notify.urls")),
+    path("", include("apps.gateway.urls")),
     path("", include("apps.chat.urls")),
     path("", include("apps.runbooks.urls")),
     path("", include("apps.maintenance.urls")),

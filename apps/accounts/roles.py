@@ -42,7 +42,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "maintenance": _OWNER,
     "ledger": _OWNER,
     "binder": _OWNER,
-    "settings": _OWNER,
+    "settings": _OWNER,  # also the model gateway's backends, routes, policies and content logging
+    "api_keys": _EVERYONE,  # each member's own keys for /v1
+    "usage": _EVERYONE,  # the owner sees everyone's usage, the others their own
 }
 
 

@@ -94,6 +94,20 @@ MATRIX: dict[str, tuple] = {
     "status:ping": (OK, OK, OK, OK, LOGIN),
     "status:ping_signal": (OK, OK, OK, OK, LOGIN),
     "chat:index": (LOGIN, OK, OK, DENIED, LOGIN),
+    # model gateway: the owner's settings; every member's own keys and usage
+    "gateway:settings": OWNER_ONLY,
+    "gateway:backend_new": OWNER_ONLY,
+    "gateway:backend_edit": OWNER_ONLY,
+    "gateway:backend_test": OWNER_POST,
+    "gateway:route_new": OWNER_ONLY,
+    "gateway:route_edit": OWNER_ONLY,
+    "gateway:policy_new": OWNER_ONLY,
+    "gateway:policy_edit": OWNER_ONLY,
+    "gateway:delete": OWNER_POST,
+    "gateway:content_logging": OWNER_POST,
+    "gateway:keys": EVERY_MEMBER,
+    "gateway:key_revoke": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
+    "gateway:usage": EVERY_MEMBER,
     "runbooks:index": EVERY_MEMBER,
     "runbooks:handover": EVERY_MEMBER,
     "maintenance:index": OWNER_ONLY,
@@ -147,11 +161,30 @@ def url_for(name: str, people: dict) -> str:
 
         channel, _ = Channel.objects.get_or_create(name="Owner's mail", kind="email", target="alice@example.com")
         return reverse(name, args=[channel.pk])
+    if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
+        return reverse(name, **gateway_args(name, people))
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
     return reverse(name)
+
+
+def gateway_args(name: str, people: dict) -> dict:
+    from apps.gateway import keys
+    from apps.gateway.models import Backend, Policy, Route
+
+    backend, _ = Backend.objects.get_or_create(name="studio", base_url="http://127.0.0.1:9/v1")
+    if name in {"gateway:backend_edit", "gateway:backend_test"}:
+        return {"args": [backend.pk]}
+    if name == "gateway:route_edit":
+        return {"args": [Route.objects.get_or_create(alias="assistant")[0].pk]}
+    if name == "gateway:policy_edit":
+        return {"args": [Policy.objects.get_or_create(role=Role.FAMILY, member=None)[0].pk]}
+    if name == "gateway:delete":
+        return {"args": ["backend", backend.pk]}
+    # Someone else's key: the revoke URL answers POST only, whoever asks.
+    return {"args": [keys.create(member=people["family"], name="laptop")[0].pk]}
 
 
 @pytest.fixture

@@ -1,0 +1,262 @@
+"""The gateway's pages in the browser: Bob (family) makes an API key, sees it once and revokes it;
+Alice (owner) reads the gateway settings, tests a backend and reads everyone's usage."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from apps.accounts.roles import Role
+from apps.gateway import audit, keys, snapshot
+from apps.gateway.models import ApiKey, AuditEntry, Backend, Policy, Route, Target, UsageDay
+from apps.status.models import Kind, Service, State
+from tests.conftest import make_member
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_signin import sign_in
+from tests.fixtures.fake_llm import FakeLLM
+from tests.fixtures.ports import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_snapshot():
+    snapshot._current = None
+    yield
+    snapshot._current = None
+
+
+@pytest.fixture
+def studio_server():
+    server = FakeLLM(flavour="ollama", models=("llama3.1:8b", "llama3.2:3b", "nomic-embed-text")).start()
+    yield server
+    server.stop()
+
+
+def household(studio_server: FakeLLM | None = None) -> dict:
+    """The reference stack: the Studio's Ollama watched by the board, the MacBook as fallback."""
+    watcher = Service.objects.create(
+        name="studio-ollama", label="Studio Ollama", kind=Kind.OLLAMA, check_config={}, state=State.UP
+    )
+    studio = Backend.objects.create(
+        name="studio",
+        kind="ollama",
+        base_url=studio_server.url if studio_server else "http://127.0.0.1:9",
+        timeout=5,
+        service=watcher,
+    )
+    macbook = Backend.objects.create(name="macbook", kind="openai", base_url=f"http://127.0.0.1:{free_port()}/v1")
+    assistant = Route.objects.create(alias="assistant", description="Everyday questions")
+    Target.objects.create(route=assistant, position=0, backend=studio, model="llama3.1:8b")
+    Target.objects.create(route=assistant, position=1, backend=macbook, model="llama3.2:3b", max_tokens=1024)
+    homework = Route.objects.create(alias="homework", description="A patient tutor")
+    Target.objects.create(route=homework, position=0, backend=studio, model="llama3.1:8b")
+    embed = Route.objects.create(alias="embed", workload="embeddings", description="For search")
+    Target.objects.create(route=embed, position=0, backend=studio, model="nomic-embed-text")
+    Policy.objects.create(
+        role=Role.FAMILY,
+        daily_tokens=200_000,
+        max_streams=2,
+        quiet_from="22:00",
+        quiet_until="07:00",
+        system_prompts={"homework": "You are a patient tutor. Explain; do not give the answer."},
+    )
+    return {"studio": studio, "macbook": macbook}
+
+
+def test_a_family_member_makes_a_key_sees_it_once_and_revokes_it(page, live_server):
+    bob = make_member("bob", Role.FAMILY)
+    household()
+    sign_in(page, live_server, "bob")
+    page.get_by_role("link", name="API keys", exact=True).click()
+    expect(page.get_by_role("heading", name="Your API keys")).to_be_visible()
+    expect(page.get_by_text("No keys yet.")).to_be_visible()
+
+    page.get_by_label("What is it for?").fill("laptop scripts")
+    page.get_by_role("button", name="Make a key").click()
+    shown = page.locator("#new-key-value")
+    key = shown.input_value()
+    assert key.startswith(keys.PREFIX) and keys.hash_key(key) == ApiKey.objects.get(member=bob).hashed
+    expect(page.get_by_text("it is shown only this once")).to_be_visible()
+    expect(page.locator("pre").first).to_contain_text(f"export HOMEOPS_API_KEY={key}")
+    expect(page.locator("pre").first).to_contain_text(f"{live_server.url}/v1/chat/completions")
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    screenshot(page, "api-keys")
+
+    page.goto(f"{live_server.url}/keys/")  # shown once: not on the page any more
+    assert key not in page.content()
+    row = page.get_by_role("row", name="laptop scripts")
+    expect(row).to_contain_text(key[:12])
+    row.get_by_role("button", name="Revoke laptop scripts").click()
+    expect(page.get_by_role("status")).to_contain_text("Revoked “laptop scripts”")
+    expect(page.get_by_role("row", name="laptop scripts")).to_contain_text("revoked")
+    assert ApiKey.objects.get(member=bob).revoked_at is not None
+
+
+def test_the_keys_page_reads_well_on_a_phone(phone, live_server):
+    bob = make_member("bob", Role.FAMILY)
+    household()
+    keys.create(member=bob, name="Home Assistant")
+    sign_in(phone, live_server, "bob")
+    phone.goto(f"{live_server.url}/keys/")
+    phone.get_by_label("What is it for?").fill("laptop scripts")
+    phone.get_by_role("button", name="Make a key").click()
+    expect(phone.locator("#new-key-value")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "api-keys-phone")
+
+
+def test_the_owner_reads_the_gateway_settings_and_tests_a_backend(page, live_server, studio_server):
+    make_member("alice", Role.OWNER)
+    make_member("bob", Role.FAMILY)
+    backends = household(studio_server)
+    studio_server.models.remove("llama3.1:8b")  # the monthly model update went wrong
+    sign_in(page, live_server, "alice")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Model gateway").click()
+    expect(page.get_by_role("heading", name="Model gateway")).to_be_visible()
+    studio_row = page.locator('tr[data-backend="studio"]')
+    expect(studio_row).to_contain_text("not asked yet")
+    expect(studio_row.locator(".badge.ok")).to_have_text("Up")
+
+    page.locator('tr[data-backend="macbook"]').get_by_role("button", name="Test connection").click()
+    expect(page.get_by_role("status")).to_contain_text("macbook did not answer: cannot connect")
+    expect(page.locator('tr[data-backend="macbook"]')).to_contain_text("no answer")
+    studio_row.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_role("status")).to_contain_text("studio answered: 2 models")
+    expect(page.get_by_role("status")).to_contain_text("Routes ask it for models it does not have: llama3.1:8b.")
+    expect(studio_row).to_contain_text("routes ask for llama3.1:8b, which it does not list")
+    expect(page.locator('tr[data-route="assistant"] li')).to_have_text(
+        ["studio / llama3.1:8b not on studio", "macbook / llama3.2:3b"]
+    )
+    screenshot(page, "gateway-settings")
+
+    page.get_by_role("button", name="Turn content logging on").click()
+    expect(page.get_by_role("status")).to_contain_text("Content logging is on")
+    expect(page.locator("#content-logging")).to_contain_text("content logging turned on by alice")
+    page.get_by_role("button", name="Turn content logging off").click()
+    expect(page.get_by_role("status")).to_contain_text("Content logging is off")
+    assert AuditEntry.objects.filter(endpoint="settings").count() == 2
+
+    # Test a change before saving it: a wrong port says so, and nothing is saved.
+    studio_row.get_by_role("link", name="Edit").click()
+    page.get_by_label("Address").fill(f"http://127.0.0.1:{free_port()}")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_role("status")).to_contain_text("Test: no answer. Cannot connect")
+    page.get_by_label("Address").fill(studio_server.url)
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_role("status")).to_contain_text("Test: connected.")
+    screenshot(page, "gateway-backend-form")
+    assert Backend.objects.get(pk=backends["studio"].pk).base_url == studio_server.url
+
+
+def test_the_gateway_settings_read_well_on_a_phone(phone, live_server):
+    make_member("alice", Role.OWNER)
+    household()
+    sign_in(phone, live_server, "alice")
+    phone.goto(f"{live_server.url}/settings/gateway/")
+    expect(phone.get_by_role("heading", name="Routes")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "gateway-settings-phone")
+    phone.goto(f"{live_server.url}/settings/gateway/routes/{Route.objects.get(alias='assistant').pk}/")
+    expect(phone.get_by_role("heading", name="Targets")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "gateway-route-phone")
+    phone.goto(f"{live_server.url}/settings/gateway/policies/{Policy.objects.get().pk}/")
+    expect(phone.get_by_label("Locked system prompt for homework")).to_have_value(
+        "You are a patient tutor. Explain; do not give the answer."
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "gateway-policy-phone")
+
+
+def test_the_empty_gateway_settings_say_where_to_start(page, live_server):
+    make_member("alice", Role.OWNER)
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/settings/gateway/")
+    expect(page.get_by_text("No backends yet: add the Studio's Ollama")).to_be_visible()
+    page.get_by_role("link", name="Add a policy").click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Choose who this policy is for: a role or a member.")).to_be_visible()
+    screenshot(page, "gateway-policy-errors")
+
+
+def usage_history(alice, bob, sam) -> None:
+    """Three weeks of the household asking, rolled up; today's questions in the audit log."""
+    today = timezone.localdate()
+    for back in range(1, 22):
+        day = today - timedelta(days=back)
+        for member, alias, scale in ((bob, "assistant", 1), (sam, "homework", 2), (alice, "assistant", 3)):
+            if (back + scale) % 4 == 0:
+                continue
+            UsageDay.objects.create(
+                day=day,
+                member=member,
+                alias=alias,
+                requests=4 * scale + back % 5,
+                errors=1 if back == 9 and member == bob else 0,
+                fallbacks=2 if back == 9 else 0,
+                prompt_tokens=(900 + 37 * back) * scale,
+                completion_tokens=(400 + 11 * back) * scale,
+                ttft_p50_ms=280 + 10 * (back % 4),
+                ttft_p95_ms=900 + 60 * (back % 5) + (4000 if back == 9 else 0),
+            )
+    now = timezone.now()
+    for minutes, member, alias, status in (
+        (50, bob, "assistant", 200),
+        (30, sam, "homework", 200),
+        (5, bob, "assistant", 502),
+    ):
+        AuditEntry.objects.create(
+            created=now - timedelta(minutes=minutes),
+            member=member,
+            endpoint="chat.completions",
+            alias=alias,
+            backend="studio",
+            model="llama3.1:8b",
+            status=status,
+            fallback=status != 200,
+            prompt_tokens=1200 if status == 200 else 0,
+            completion_tokens=350 if status == 200 else 0,
+            ttft_ms=310.0 if status == 200 else None,
+            error="" if status == 200 else "studio: cannot connect",
+        )
+    assert audit.usage_rows(today)
+
+
+def test_usage_for_the_owner_and_for_a_family_member(page, phone, live_server):
+    alice = make_member("alice", Role.OWNER)
+    bob = make_member("bob", Role.FAMILY)
+    sam = make_member("sam", Role.FAMILY)
+    household()
+    usage_history(alice, bob, sam)
+
+    sign_in(page, live_server, "alice")
+    page.get_by_role("link", name="Usage", exact=True).click()
+    expect(page.get_by_role("heading", name="Usage", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="By member")).to_be_visible()
+    rows = page.locator("table.usage-days tbody tr")
+    expect(rows.first).to_contain_text("Today")
+    page.evaluate("window.__noReload = true")
+    page.get_by_label("Member").select_option(label="bob")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="By member")).to_have_count(0)
+    assert page.evaluate("window.__noReload") is True  # htmx swapped the results in place
+    assert "member=" in page.url  # and the address can be bookmarked
+    page.get_by_label("Member").select_option(label="Everyone")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="By member")).to_be_visible()
+    screenshot(page, "usage")
+
+    sign_in(phone, live_server, "bob")
+    phone.goto(f"{live_server.url}/usage/")
+    expect(phone.get_by_role("heading", name="Your usage")).to_be_visible()
+    expect(phone.locator("#allowance")).to_contain_text("of your 200,000 tokens left today")
+    assert not re.search(r"\bsam\b", phone.locator("main").inner_text())
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "usage-phone")
