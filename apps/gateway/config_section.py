@@ -296,7 +296,7 @@ def validate_policies(items: list[Any], report: config.Report, document: dict[st
             "role": role or "",
             "member": member,
             "aliases": sorted(listed) if listed is not None else None,
-            "daily_tokens": _whole(item, "daily_tokens", path, report, None, 1, 10**12),
+            "daily_tokens": _whole(item, "daily_tokens", path, report, None, 1, 2_147_483_647),
             "max_streams": _whole(item, "max_streams", path, report, None, 1, 100),
             "quiet_from": _time(item, "quiet_from", path, report),
             "quiet_until": _time(item, "quiet_until", path, report),
