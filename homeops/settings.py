@@ -245,6 +245,7 @@ CELERY_BEAT_SCHEDULE = {
     "notify-send-alerts": {"task": "notify.send_alerts", "schedule": 10.0, "options": {"expires": 10.0}},
     # The gateway never asks a backend for its models on the request path.
     "gateway-refresh-models": {"task": "gateway.refresh_models", "schedule": 300.0, "options": {"expires": 300.0}},
+    "chat-purge-deleted": {"task": "chat.purge_deleted", "schedule": 600.0, "options": {"expires": 600.0}},
     "gateway-usage-rollup": {"task": "gateway.rollup_usage", "schedule": 3600.0, "options": {"expires": 1800.0}},
 }
 

@@ -3,4 +3,18 @@ from django.urls import path
 from apps.chat import views
 
 app_name = "chat"
-urlpatterns = [path("chat/", views.index, name="index")]
+urlpatterns = [
+    path("chat/", views.index, name="index"),
+    path("chat/send/", views.send, name="send_new"),
+    path("chat/<int:pk>/", views.conversation, name="conversation"),
+    path("chat/<int:pk>/send/", views.send, name="send"),
+    path("chat/<int:pk>/regenerate/", views.regenerate, name="regenerate"),
+    path("chat/<int:pk>/edit/", views.edit, name="edit"),
+    path("chat/<int:pk>/answers/<int:answer_id>/", views.answer_stream, name="answer_stream"),
+    path("chat/<int:pk>/answers/<int:answer_id>/stop/", views.answer_stop, name="answer_stop"),
+    path("chat/<int:pk>/rename/", views.rename, name="rename"),
+    path("chat/<int:pk>/settings/", views.configure, name="configure"),
+    path("chat/<int:pk>/delete/", views.delete, name="delete"),
+    path("chat/<int:pk>/restore/", views.restore, name="restore"),
+    path("chat/<int:pk>/export.md", views.export, name="export"),
+]

@@ -1,9 +1,210 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The chat pages. Answers stream as Server-Sent Events from `answer_stream`; without
+JavaScript, sending a question waits for the whole answer and shows the conversation."""
 
-from apps.accounts.roles import require
+from __future__ import annotations
+
+import json
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apps.accounts.roles import can, forbidden, require
+from apps.chat import services
+from apps.chat.models import Conversation, Message
+
+PAGE_SIZE = 30
+
+
+def _mine(request: HttpRequest, pk: int) -> Conversation:
+    # Only one's own: anyone else's conversation is "not found", the owner's included.
+    return get_object_or_404(Conversation.objects.of(request.user), pk=pk)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
 
 
 @require("chat")
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/index.html")
+    query = request.GET.get("q", "")
+    page = Paginator(services.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "query": query, **services.options_for(request.user)}
+    return render(request, "chat/index.html", context)
+
+
+@require("chat")
+def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _mine(request, pk)
+    options = services.options_for(request.user)
+    chat_messages = list(chat.messages.all())
+    context = {
+        "chat": chat,
+        "chat_messages": chat_messages,
+        "last_question": next((m for m in reversed(chat_messages) if m.role == Message.Role.USER), None),
+        "restore_text": request.session.pop("chat_restore", ""),
+        "recent": Conversation.objects.of(request.user).only("id", "title", "updated")[:15],
+        "presets": services.presets_for(request.user),
+        "locked": services.locked_preset(request.user),
+        "undo": request.GET.get("undo"),
+        **options,
+    }
+    return render(request, "chat/conversation.html", context)
+
+
+def _answer_response(request: HttpRequest, chat: Conversation, answer: Message | None, question: Message | None = None):
+    """JS: where to stream the answer from. No JS: answer now, then show the conversation."""
+    if answer is None:
+        if _wants_json(request):
+            return JsonResponse({"error": "There is no question to answer."}, status=400)
+        messages.error(request, "There is no question to answer.")
+        return redirect("chat:conversation", pk=chat.pk)
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "conversation": chat.pk,
+                "url": reverse("chat:conversation", args=[chat.pk]),
+                "title": chat.title,
+                "question_html": question.html if question else "",
+                "answer_id": answer.pk,
+                "stream": reverse("chat:answer_stream", args=[chat.pk, answer.pk]),
+                "stop": reverse("chat:answer_stop", args=[chat.pk, answer.pk]),
+            }
+        )
+    error = async_to_sync(_collect)(answer.pk, request.user)
+    if error:
+        messages.error(request, error["text"])
+        request.session["chat_restore"] = error.get("question", "")
+    return redirect("chat:conversation", pk=chat.pk)
+
+
+async def _collect(answer_id: int, user) -> dict | None:
+    async for event in services.answer(answer_id, user):
+        if event["event"] == "error":
+            return event
+    return None
+
+
+@require("chat")
+@require_POST
+def send(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    text = request.POST.get("text", "").strip()
+    chat = _mine(request, pk) if pk else None
+    if not text:
+        if _wants_json(request):
+            return JsonResponse({"error": "Type a question first."}, status=400)
+        messages.error(request, "Type a question first.")
+        return redirect("chat:conversation", pk=chat.pk) if chat else redirect("chat:index")
+    if chat is None:
+        chat = services.start(request.user, alias=request.POST.get("alias", ""))
+    elif request.POST.get("alias"):
+        _set_alias(request, chat, request.POST["alias"])
+    question, answer = services.ask(chat, text)
+    return _answer_response(request, chat, answer, question)
+
+
+def _set_alias(request: HttpRequest, chat: Conversation, alias: str) -> None:
+    allowed = {r.alias for r in services.options_for(request.user)["routes"]}
+    if alias in allowed and alias != chat.alias:
+        chat.alias = alias
+        chat.save(update_fields=["alias"])
+
+
+@require("chat")
+@require_POST
+def regenerate(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _mine(request, pk)
+    return _answer_response(request, chat, services.regenerate(chat))
+
+
+@require("chat")
+@require_POST
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _mine(request, pk)
+    answer = services.edit_last(chat, request.POST.get("text", ""))
+    question = chat.messages.filter(role=Message.Role.USER).last()
+    return _answer_response(request, chat, answer, question)
+
+
+async def answer_stream(request: HttpRequest, pk: int, answer_id: int) -> HttpResponse:
+    user = await request.auser()
+    if not await sync_to_async(can)(user, "chat"):
+        return await sync_to_async(forbidden)(request, "chat")
+    if not await Conversation.objects.of(user).filter(pk=pk, messages__pk=answer_id).aexists():
+        raise Http404("No such answer.")
+
+    async def events():
+        async for event in services.answer(answer_id, user):
+            yield f"event: {event['event']}\ndata: {json.dumps(event)}\n\n"
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each token on at once
+    return response
+
+
+@require("chat")
+@require_POST
+def answer_stop(request: HttpRequest, pk: int, answer_id: int) -> HttpResponse:
+    chat = _mine(request, pk)
+    services.request_stop(get_object_or_404(Message, pk=answer_id, conversation=chat))
+    return HttpResponse(status=204)
+
+
+@require("chat")
+@require_POST
+def rename(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _mine(request, pk)
+    title = " ".join(request.POST.get("title", "").split())[:200]
+    if title:
+        chat.title = title
+        chat.save(update_fields=["title"])
+    else:
+        messages.error(request, "A title cannot be empty.")
+    return redirect("chat:conversation", pk=chat.pk)
+
+
+@require("chat")
+@require_POST
+def configure(request: HttpRequest, pk: int) -> HttpResponse:
+    """The model, the preset and the member's own system prompt (unless a preset is locked)."""
+    chat = _mine(request, pk)
+    _set_alias(request, chat, request.POST.get("alias", ""))
+    if services.locked_preset(request.user) is None:
+        presets = {str(p.pk): p for p in services.presets_for(request.user)}
+        chat.preset = presets.get(request.POST.get("preset", ""))
+        chat.system_prompt = request.POST.get("system_prompt", "").strip()[:4000]
+        chat.save(update_fields=["preset", "system_prompt"])
+    messages.success(request, "Saved. The next answer uses it.")
+    return redirect("chat:conversation", pk=chat.pk)
+
+
+@require("chat")
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _mine(request, pk)
+    services.delete(chat)
+    return redirect(f"{reverse('chat:index')}?deleted={chat.pk}")
+
+
+@require("chat")
+@require_POST
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = services.restore(request.user, pk)
+    if chat is None:
+        messages.error(request, f"That conversation is gone for good: undo works for {services.UNDO_MINUTES} minutes.")
+        return redirect("chat:index")
+    messages.success(request, f"“{chat.title}” is back.")
+    return redirect("chat:conversation", pk=chat.pk)
+
+
+@require("chat")
+def export(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _mine(request, pk)
+    response = HttpResponse(services.export_markdown(chat), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="chat-{chat.pk}.md"'
+    return response

@@ -19,9 +19,14 @@ MAX_IMPORT_BYTES = 1_000_000
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The single point of contact: chat box, one status sentence, due maintenance, handover.
     Each area is a partial in templates/core/partials/ that its feature fills."""
+    from apps.accounts.roles import can
+    from apps.chat.services import options_for
     from apps.status.selectors import sentence
 
-    return render(request, "core/dashboard.html", {"status_sentence": sentence()})
+    context = {"status_sentence": sentence()}
+    if can(request.user, "chat"):
+        context.update(options_for(request.user))
+    return render(request, "core/dashboard.html", context)
 
 
 @login_not_required

@@ -1,0 +1,277 @@
+"""The chat's logic: conversations, asking, answering through the gateway in-process, and
+failures told in words a child understands. Views and templates stay thin."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import time_format
+
+from apps.accounts.roles import role_of
+from apps.chat import context, markdown
+from apps.chat.models import Conversation, Message, Preset
+from apps.gateway import policy, relay, snapshot
+from apps.gateway.errors import GatewayError
+
+UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
+STOP_CHECK_SECONDS = 0.3
+TITLE_LENGTH = 60
+
+
+# --- What a member may use -----------------------------------------------------------------
+
+
+def options_for(user) -> dict:
+    """The models (aliases) this member may chat with, and what the page must say."""
+    snap = snapshot.current_sync()
+    who = snapshot.identity_for(user)
+    routes = policy.allowed_aliases(snap, who, workload="chat")
+    return {
+        "routes": routes,
+        "configured": any(r.workload == "chat" and r.targets for r in snap.routes.values()),
+        "log_content": snap.log_content,
+    }
+
+
+def presets_for(user) -> list[Preset]:
+    role = role_of(user)
+    return list(Preset.objects.filter(Q(member=user) | Q(member=None, role=role or "-")))
+
+
+def locked_preset(user) -> Preset | None:
+    presets = [p for p in presets_for(user) if p.locked]
+    return next((p for p in presets if p.member_id), None) or next(iter(presets), None)
+
+
+def system_prompt(conversation: Conversation) -> str:
+    locked = locked_preset(conversation.owner)
+    if locked:
+        return locked.prompt
+    return conversation.system_prompt or (conversation.preset.prompt if conversation.preset else "")
+
+
+# --- Conversations -------------------------------------------------------------------------
+
+
+def start(user, *, alias: str = "") -> Conversation:
+    options = options_for(user)
+    aliases = [r.alias for r in options["routes"]]
+    return Conversation.objects.create(owner=user, alias=alias if alias in aliases else (aliases[0] if aliases else ""))
+
+
+def _pending_answer(conversation: Conversation) -> Message:
+    Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now())
+    return Message.objects.create(conversation=conversation, role=Message.Role.ASSISTANT, state=Message.State.PENDING)
+
+
+@transaction.atomic
+def ask(conversation: Conversation, text: str) -> tuple[Message, Message]:
+    """The question, and the answer still to come (streamed by `answer`)."""
+    text = text.strip()
+    question = Message.objects.create(
+        conversation=conversation, role=Message.Role.USER, content=text, html=markdown.render(text)
+    )
+    if conversation.title == "New chat":
+        title = " ".join(text.split())
+        conversation.title = title[:TITLE_LENGTH] + ("…" if len(title) > TITLE_LENGTH else "")
+        conversation.save(update_fields=["title"])
+    return question, _pending_answer(conversation)
+
+
+@transaction.atomic
+def regenerate(conversation: Conversation) -> Message | None:
+    """A new answer to the last question (the old answer goes)."""
+    last_question = conversation.messages.filter(role=Message.Role.USER).last()
+    if last_question is None:
+        return None
+    conversation.messages.filter(id__gt=last_question.id).delete()
+    return _pending_answer(conversation)
+
+
+@transaction.atomic
+def edit_last(conversation: Conversation, text: str) -> Message | None:
+    """Change the last question and ask it again."""
+    last_question = conversation.messages.filter(role=Message.Role.USER).last()
+    if last_question is None or not text.strip():
+        return None
+    last_question.content = text.strip()
+    last_question.html = markdown.render(last_question.content)
+    last_question.save(update_fields=["content", "html"])
+    conversation.messages.filter(id__gt=last_question.id).delete()
+    return _pending_answer(conversation)
+
+
+def delete(conversation: Conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(deleted_at=timezone.now())
+
+
+def restore(user, pk: int) -> Conversation | None:
+    """Undo a delete within UNDO_MINUTES."""
+    since = timezone.now() - timedelta(minutes=UNDO_MINUTES)
+    found = Conversation.objects.filter(owner=user, pk=pk, deleted_at__gte=since).first()
+    if found:
+        Conversation.objects.filter(pk=pk).update(deleted_at=None)
+    return found
+
+
+def purge_deleted(now=None) -> int:
+    cutoff = (now or timezone.now()) - timedelta(minutes=UNDO_MINUTES)
+    return Conversation.objects.filter(deleted_at__lt=cutoff).delete()[0]
+
+
+def search(user, query: str):
+    conversations = Conversation.objects.of(user)
+    query = query.strip()
+    if query:
+        in_messages = Message.objects.filter(conversation__owner=user, content__icontains=query).values("conversation_id")
+        conversations = conversations.filter(Q(title__icontains=query) | Q(pk__in=in_messages))
+    return conversations
+
+
+def export_markdown(conversation: Conversation) -> str:
+    lines = [f"# {conversation.title}", "", f"Model: {conversation.alias or '—'}", ""]
+    for message in conversation.messages.all():
+        who = "You" if message.role == Message.Role.USER else "Assistant"
+        note = f" ({message.get_state_display().lower()})" if message.state in (Message.State.STOPPED, Message.State.CUT) else ""
+        lines += [f"## {who}{note}", "", message.content, ""]
+    return "\n".join(lines)
+
+
+# --- Answering -----------------------------------------------------------------------------
+
+
+def request_stop(message: Message) -> None:
+    cache.set(f"chat-stop:{message.pk}", 1, 600)
+
+
+def _history(message: Message) -> list[dict]:
+    earlier = message.conversation.messages.filter(id__lt=message.id).exclude(state=Message.State.FAILED)
+    return [{"role": m.role, "content": m.content} for m in earlier if m.content]
+
+
+def _prepare(message_id: int, user) -> tuple[Message, relay.Call] | None:
+    """Claim the pending answer (a reload or a second tab must not answer twice)."""
+    claimed = Message.objects.filter(
+        pk=message_id, state=Message.State.PENDING, conversation__owner=user, conversation__deleted_at=None
+    ).update(state=Message.State.STREAMING)
+    if not claimed:
+        return None
+    message = Message.objects.select_related("conversation__owner", "conversation__preset").get(pk=message_id)
+    conversation = message.conversation
+    snap = snapshot.current_sync()
+    route = snap.routes.get(conversation.alias)
+    budget = context.budget_for(route) if route else 4096
+    messages = context.window(_history(message), budget=budget, system=system_prompt(conversation))
+    call = relay.Call(
+        who=snapshot.identity_for(user),
+        endpoint="chat",
+        body={"model": conversation.alias, "messages": messages, "stream": True},
+    )
+    return message, call
+
+
+def _places() -> dict[str, str]:
+    """Backend name -> the machine the family knows ("the Studio")."""
+    from apps.gateway.models import Backend
+
+    return {b.name: b.service.host.name if b.service and b.service.host else b.name for b in Backend.objects.select_related("service__host")}
+
+
+def fallback_notice(answered: relay.Answered) -> str:
+    places = _places()
+    where = places.get(answered.backend, answered.backend)
+    skipped = [note.split(":", 1)[0].split(" (")[0] for note in answered.passed_over]
+    away = ", ".join(f"the {places.get(name, name)}" for name in dict.fromkeys(skipped))
+    return f"Answered by {answered.model} on the {where}: {away} {'is' if len(skipped) == 1 else 'are'} not answering."
+
+
+def offline_message(error: GatewayError, alias: str) -> str:
+    """Plain words for a failed question; the gateway's own words are for the owner's log."""
+    if error.status == 429 or error.code == "quiet_hours":
+        return error.message
+    if error.status in (502, 503, 504):
+        from apps.gateway.models import Route
+
+        route = Route.objects.filter(alias=alias).prefetch_related("targets__backend__service__host").first()
+        first = route.targets.first() if route else None
+        service = first.backend.service if first else None
+        if service and service.state in ("down", "unreachable") and service.state_since:
+            place = service.host.name if service.host else service.label
+            since = time_format(timezone.localtime(service.state_since), "H:i")
+            return f"The assistant is offline: the {place} has not answered since {since}."
+        return "The assistant is offline right now: none of its computers answered."
+    if error.status == 404:
+        return "This conversation's model is gone. Pick another one and ask again."
+    if error.status == 403:
+        return "You may not use this model. Pick another one, or ask the owner."
+    return f"The assistant could not answer: {error.message}"
+
+
+def _finish(message: Message, *, content: str, state: str, notice: str = "", model: str = "") -> None:
+    message.content, message.state = content, state
+    message.html = markdown.render(content) if content else ""
+    message.notice, message.model = notice[:300], model[:200]
+    message.save(update_fields=["content", "html", "state", "notice", "model"])
+
+
+def _fail(message: Message) -> None:
+    """Nothing arrived: the answer and its question go; the question goes back in the box."""
+    with transaction.atomic():
+        question = message.conversation.messages.filter(id__lt=message.id, role=Message.Role.USER).last()
+        message.delete()
+        if question and not message.conversation.messages.filter(id__gt=question.id).exists():
+            question.delete()
+
+
+async def answer(message_id: int, user) -> AsyncIterator[dict]:
+    """Events for the browser: notice, token, then done (with the rendered answer) or error."""
+    prepared = await sync_to_async(_prepare)(message_id, user)
+    if prepared is None:
+        stored = await sync_to_async(Message.objects.filter(pk=message_id, conversation__owner=user).first)()
+        yield {"event": "done", "html": stored.html if stored else "", "state": stored.state if stored else "gone"}
+        return
+    message, call = prepared
+    question = call.body["messages"][-1]["content"] if call.body["messages"] else ""
+    parts: list[str] = []
+    state, notice, model = Message.State.DONE, "", ""
+    stop_key, next_check = f"chat-stop:{message.pk}", time.monotonic() + STOP_CHECK_SECONDS
+    try:
+        async with contextlib.aclosing(relay.stream_chat(call)) as events:
+            async for event in events:
+                if isinstance(event, relay.Answered):
+                    model = event.model
+                    if event.fallback:
+                        notice = await sync_to_async(fallback_notice)(event)
+                        yield {"event": "notice", "text": notice}
+                elif isinstance(event, relay.Broken):
+                    state = Message.State.CUT
+                    break
+                else:
+                    for choice in event.get("choices") or ():
+                        text = (choice.get("delta") or {}).get("content")
+                        if text:
+                            parts.append(text)
+                            yield {"event": "token", "text": text}
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + STOP_CHECK_SECONDS
+                    if cache.get(stop_key):
+                        state = Message.State.STOPPED
+                        break
+    except GatewayError as error:
+        words = await sync_to_async(offline_message)(error, call.body["model"])
+        await sync_to_async(_fail)(message)
+        yield {"event": "error", "text": words, "question": question, "status": error.status}
+        return
+    except BaseException:  # the browser went away or the server stops: keep what arrived
+        await sync_to_async(_finish)(message, content="".join(parts), state=Message.State.STOPPED, notice=notice, model=model)
+        raise
+    await sync_to_async(_finish)(message, content="".join(parts), state=state, notice=notice, model=model)
+    yield {"event": "done", "html": message.html, "state": state, "notice": notice}

@@ -1,0 +1,173 @@
+// Chat: send without a reload and show the answer token by token as the server streams it
+// (Server-Sent Events). Without this file the same forms post and the page comes back
+// with the whole answer.
+(() => {
+  const csrf = () => document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
+  const log = document.querySelector("[data-chat-log]");
+  const composer = document.querySelector("[data-chat-form]");
+  if (!log || !composer) return;
+  const box = composer.querySelector("[data-chat-text]");
+  const send = composer.querySelector("[data-chat-send]");
+  const stop = composer.querySelector("[data-chat-stop]");
+  const errorLine = composer.querySelector("[data-chat-error]");
+  let running = null;
+
+  const showError = (html) => { errorLine.innerHTML = html; errorLine.hidden = !html; };
+  const busy = (on) => { send.disabled = on; stop.hidden = !on; };
+
+  const article = (role, html) => {
+    log.querySelector("[data-chat-empty]")?.remove();
+    const el = document.createElement("article");
+    el.className = `msg msg-${role}`;
+    el.innerHTML = `<header class="msg-who">${role === "user" ? "You" : "Assistant"}</header><div class="msg-body"></div>`;
+    el.querySelector(".msg-body").innerHTML = html || "";
+    log.append(el);
+    return el;
+  };
+
+  const addCopyButtons = (root) => {
+    root.querySelectorAll(".highlight pre, .msg-assistant .msg-body").forEach((target) => {
+      if (target.dataset.copyReady) return;
+      target.dataset.copyReady = "1";
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-button secondary";
+      button.textContent = target.matches("pre") ? "Copy code" : "Copy answer";
+      button.addEventListener("click", () => {
+        navigator.clipboard?.writeText(target.innerText).then(() => { button.textContent = "Copied"; });
+      });
+      (target.matches("pre") ? target.parentElement : target.parentElement).append(button);
+    });
+  };
+  addCopyButtons(document);
+
+  async function post(form) {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-Requested-With": "fetch" },
+      credentials: "same-origin",
+    });
+    let data = {};
+    try { data = await response.json(); } catch { data = { error: "The portal did not answer. Is it running?" }; }
+    if (!response.ok || data.error) throw new Error(data.error || `The portal answered ${response.status}.`);
+    return data;
+  }
+
+  function stream(data, questionEl, questionText) {
+    const answer = article("assistant", "");
+    const body = answer.querySelector(".msg-body");
+    const live = document.createElement("div");
+    live.className = "streaming";
+    body.append(live);
+    answer.classList.add("msg-streaming");
+    const source = new EventSource(data.stream);
+    running = { source, data, answer, live };
+    busy(true);
+    let finished = false;
+    const finish = () => { finished = true; source.close(); running = null; busy(false); box.focus(); };
+    source.addEventListener("token", (event) => {
+      live.textContent += JSON.parse(event.data).text;
+    });
+    source.addEventListener("notice", (event) => {
+      const note = document.createElement("p");
+      note.className = "msg-notice";
+      note.textContent = JSON.parse(event.data).text;
+      answer.insertBefore(note, body);
+    });
+    source.addEventListener("done", (event) => {
+      const done = JSON.parse(event.data);
+      if (done.html) body.innerHTML = done.html;
+      answer.classList.remove("msg-streaming");
+      if (done.state === "cut" || done.state === "stopped") {
+        answer.classList.add(`msg-${done.state}`);
+        const state = document.createElement("p");
+        state.className = "msg-state";
+        state.textContent = done.state === "cut"
+          ? "The answer was cut off: the model stopped answering. Use Try again."
+          : "Stopped: this is what had arrived.";
+        answer.append(state);
+      }
+      addCopyButtons(answer);
+      finish();
+      if (data.url && location.pathname !== data.url && !document.querySelector("[data-chat-dashboard]")) {
+        history.replaceState(null, "", data.url); // a reload now shows this conversation
+      }
+    });
+    source.addEventListener("error", (event) => {
+      if (finished) return;
+      if (event.data) { // the server's words: the answer failed before it began
+        const failed = JSON.parse(event.data);
+        answer.remove();
+        questionEl?.remove();
+        box.value = failed.question || questionText || box.value;
+        const link = failed.status >= 500 ? ' <a href="/status/">See the status board</a>.' : "";
+        showError(`${failed.text.replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c])}${link}`);
+      } else {
+        answer.classList.remove("msg-streaming");
+        const state = document.createElement("p");
+        state.className = "msg-state";
+        state.textContent = "The connection was lost. Reload the page to see what was kept.";
+        answer.append(state);
+      }
+      finish();
+    });
+  }
+
+  async function ask(form, { question } = {}) {
+    showError("");
+    const text = question ?? "";
+    busy(true);
+    try {
+      const data = await post(form);
+      if (question !== undefined) box.value = "";
+      const questionEl = data.question_html && question !== undefined ? article("user", data.question_html) : null;
+      if (data.url && composer.action.endsWith("/chat/send/")) composer.action = `${data.url}send/`;
+      stream(data, questionEl, text);
+    } catch (error) {
+      busy(false);
+      showError(error.message);
+    }
+  }
+
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (running || !box.value.trim()) return;
+    ask(composer, { question: box.value });
+  });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  stop.addEventListener("click", () => {
+    if (!running) return;
+    const { source, data, answer, live } = running;
+    source.close();
+    fetch(data.stop, { method: "POST", headers: { "X-CSRFToken": csrf() }, credentials: "same-origin" });
+    answer.classList.remove("msg-streaming");
+    answer.classList.add("msg-stopped");
+    const state = document.createElement("p");
+    state.className = "msg-state";
+    state.textContent = "Stopped: this is what had arrived.";
+    answer.append(state);
+    live.dataset.stopped = "1";
+    running = null;
+    busy(false);
+  });
+  document.querySelectorAll("[data-chat-action]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (running) return;
+      const last = log.querySelector("article.msg-assistant:last-of-type");
+      if (form.action.includes("/regenerate/") || form.action.includes("/edit/")) last?.remove();
+      if (form.action.includes("/edit/")) {
+        const lastQuestion = [...log.querySelectorAll("article.msg-user")].pop();
+        if (lastQuestion) lastQuestion.querySelector(".msg-body").textContent = form.querySelector("textarea").value;
+        form.closest("details")?.removeAttribute("open");
+      }
+      ask(form);
+    });
+  });
+})();
