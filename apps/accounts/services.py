@@ -27,8 +27,12 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+def owners():
+    return User.objects.filter(groups__name=Role.OWNER, is_active=True)
+
+
 def owner_count() -> int:
-    return User.objects.filter(groups__name=Role.OWNER, is_active=True).count()
+    return owners().count()
 
 
 def check_window(*, role: Role | str, access_from: datetime | None, access_until: datetime | None) -> None:

@@ -16,7 +16,11 @@ class Preset(models.Model):
     prompt = models.TextField()
     role = models.CharField(max_length=16, blank=True, help_text="For everyone with this role ...")
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="chat_presets",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="chat_presets",
         help_text="... or for one member.",
     )
     locked = models.BooleanField(default=False, help_text="Always used; the member cannot change it.")

@@ -131,7 +131,9 @@ def search(user, query: str):
     conversations = Conversation.objects.of(user)
     query = query.strip()
     if query:
-        in_messages = Message.objects.filter(conversation__owner=user, content__icontains=query).values("conversation_id")
+        in_messages = Message.objects.filter(conversation__owner=user, content__icontains=query).values(
+            "conversation_id"
+        )
         conversations = conversations.filter(Q(title__icontains=query) | Q(pk__in=in_messages))
     return conversations
 
@@ -140,7 +142,11 @@ def export_markdown(conversation: Conversation) -> str:
     lines = [f"# {conversation.title}", "", f"Model: {conversation.alias or '—'}", ""]
     for message in conversation.messages.all():
         who = "You" if message.role == Message.Role.USER else "Assistant"
-        note = f" ({message.get_state_display().lower()})" if message.state in (Message.State.STOPPED, Message.State.CUT) else ""
+        note = (
+            f" ({message.get_state_display().lower()})"
+            if message.state in (Message.State.STOPPED, Message.State.CUT)
+            else ""
+        )
         lines += [f"## {who}{note}", "", message.content, ""]
     return "\n".join(lines)
 
@@ -182,7 +188,10 @@ def _places() -> dict[str, str]:
     """Backend name -> the machine the family knows ("the Studio")."""
     from apps.gateway.models import Backend
 
-    return {b.name: b.service.host.name if b.service and b.service.host else b.name for b in Backend.objects.select_related("service__host")}
+    return {
+        b.name: b.service.host.name if b.service and b.service.host else b.name
+        for b in Backend.objects.select_related("service__host")
+    }
 
 
 def fallback_notice(answered: relay.Answered) -> str:
@@ -271,7 +280,9 @@ async def answer(message_id: int, user) -> AsyncIterator[dict]:
         yield {"event": "error", "text": words, "question": question, "status": error.status}
         return
     except BaseException:  # the browser went away or the server stops: keep what arrived
-        await sync_to_async(_finish)(message, content="".join(parts), state=Message.State.STOPPED, notice=notice, model=model)
+        await sync_to_async(_finish)(
+            message, content="".join(parts), state=Message.State.STOPPED, notice=notice, model=model
+        )
         raise
     await sync_to_async(_finish)(message, content="".join(parts), state=state, notice=notice, model=model)
     yield {"event": "done", "html": message.html, "state": state, "notice": notice}

@@ -3,9 +3,11 @@ JavaScript, sending a question waits for the whole answer and shows the conversa
 
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.roles import can, forbidden, require
 from apps.chat import services
 from apps.chat.models import Conversation, Message
+from apps.gateway import upstream
 
 PAGE_SIZE = 30
 
@@ -75,18 +78,27 @@ def _answer_response(request: HttpRequest, chat: Conversation, answer: Message |
                 "stop": reverse("chat:answer_stop", args=[chat.pk, answer.pk]),
             }
         )
-    error = async_to_sync(_collect)(answer.pk, request.user)
+    error = _answer_now(answer.pk, request.user)
     if error:
         messages.error(request, error["text"])
         request.session["chat_restore"] = error.get("question", "")
     return redirect("chat:conversation", pk=chat.pk)
 
 
-async def _collect(answer_id: int, user) -> dict | None:
-    async for event in services.answer(answer_id, user):
-        if event["event"] == "error":
-            return event
-    return None
+def _answer_now(answer_id: int, user) -> dict | None:
+    """The whole answer, on a short-lived event loop of its own (closed with its connections)."""
+
+    async def run() -> dict | None:
+        try:
+            async for event in services.answer(answer_id, user):
+                if event["event"] == "error":
+                    return event
+            return None
+        finally:
+            await upstream.close_sessions()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 @require("chat")

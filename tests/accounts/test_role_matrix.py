@@ -34,6 +34,7 @@ OWNER_POST = (LOGIN, POST_ONLY, DENIED, DENIED, LOGIN)
 PUBLIC = (OK, OK, OK, OK, LOGIN)
 FOR_ANONYMOUS = (OK, AWAY, AWAY, AWAY, LOGIN)
 SIGNED_IN = (LOGIN, OK, OK, OK, LOGIN)
+CHAT_POST = (LOGIN, POST_ONLY, POST_ONLY, DENIED, LOGIN)
 
 MATRIX: dict[str, tuple] = {
     # core
@@ -94,6 +95,19 @@ MATRIX: dict[str, tuple] = {
     "status:ping": (OK, OK, OK, OK, LOGIN),
     "status:ping_signal": (OK, OK, OK, OK, LOGIN),
     "chat:index": (LOGIN, OK, OK, DENIED, LOGIN),
+    # Bob's conversation: private to him, so the owner gets "not found" like anyone else.
+    "chat:conversation": (LOGIN, NOT_FOUND, OK, DENIED, LOGIN),
+    "chat:answer_stream": (LOGIN, NOT_FOUND, OK, DENIED, LOGIN),
+    "chat:export": (LOGIN, NOT_FOUND, OK, DENIED, LOGIN),
+    "chat:send_new": CHAT_POST,
+    "chat:send": CHAT_POST,
+    "chat:regenerate": CHAT_POST,
+    "chat:edit": CHAT_POST,
+    "chat:answer_stop": CHAT_POST,
+    "chat:rename": CHAT_POST,
+    "chat:configure": CHAT_POST,
+    "chat:delete": CHAT_POST,
+    "chat:restore": CHAT_POST,
     # model gateway: the owner's settings; every member's own keys and usage
     "gateway:settings": OWNER_ONLY,
     "gateway:backend_new": OWNER_ONLY,
@@ -161,6 +175,14 @@ def url_for(name: str, people: dict) -> str:
 
         channel, _ = Channel.objects.get_or_create(name="Owner's mail", kind="email", target="alice@example.com")
         return reverse(name, args=[channel.pk])
+    if name.startswith("chat:") and name not in {"chat:index", "chat:send_new"}:
+        from apps.chat.models import Conversation, Message
+
+        chat, _ = Conversation.objects.get_or_create(owner=people["family"], title="Bob's homework")
+        answer, _ = Message.objects.get_or_create(conversation=chat, role="assistant", content="42", html="<p>42</p>")
+        if name in {"chat:answer_stream", "chat:answer_stop"}:
+            return reverse(name, args=[chat.pk, answer.pk])
+        return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
     if name == "account_confirm_email":

@@ -42,6 +42,10 @@ class Command(BaseCommand):
             if not result.ok:
                 raise CommandError("The example data did not load: " + "; ".join(map(str, result.errors)))
             self.stdout.write(f"Example household loaded. {result.summary()}")
+            from apps.chat import examples
+
+            for owner in services.owners():
+                examples.create_for(owner)
 
     def _create_owner(self, no_input: bool) -> None:
         username = env.string("HOMEOPS_OWNER_USERNAME", "owner")
