@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Sum
 
 from apps.status.models import Result, ResultHour, Rollup, State
-from apps.status.packing import HOUR, Check, hour_of, unpack_checks, unpack_hours
+from apps.status.packing import HOUR, Check, ceil_hour, hour_of, slot_hour, unpack_checks, unpack_hours
 
 RESULT_FIELDS = ("service_id", "at", "outcome", "latency_ms", "message")
 # Bounds the day rows that may hold hours on both sides of a moment (23-25 hours a day).
@@ -65,7 +65,7 @@ def counts(service_ids: list[int], *, since: datetime, now: datetime) -> dict[in
     the part of the first hour after `since` (when raw results still cover it) and what is not
     packed yet. A packed hour is always rolled up and an unpacked result never is, so no check
     is counted twice. UNREACHABLE and other failures count as down."""
-    first = since if since == hour_of(since) else hour_of(since) + HOUR
+    first = ceil_hour(since)
     tally: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
 
     def add(service_id: int, up: int, degraded: int, down: int) -> None:
@@ -82,7 +82,7 @@ def counts(service_ids: list[int], *, since: datetime, now: datetime) -> dict[in
     split_days = Rollup.objects.filter(service_id__in=service_ids, start__lt=first, start__gt=first - LONGEST_DAY)
     for service_id, start, data in split_days.values_list("service_id", "start", "hours"):
         for index, figures in enumerate(unpack_hours(data)):
-            if figures is not None and start + index * HOUR >= first:
+            if figures is not None and slot_hour(start, index) >= first:
                 add(service_id, figures.up, figures.degraded, figures.down)
 
     raw_since = since if since >= now - timedelta(hours=settings.STATUS_RAW_HOURS) else first

@@ -180,7 +180,7 @@ class Rollup(models.Model):
 
     # rollup_once's index serves the foreign key too.
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="rollups", db_index=False)
-    start = models.DateTimeField()  # local midnight, stored UTC; hour slot i starts i hours later
+    start = models.DateTimeField()  # local midnight, stored UTC; packing.slot_hour places the hours
     up = models.PositiveIntegerField(default=0)
     degraded = models.PositiveIntegerField(default=0)
     down = models.PositiveIntegerField(default=0)

@@ -16,7 +16,7 @@ uint16. The messages are a JSON list of the hour's distinct texts; in a text NUL
 the check's own latency as the message printed it ("answered 200 in \\0 ms"), so an hour of
 changing latencies keeps a single text.
 
-Hourly figures of one day (Rollup.hours), one slot per hour from the day's start: the up,
+Hourly figures of one day (Rollup.hours), one slot per UTC hour from the day's first: the up,
 degraded and down counts as uint16 (anything not up or degraded counts as down), then p50,
 p95 and max latency in seconds as float16 (NaN: none). float16 keeps 3 significant digits
 from 0.1 ms to 18 hours: plenty for percentiles, at half the bytes of float32.
@@ -78,10 +78,20 @@ def day_start(moment: datetime) -> datetime:
     return datetime.combine(local.date(), time(), tzinfo=local.tzinfo).astimezone(UTC)
 
 
+def ceil_hour(moment: datetime) -> datetime:
+    hour = hour_of(moment)
+    return hour if hour == moment else hour + HOUR
+
+
 def slot_of(hour: datetime, start: datetime) -> int:
-    """Index of an hour in its day's row: whole hours since the day's start (a day has 23 or 25
-    around a DST change)."""
-    return int((hour - start).total_seconds() // 3600)
+    """Index of a UTC hour in its day's row, counted from the day's first whole UTC hour (a day
+    has 23 or 25 around a DST change; in some zones it starts at half past an hour)."""
+    return (hour - ceil_hour(start)) // HOUR
+
+
+def slot_hour(start: datetime, index: int) -> datetime:
+    """The UTC hour that slot `index` of the day starting at `start` holds."""
+    return ceil_hour(start) + index * HOUR
 
 
 # --- raw results of one service-hour ---------------------------------------------------------

@@ -16,6 +16,7 @@ from apps.status.packing import (
     hour_of,
     pack_checks,
     pack_hours,
+    slot_hour,
     slot_of,
     summarise,
     unpack_checks,
@@ -116,5 +117,6 @@ def test_each_utc_hour_has_one_slot_in_its_local_day(settings, zone, day, hours)
     while day_start(hour) <= start:  # every UTC hour that begins on that local day
         if day_start(hour) == start:
             slots.append(slot_of(hour, start))
+            assert slot_hour(start, slots[-1]) == hour
         hour += timedelta(hours=1)
     assert slots == list(range(hours))

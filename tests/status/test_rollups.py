@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.status import history, metrics, rollups, selectors
 from apps.status.models import Kind, Result, ResultHour, Rollup, Service, State
-from apps.status.packing import day_start, hour_of, slot_of, unpack_hours
+from apps.status.packing import day_start, hour_of, slot_hour, slot_of, unpack_hours
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_complete_hours_are_packed_rolled_up_and_pruned(web, now):
     for row in Rollup.objects.filter(service=web):
         for index, hour in enumerate(unpack_hours(row.hours)):
             if hour is not None:
-                figures[row.start + index * timedelta(hours=1)] = hour
+                figures[slot_hour(row.start, index)] = hour
     assert len(figures) == 60  # 59 complete hours and the partial oldest one
     full = figures[hour_of(now) - timedelta(hours=5)]
     assert (full.up, full.degraded, full.down) == (54, 0, 6)
@@ -106,7 +106,9 @@ def test_pruning_keeps_day_totals_and_drops_old_hours(web, now, settings):
     assert rollups.prune(now=now) == (0, 0)  # nothing left to prune
 
 
-def test_uptime_counts_each_check_once_across_rollups_and_raw(web, now):
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])  # days that start at half past a UTC hour
+def test_uptime_counts_each_check_once_across_rollups_and_raw(web, now, settings, zone):
+    settings.TIME_ZONE = zone
     results(web, now, 60 * 60)
     expected = {  # the checks of each window, from the raw data
         hours: Result.objects.filter(service=web, at__gte=now - timedelta(hours=hours)).count() for hours in (2, 24, 47)

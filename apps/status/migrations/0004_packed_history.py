@@ -23,6 +23,7 @@ from apps.status.packing import (
     day_totals,
     hour_of,
     pack_hours,
+    slot_hour,
     slot_of,
     unpack_checks,
     unpack_hours,
@@ -100,7 +101,7 @@ def unpack(apps, schema_editor):
         for index, figures in enumerate(unpack_hours(bytes(data))):
             if figures is not None:
                 hourly.append(
-                    Rollup(service_id=service_id, period="hour", start=start + index * HOUR, **figures._asdict())
+                    Rollup(service_id=service_id, period="hour", start=slot_hour(start, index), **figures._asdict())
                 )
     Rollup.objects.bulk_create(hourly, batch_size=500)
     _constraints_now(schema_editor)
