@@ -2,15 +2,18 @@
 
 Does not insert a year of raw results (26M rows for 50 services at 60 s). It inserts what the
 retention policy keeps after a year, in the order the engine writes it (time-major: one
-round of all services after another), for 50 services checked every 60 s:
-  * STATUS_RAW_HOURS (48) of raw results: 2,880 per service;
-  * STATUS_HOURLY_DAYS (400) days of hourly rollups: 9,600 per service (the cap; a service
-    exactly one year old has 8,760);
-  * 365 daily rollups per service (kept forever: +365 a year);
+round of all services after another), for 50 services checked every 60 s, as just before an
+hourly rollup run (the most raw results there are):
+  * STATUS_RAW_HOURS (48) of raw results packed by the hour (status_resulthour, 48 rows per
+    service, packed by apps.status.packing) and the last hour not packed yet (status_result,
+    60 rows per service): 2,880 + 60 checks;
+  * STATUS_HOURLY_DAYS (400) day rows per service (status_rollup): each with the day's totals,
+    kept forever, and its 24 hourly figures (packing.pack_hours), kept 400 days. 400 is the
+    cap: a service exactly one year old has 365 such rows;
   * FLIPS_PER_YEAR flips per service (an outage a fortnight, down and back up, plus a few
     degraded spells), all processed by the notifier.
 Then VACUUM ANALYZE and pg_total_relation_size / pg_relation_size / pg_indexes_size of
-status_result, status_rollup and status_flip, divided by 50.
+status_result, status_resulthour, status_rollup and status_flip, divided by 50.
 
 Then it runs the real retention code for SIM_HOURS simulated hours (each hour: 60 rounds of
 raw results, then rollups.rollup_and_prune(now=...)), followed by a plain VACUUM as
@@ -39,7 +42,8 @@ DAILY_DAYS = 365
 FLIPS_PER_YEAR = 60
 TARGET_BYTES = 250 * 1000
 END = datetime(2026, 11, 27, tzinfo=UTC)
-TABLES = ["status_result", "status_rollup", "status_flip"]
+TABLES = ["status_result", "status_resulthour", "status_rollup", "status_flip"]
+RESULT_COLUMNS = ["service_id", "at", "outcome", "latency_ms", "message"]
 rng = random.Random(42)
 
 
@@ -71,15 +75,36 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
     return n
 
 
-def rollup_rows(ids: list[int], period: str, start: datetime, end: datetime, step: timedelta):
-    checks = int(step.total_seconds() // INTERVAL)
-    at = start
-    while at < end:
+def packed_hours(ids: list[int], start: datetime, end: datetime):
+    """ResultHour rows for [start, end), packed by the real code from result_rows."""
+    from apps.status.packing import Check, pack_checks
+
+    hour = start
+    while hour < end:
+        by_service: dict[int, list] = {sid: [] for sid in ids}
+        for sid, at, outcome, ms, message in result_rows(ids, hour, hour + timedelta(hours=1)):
+            by_service[sid].append(Check(at, outcome, ms, message))
+        for sid, checks in by_service.items():
+            data, messages = pack_checks(hour, checks)
+            yield (sid, hour, data, messages)
+        hour += timedelta(hours=1)
+
+
+def day_rows(ids: list[int], start: datetime, end: datetime):
+    """Rollup rows for the days in [start, end): random hourly figures, packed by the real code."""
+    from apps.status.packing import Figures, day_totals, pack_hours
+
+    checks = 3600 // INTERVAL
+    day = start
+    while day < end:
         for sid in ids:
-            down = 0 if rng.random() > 0.02 else rng.randint(1, 5)
-            p50 = latency()
-            yield (sid, period, at, checks - down, 0, down, p50, round(p50 * 2.5, 1), round(p50 * 6, 1))
-        at += step
+            hours = []
+            for _ in range(24):
+                down = 0 if rng.random() > 0.02 else rng.randint(1, 5)
+                p50 = latency()
+                hours.append(Figures(checks - down, 0, down, p50, round(p50 * 2.5, 1), round(p50 * 6, 1)))
+            yield (sid, day, *day_totals(hours), pack_hours(hours))
+        day += timedelta(days=1)
 
 
 def flip_rows(ids: list[int]):
@@ -155,7 +180,7 @@ def report(title: str, s: dict) -> int:
         "MET" if per < TARGET_BYTES else f"MISSED by {(per - TARGET_BYTES) / 1e3:.0f} kB (x{per / TARGET_BYTES:.1f})"
     )
     print(
-        f"{'all three':15s} {'':9s} {'':10s} {'':10s} {'':8s} {grand / 1e6:8.2f}MB {per / 1e3:9.1f} kB per service-year "
+        f"{'all':15s} {'':9s} {'':10s} {'':10s} {'':8s} {grand / 1e6:8.2f}MB {per / 1e3:9.1f} kB per service-year "
         f"(target < {TARGET_BYTES / 1e3:.0f} kB: {verdict})"
     )
     return grand
@@ -191,52 +216,48 @@ def main() -> None:
     raw_start = END - timedelta(hours=settings.STATUS_RAW_HOURS)
 
     with Meter() as m:
-        n_hour = copy_rows(
+        n_days = copy_rows(
             "status_rollup",
-            ["service_id", "period", "start", "up", "degraded", "down", "p50_ms", "p95_ms", "max_ms"],
-            rollup_rows(ids, "hour", END - timedelta(days=HOURLY_DAYS), END, timedelta(hours=1)),
+            ["service_id", "start", "up", "degraded", "down", "p50_ms", "p95_ms", "max_ms", "hours"],
+            day_rows(ids, END - timedelta(days=HOURLY_DAYS), END),
         )
-        n_day = copy_rows(
-            "status_rollup",
-            ["service_id", "period", "start", "up", "degraded", "down", "p50_ms", "p95_ms", "max_ms"],
-            rollup_rows(ids, "day", END - timedelta(days=DAILY_DAYS), END, timedelta(days=1)),
+        n_hours = copy_rows(
+            "status_resulthour", ["service_id", "hour", "checks", "messages"], packed_hours(ids, raw_start, END)
         )
-        n_raw = copy_rows(
-            "status_result", ["service_id", "at", "outcome", "latency_ms", "message"], result_rows(ids, raw_start, END)
-        )
+        n_raw = copy_rows("status_result", RESULT_COLUMNS, result_rows(ids, END, END + timedelta(hours=1)))
         n_flip = copy_rows(
             "status_flip", ["service_id", "created", "old", "new", "reason", "cause_id", "processed"], flip_rows(ids)
         )
-    print(f"inserted {n_raw} raw results, {n_hour} hourly + {n_day} daily rollups, {n_flip} flips in {m.wall:.1f} s")
+    print(
+        f"inserted {n_hours} packed raw hours + {n_raw} raw results not packed yet, {n_days} day rollups, "
+        f"{n_flip} flips in {m.wall:.1f} s"
+    )
     vacuum()
     fresh = sizes()
     grand = report("after a year, freshly loaded (no dead space)", fresh)
-    raw_per = fresh["status_result"]["total"] / SERVICES
+    raw_total = fresh["status_result"]["total"] + fresh["status_resulthour"]["total"]
+    checks = (n_hours // SERVICES) * 3600 // INTERVAL + n_raw // SERVICES
     print(
-        f"steady-state raw results (48 h at 60 s = {n_raw // SERVICES} rows): {raw_per / 1e3:.1f} kB per service "
-        f"({fresh['status_result']['total'] / max(fresh['status_result']['rows'], 1):.0f} B per row incl. indexes)"
+        f"raw results ({checks} checks per service: 48 h packed, 1 h not yet): {raw_total / SERVICES / 1e3:.1f} kB "
+        f"per service ({raw_total / SERVICES / checks:.1f} B per check incl. indexes)"
     )
-    hourly_share = None
+    rollup_total = fresh["status_rollup"]["total"]
     with connection.cursor() as cur:
-        cur.execute("SELECT period, count(*) FROM status_rollup GROUP BY period")
-        counts = dict(cur.fetchall())
-        rollup_total = fresh["status_rollup"]["total"]
-        hourly_share = rollup_total * counts["hour"] / (counts["hour"] + counts["day"])
+        cur.execute("SELECT sum(pg_column_size(hours)) FROM status_rollup")
+        hours_bytes = cur.fetchone()[0]
+    per_day = rollup_total / SERVICES / (n_days // SERVICES)
     print(
-        f"hourly rollups ~{hourly_share / SERVICES / 1e3:.1f} kB per service ({counts['hour'] // SERVICES} rows), "
-        f"daily ~{(rollup_total - hourly_share) / SERVICES / 1e3:.1f} kB per service-year ({counts['day'] // SERVICES} rows); "
-        f"a service exactly one year old (8,760 hourly rows) ~{(grand - hourly_share * (1 - 8760 / 9600)) / SERVICES / 1e3:.1f} kB"
+        f"day rollups: {rollup_total / SERVICES / 1e3:.1f} kB per service ({n_days // SERVICES} rows, {per_day:.0f} B "
+        f"per row incl. indexes), of which the packed hourly figures {hours_bytes / SERVICES / 1e3:.1f} kB; "
+        f"a service exactly one year old (365 rows) ~{(grand - rollup_total * (1 - 365 / HOURLY_DAYS)) / SERVICES / 1e3:.1f} kB; "
+        f"each later year adds ~{(per_day - hours_bytes / n_days) * 365 / 1e3:.0f} kB of day totals"
     )
 
     if args.sim_hours:
         with Meter() as m:
-            now = END
+            now = END + timedelta(hours=1)  # the fresh load holds the hour before it unpacked
             for hour in range(args.sim_hours):
-                copy_rows(
-                    "status_result",
-                    ["service_id", "at", "outcome", "latency_ms", "message"],
-                    result_rows(ids, now, now + timedelta(hours=1)),
-                )
+                copy_rows("status_result", RESULT_COLUMNS, result_rows(ids, now, now + timedelta(hours=1)))
                 now += timedelta(hours=1)
                 with Meter() as r:
                     rollups.rollup_and_prune(now=now + timedelta(seconds=30))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
 from django.utils import timezone
 
-from apps.status.models import Result, Service, State
+from apps.status import history
+from apps.status.models import Service, State
 
 
 def _label(value: str) -> str:
@@ -17,11 +17,8 @@ def _label(value: str) -> str:
 
 def render() -> str:
     services = list(Service.objects.select_related("host").order_by("name"))
-    since = timezone.now() - timedelta(hours=settings.STATUS_RAW_HOURS)
-    counts = {
-        (row["service_id"], row["outcome"]): row["n"]
-        for row in Result.objects.filter(at__gte=since).values("service_id", "outcome").annotate(n=Count("id"))
-    }
+    now = timezone.now()
+    counts = history.counts([s.pk for s in services], since=now - timedelta(hours=settings.STATUS_RAW_HOURS), now=now)
     lines = [
         "# HELP homeops_service_up 1 when the service works (up or degraded), else 0.",
         "# TYPE homeops_service_up gauge",
@@ -48,6 +45,7 @@ def render() -> str:
         "# TYPE homeops_checks gauge",
     ]
     for s in services:
-        for state in (State.UP, State.DEGRADED, State.DOWN):
-            lines.append(f'homeops_checks{{{labels[s.pk]},outcome="{state.value}"}} {counts.get((s.pk, state), 0)}')
+        # Down includes unreachable, as in uptime: the service could not be used.
+        for state, n in zip((State.UP, State.DEGRADED, State.DOWN), counts.get(s.pk, (0, 0, 0)), strict=True):
+            lines.append(f'homeops_checks{{{labels[s.pk]},outcome="{state.value}"}} {n}')
     return "\n".join(lines) + "\n"

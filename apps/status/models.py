@@ -1,7 +1,8 @@
 """Hosts, services and what the poller learns about them.
 
 State changes are rows (Flip), as in Healthchecks: alerts, downtime figures and history
-all read the same table. Raw results are short-lived; rollups keep history bounded.
+all read the same table. Raw results are short-lived and packed by the hour; rollups keep
+history bounded, one row per service-day.
 """
 
 from __future__ import annotations
@@ -116,27 +117,43 @@ class Service(models.Model):
 
 
 class Result(models.Model):
-    """One raw check outcome; kept for STATUS_RAW_HOURS, then only rollups remain."""
+    """One raw check outcome, as the polling round writes it. Every hour rollups.py moves the
+    complete hours into ResultHour, so this table holds about the last hour: no index to keep
+    up on the round's insert, and every read scans it by time anyway."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="results")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="results", db_index=False)
     at = models.DateTimeField()
     outcome = models.CharField(max_length=16, choices=State.choices)
     latency_ms = models.FloatField(null=True, blank=True)
     message = models.CharField(max_length=300, blank=True)
 
-    class Meta:
-        # Sparklines and uptime read one service's recent results; pruning reads by time.
-        indexes = [models.Index(fields=["service", "at"]), models.Index(fields=["at"])]
-
     def __str__(self) -> str:
         return f"{self.service_id} {self.outcome} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ResultHour(models.Model):
+    """One service's raw results of one UTC hour, packed (packing.py); kept STATUS_RAW_HOURS.
+    The sparklines, the service page and the hourly figures read them."""
+
+    # result_hour_once's index serves the foreign key too.
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="result_hours", db_index=False)
+    hour = models.DateTimeField()
+    checks = models.BinaryField()
+    messages = models.TextField()  # JSON list of the hour's distinct messages
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "hour"], name="result_hour_once")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.hour:%Y-%m-%d %H:00}"
 
 
 class Flip(models.Model):
     """A state change. `cause` names the service whose failure made this one unreachable.
     `processed` is set by the notifier when it has dealt with the flip."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="flips")
+    # The (service, -created) index serves the foreign key too.
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="flips", db_index=False)
     created = models.DateTimeField()
     old = models.CharField(max_length=16, choices=State.choices)
     new = models.CharField(max_length=16, choices=State.choices)
@@ -157,24 +174,23 @@ class Flip(models.Model):
 
 
 class Rollup(models.Model):
-    """Hourly (kept STATUS_HOURLY_DAYS) and daily (kept forever) summaries of results."""
+    """One service's day, from local midnight (TIME_ZONE): the day's figures, kept forever, and
+    its hourly figures packed in `hours` (packing.py), kept STATUS_HOURLY_DAYS, then emptied.
+    One row a day instead of 24 hourly rows and a daily one (bench/README.md, section 3)."""
 
-    class Period(models.TextChoices):
-        HOUR = "hour"
-        DAY = "day"
-
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="rollups")
-    period = models.CharField(max_length=4, choices=Period.choices)
-    start = models.DateTimeField()
+    # rollup_once's index serves the foreign key too.
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="rollups", db_index=False)
+    start = models.DateTimeField()  # local midnight, stored UTC; packing.slot_hour places the hours
     up = models.PositiveIntegerField(default=0)
     degraded = models.PositiveIntegerField(default=0)
     down = models.PositiveIntegerField(default=0)
     p50_ms = models.FloatField(null=True)
     p95_ms = models.FloatField(null=True)
     max_ms = models.FloatField(null=True)
+    hours = models.BinaryField(null=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["service", "period", "start"], name="rollup_once")]
+        constraints = [models.UniqueConstraint(fields=["service", "start"], name="rollup_once")]
 
     def __str__(self) -> str:
-        return f"{self.service_id} {self.period} {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.service_id} day {self.start:%Y-%m-%d %H:%M}"

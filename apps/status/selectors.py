@@ -6,14 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.formats import time_format
 
-from apps.status.models import Result, Rollup, Service, State
+from apps.status import history
+from apps.status.models import Service, State
 
-GOOD = [State.UP, State.DEGRADED]
 OTHER = "Other services and jobs"  # the group for services without a host
 BADGE = {
     State.UP: "ok",
@@ -30,47 +28,35 @@ def _at(moment: datetime | None) -> str:
 
 
 def uptime(service_ids: list[int], *, since: datetime, now: datetime) -> dict[int, float | None]:
-    """Share of good checks since `since`: raw results inside the raw window, hourly rollups
-    before it, so no check is counted twice."""
-    # Split at an hour boundary: whole hours before it come from rollups, the rest raw.
-    edge = (now - timedelta(hours=settings.STATUS_RAW_HOURS)).replace(minute=0, second=0, microsecond=0)
-    raw_from = max(since, edge + timedelta(hours=1))
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    if since < raw_from:
-        rollups = (
-            Rollup.objects.filter(
-                service_id__in=service_ids, period=Rollup.Period.HOUR, start__gte=since, start__lt=raw_from
-            )
-            .values("service_id")
-            .annotate(good=Sum("up") + Sum("degraded"), bad=Sum("down"))
-        )
-        for row in rollups:
-            counts[row["service_id"]][0] += row["good"] or 0
-            counts[row["service_id"]][1] += row["bad"] or 0
-    raw = (
-        Result.objects.filter(service_id__in=service_ids, at__gte=raw_from)
-        .values("service_id")
-        .annotate(good=Count("id", filter=Q(outcome__in=GOOD)), bad=Count("id", filter=~Q(outcome__in=GOOD)))
-    )
-    for row in raw:
-        counts[row["service_id"]][0] += row["good"]
-        counts[row["service_id"]][1] += row["bad"]
-    return {pk: (good / (good + bad) if good + bad else None) for pk, (good, bad) in counts.items()}
+    """Share of good checks (up or degraded) since `since`, per service that has any."""
+    return {
+        pk: (up + degraded) / (up + degraded + down)
+        for pk, (up, degraded, down) in history.counts(service_ids, since=since, now=now).items()
+    }
 
 
-def sparkline_points(service_id: int, *, now: datetime, hours: int = 24, buckets: int = 48) -> list[float | None]:
+def sparklines(
+    service_ids: list[int], *, now: datetime, hours: int = 24, buckets: int = 48
+) -> dict[int, list[float | None]]:
     """Mean latency per bucket over the last `hours` (None where nothing was measured)."""
     since = now - timedelta(hours=hours)
     width = hours * 3600 / buckets
-    sums = [0.0] * buckets
-    counts = [0] * buckets
-    for at, latency in Result.objects.filter(
-        service_id=service_id, at__gte=since, latency_ms__isnull=False
-    ).values_list("at", "latency_ms"):
-        index = min(buckets - 1, int((at - since).total_seconds() // width))
-        sums[index] += latency
-        counts[index] += 1
-    return [round(s / c, 1) if c else None for s, c in zip(sums, counts, strict=True)]
+    out = {}
+    measured = history.checks(service_ids, since=since, until=now)
+    for pk in service_ids:
+        sums = [0.0] * buckets
+        counts = [0] * buckets
+        for check in measured.get(pk, []):
+            if check.latency_ms is not None:
+                index = min(buckets - 1, int((check.at - since).total_seconds() // width))
+                sums[index] += check.latency_ms
+                counts[index] += 1
+        out[pk] = [round(s / c, 1) if c else None for s, c in zip(sums, counts, strict=True)]
+    return out
+
+
+def sparkline_points(service_id: int, *, now: datetime, hours: int = 24, buckets: int = 48) -> list[float | None]:
+    return sparklines([service_id], now=now, hours=hours, buckets=buckets)[service_id]
 
 
 def sparkline_svg_path(points: list[float | None], *, width: int = 120, height: int = 24) -> str:
@@ -111,6 +97,7 @@ def board(*, now: datetime | None = None) -> list[tuple[str, list[Row]]]:
     day = uptime(ids, since=now - timedelta(hours=24), now=now)
     week = uptime(ids, since=now - timedelta(days=7), now=now)
     quarter = uptime(ids, since=now - timedelta(days=90), now=now)
+    lines = sparklines(ids, now=now)
     groups: dict[str, list[Row]] = defaultdict(list)
     for service in services:
         groups[service.host.name if service.host else OTHER].append(
@@ -121,7 +108,7 @@ def board(*, now: datetime | None = None) -> list[tuple[str, list[Row]]]:
                 uptime_24h=day.get(service.pk),
                 uptime_7d=week.get(service.pk),
                 uptime_90d=quarter.get(service.pk),
-                sparkline=sparkline_svg_path(sparkline_points(service.pk, now=now)),
+                sparkline=sparkline_svg_path(lines[service.pk]),
             )
         )
     return sorted(groups.items(), key=lambda item: (item[0] == OTHER, item[0]))

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.roles import require
-from apps.status import engine, selectors, services
+from apps.status import engine, history, selectors, services
 from apps.status import metrics as status_metrics
 from apps.status.models import Service
 
@@ -36,7 +36,7 @@ def service_detail(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "service": service,
         "flips": service.flips.select_related("cause")[:20],
-        "results": service.results.order_by("-at")[:20],
+        "results": history.last_checks(service.pk, limit=20),
         "chart": selectors.sparkline_svg_path(
             selectors.sparkline_points(service.pk, now=now, hours=48, buckets=96), width=600, height=80
         ),
