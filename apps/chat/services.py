@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import time_format
+from django.utils.html import escape, linebreaks
 
 from apps.accounts.roles import role_of
 from apps.chat import context, markdown
@@ -22,8 +23,19 @@ from apps.gateway import policy, relay, snapshot
 from apps.gateway.errors import GatewayError
 
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
+QUESTION_LIMIT = 16_000  # characters; longer belongs in a file, not a chat box
+# Python-Markdown slows down quadratically on some inputs (thousands of "[", long runs after
+# a fence: 20,000 "[" took 96 s here). Such text is shown as plain text instead.
+RENDER_LIMIT = 60_000
+BRACKET_LIMIT = 2_000
 STOP_CHECK_SECONDS = 0.3
 TITLE_LENGTH = 60
+
+
+def render(text: str) -> str:
+    if len(text) > RENDER_LIMIT or text.count("[") > BRACKET_LIMIT or "     " * 400 in text:
+        return linebreaks(escape(text))
+    return markdown.render(text)
 
 
 # --- What a member may use -----------------------------------------------------------------
@@ -77,7 +89,7 @@ def ask(conversation: Conversation, text: str) -> tuple[Message, Message]:
     """The question, and the answer still to come (streamed by `answer`)."""
     text = text.strip()
     question = Message.objects.create(
-        conversation=conversation, role=Message.Role.USER, content=text, html=markdown.render(text)
+        conversation=conversation, role=Message.Role.USER, content=text, html=render(text)
     )
     if conversation.title == "New chat":
         title = " ".join(text.split())
@@ -103,7 +115,7 @@ def edit_last(conversation: Conversation, text: str) -> Message | None:
     if last_question is None or not text.strip():
         return None
     last_question.content = text.strip()
-    last_question.html = markdown.render(last_question.content)
+    last_question.html = render(last_question.content)
     last_question.save(update_fields=["content", "html"])
     conversation.messages.filter(id__gt=last_question.id).delete()
     return _pending_answer(conversation)
@@ -226,7 +238,7 @@ def offline_message(error: GatewayError, alias: str) -> str:
 
 def _finish(message: Message, *, content: str, state: str, notice: str = "", model: str = "") -> None:
     message.content, message.state = content, state
-    message.html = markdown.render(content) if content else ""
+    message.html = render(content) if content else ""
     message.notice, message.model = notice[:300], model[:200]
     message.save(update_fields=["content", "html", "state", "notice", "model"])
 

@@ -36,7 +36,12 @@ def _wants_json(request: HttpRequest) -> bool:
 def index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     page = Paginator(services.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "query": query, **services.options_for(request.user)}
+    context = {
+        "page": page,
+        "query": query,
+        "restore_text": request.session.pop("chat_restore", ""),
+        **services.options_for(request.user),
+    }
     return render(request, "chat/index.html", context)
 
 
@@ -106,6 +111,13 @@ def _answer_now(answer_id: int, user) -> dict | None:
 def send(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     text = request.POST.get("text", "").strip()
     chat = _mine(request, pk) if pk else None
+    if len(text) > services.QUESTION_LIMIT:
+        problem = f"That is {len(text):,} characters; a question can be at most {services.QUESTION_LIMIT:,}."
+        if _wants_json(request):
+            return JsonResponse({"error": problem}, status=400)
+        messages.error(request, problem)
+        request.session["chat_restore"] = text
+        return redirect("chat:conversation", pk=chat.pk) if chat else redirect("chat:index")
     if not text:
         if _wants_json(request):
             return JsonResponse({"error": "Type a question first."}, status=400)

@@ -90,9 +90,6 @@
       }
       addCopyButtons(answer);
       finish();
-      if (data.url && location.pathname !== data.url && !document.querySelector("[data-chat-dashboard]")) {
-        history.replaceState(null, "", data.url); // a reload now shows this conversation
-      }
     });
     source.addEventListener("error", (event) => {
       if (finished) return;
@@ -123,6 +120,9 @@
       if (question !== undefined) box.value = "";
       const questionEl = data.question_html && question !== undefined ? article("user", data.question_html) : null;
       if (data.url && composer.action.endsWith("/chat/send/")) composer.action = `${data.url}send/`;
+      if (data.url && location.pathname !== data.url && !document.querySelector("[data-chat-dashboard]")) {
+        history.replaceState(null, "", data.url); // a reload now shows this conversation
+      }
       stream(data, questionEl, text);
     } catch (error) {
       busy(false);

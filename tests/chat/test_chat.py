@@ -305,3 +305,12 @@ def test_example_conversations_are_for_the_example_owner_only(capsys):
     assert owners == {"owner"} and Conversation.objects.count() == 2
     call_command("bootstrap", "--example", "--no-input")
     assert Conversation.objects.count() == 2
+
+
+def test_hostile_text_is_shown_as_text_and_long_questions_are_refused(bob, assistant, client):
+    assert services.render("[" * 20_000).startswith("<p>[[[")  # instant, not 96 s of Markdown
+    assert "<strong>" in services.render("**bold**")
+    client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post("/chat/send/", {"text": "x" * 16_001}, follow=True)
+    assert b"a question can be at most 16,000" in response.content
+    assert not Message.objects.exists()

@@ -73,3 +73,7 @@ def screenshot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# The chat streams, so its browser tests use the uvicorn server the gateway's tests start.
+from tests.gateway.conftest import gateway_url  # noqa: E402, F401 (a fixture)

@@ -1,0 +1,125 @@
+"""The chat in the browser, served by uvicorn as the README deploys it, against a fake
+backend with a slow token cadence: words appear before the backend has sent the last one;
+stop; regenerate; reload keeps the history; the fallback notice; the offline message."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from apps.accounts.roles import Role
+from apps.chat.models import Message
+from apps.status.models import Host, Kind, Service, State
+from tests.conftest import make_member
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_signin import sign_in
+from tests.fixtures.fake_llm import FakeLLM
+from tests.fixtures.ports import free_port
+from tests.gateway.conftest import _fresh_snapshot, make_backend, make_route  # noqa: F401 (a fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def studio():
+    server = FakeLLM().start()
+    server.token_delay = 0.25  # 14 words: the last one leaves the backend 3+ s after the first
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bob(transactional_db):
+    return make_member("bob", Role.FAMILY)
+
+
+def ask(page, text: str) -> None:
+    box = page.get_by_label("Your question")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_the_answer_streams_in_and_survives_a_reload(page, gateway_url, bob, studio):
+    make_route("assistant", (make_backend("studio", studio), "llama3.1:8b"))
+    sign_in(page, SimpleNamespace(url=gateway_url), "bob")
+    page.goto(f"{gateway_url}/chat/")
+    ask(page, "Tell me about foxes")
+    streaming = page.locator(".msg-assistant .streaming")
+    expect(streaming).to_contain_text("Thequick", timeout=5000)
+    assert studio.endings == []  # the backend is still writing: nothing was buffered on the way
+    expect(page.locator(".msg-assistant")).not_to_have_class("msg msg-assistant msg-streaming", timeout=10_000)
+    expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Thequickbrownfoxjumpsoverthelazydog")
+    expect(page).to_have_url(f"{gateway_url}/chat/{Message.objects.first().conversation_id}/")
+    page.reload()
+    expect(page.locator(".msg-user")).to_contain_text("Tell me about foxes")
+    expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Thequickbrownfox")
+    screenshot(page, "chat-conversation")
+
+
+def test_stop_then_regenerate(page, gateway_url, bob, studio):
+    make_route("assistant", (make_backend("studio", studio), "llama3.1:8b"))
+    sign_in(page, SimpleNamespace(url=gateway_url), "bob")
+    page.goto(f"{gateway_url}/chat/")
+    ask(page, "Count slowly")
+    expect(page.locator(".msg-assistant .streaming")).to_contain_text("Thequick", timeout=5000)
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator(".msg-assistant .msg-state")).to_have_text("Stopped: this is what had arrived.")
+    deadline = time.monotonic() + 5
+    while studio.endings != ["client left"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert studio.endings == ["client left"]  # the backend stopped working at once
+    page.reload()
+    expect(page.locator(".msg-assistant.msg-stopped")).to_be_visible()
+    kept = Message.objects.get(role="assistant")
+    assert kept.state == "stopped" and kept.content.startswith("Thequick") and "away" not in kept.content
+    studio.token_delay = 0.01
+    page.get_by_role("button", name="Regenerate").click()
+    expect(page.locator(".msg-assistant .msg-body")).to_contain_text("runningfaraway", timeout=10_000)
+    page.reload()
+    expect(page.locator(".msg-assistant")).to_have_count(1)
+
+
+def test_the_fallback_notice_and_the_offline_message(page, phone, gateway_url, bob):
+    macbook = FakeLLM(models=("llama3.2:3b",)).start()
+    try:
+        since = timezone.now() - timedelta(minutes=5)
+        studio_host, laptop = Host.objects.create(name="Studio"), Host.objects.create(name="MacBook")
+        watch = Service.objects.create(name="studio-ollama", label="Chat (Studio)", kind=Kind.OLLAMA, host=studio_host)
+        studio = make_backend("studio", url=f"http://127.0.0.1:{free_port()}/v1", service=watch)
+        fallback = make_backend(
+            "macbook", macbook, service=Service.objects.create(name="mb", label="MB", kind=Kind.OLLAMA, host=laptop)
+        )
+        make_route("assistant", (studio, "llama3.1:8b"), (fallback, "llama3.2:3b"))
+        sign_in(page, SimpleNamespace(url=gateway_url), "bob")
+        page.goto(f"{gateway_url}/")
+        ask(page, "Hello from the dashboard")
+        expect(page.locator(".msg-notice")).to_have_text(
+            "Answered by llama3.2:3b on the MacBook: the Studio is not answering."
+        )
+        expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Thequick")
+        screenshot(page, "chat-dashboard")
+
+        Service.objects.filter(pk=watch.pk).update(state=State.DOWN, state_since=since)
+        macbook.stop()
+        from apps.gateway import snapshot
+
+        snapshot.forget_states()
+        page.goto(f"{gateway_url}/chat/")
+        ask(page, "Are you there?")
+        clock = timezone.localtime(since).strftime("%H:%M")
+        error = page.locator("[data-chat-error]")
+        expect(error).to_contain_text(f"The assistant is offline: the Studio has not answered since {clock}.")
+        expect(error.get_by_role("link", name="See the status board")).to_be_visible()
+        expect(page.get_by_label("Your question")).to_have_value("Are you there?")
+    finally:
+        macbook.stop()
+
+    sign_in(phone, SimpleNamespace(url=gateway_url), "bob")
+    phone.goto(f"{gateway_url}/chat/{Message.objects.first().conversation_id}/")
+    expect(phone.locator(".msg-user").first).to_be_visible()
+    screenshot(phone, "chat-phone")
