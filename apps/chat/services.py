@@ -246,10 +246,13 @@ def _finish(message: Message, *, content: str, state: str, notice: str = "", mod
 def _fail(message: Message) -> None:
     """Nothing arrived: the answer and its question go; the question goes back in the box."""
     with transaction.atomic():
-        question = message.conversation.messages.filter(id__lt=message.id, role=Message.Role.USER).last()
+        conversation = message.conversation
+        question = conversation.messages.filter(id__lt=message.id, role=Message.Role.USER).last()
         message.delete()
-        if question and not message.conversation.messages.filter(id__gt=question.id).exists():
+        if question and not conversation.messages.filter(id__gt=question.id).exists():
             question.delete()
+        if not conversation.messages.exists():
+            conversation.delete()  # a new chat whose first question failed: nothing to keep
 
 
 async def answer(message_id: int, user) -> AsyncIterator[dict]:

@@ -87,6 +87,8 @@ def _answer_response(request: HttpRequest, chat: Conversation, answer: Message |
     if error:
         messages.error(request, error["text"])
         request.session["chat_restore"] = error.get("question", "")
+        if not Conversation.objects.filter(pk=chat.pk).exists():  # a new chat that failed is not kept
+            return redirect("chat:index")
     return redirect("chat:conversation", pk=chat.pk)
 
 

@@ -54,7 +54,7 @@
     return data;
   }
 
-  function stream(data, questionEl, questionText) {
+  function stream(data, questionEl, questionText, undo) {
     const answer = article("assistant", "");
     const body = answer.querySelector(".msg-body");
     const live = document.createElement("div");
@@ -98,6 +98,7 @@
         answer.remove();
         questionEl?.remove();
         box.value = failed.question || questionText || box.value;
+        undo(); // a new chat whose first question failed is not kept
         const link = failed.status >= 500 ? ' <a href="/status/">See the status board</a>.' : "";
         showError(`${failed.text.replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c])}${link}`);
       } else {
@@ -119,11 +120,18 @@
       const data = await post(form);
       if (question !== undefined) box.value = "";
       const questionEl = data.question_html && question !== undefined ? article("user", data.question_html) : null;
+      const before = { action: composer.action, path: location.pathname };
       if (data.url && composer.action.endsWith("/chat/send/")) composer.action = `${data.url}send/`;
       if (data.url && location.pathname !== data.url && !document.querySelector("[data-chat-dashboard]")) {
         history.replaceState(null, "", data.url); // a reload now shows this conversation
       }
-      stream(data, questionEl, text);
+      const undo = () => {
+        if (!log.querySelector("article.msg")) {
+          composer.action = before.action;
+          history.replaceState(null, "", before.path);
+        }
+      };
+      stream(data, questionEl, text, undo);
     } catch (error) {
       busy(false);
       showError(error.message);

@@ -168,7 +168,7 @@ def test_every_target_down_says_since_when_and_gives_the_question_back(gateway_u
     clock = timezone.localtime(since).strftime("%H:%M")
     assert name == "error" and data["text"] == f"The assistant is offline: the Studio has not answered since {clock}."
     assert data["question"] == "Are you there?" and data["status"] == 503
-    assert not Message.objects.filter(conversation_id=started["conversation"]).exists()  # nothing half-kept
+    assert not Conversation.objects.filter(pk=started["conversation"]).exists()  # nothing half-kept
 
 
 def test_a_used_up_budget_says_when_it_resets(gateway_url, bob, assistant):

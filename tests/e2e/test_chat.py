@@ -4,6 +4,7 @@ stop; regenerate; reload keeps the history; the fallback notice; the offline mes
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from types import SimpleNamespace
@@ -25,10 +26,19 @@ from tests.gateway.conftest import _fresh_snapshot, make_backend, make_route  # 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+ANSWER = (
+    "Red foxes are **small hunters** that live almost everywhere:\n\n- in forests and fields,\n"
+    "- in towns, at night.\n\nTo count the photos you took of them:\n\n"
+    "```sh\nfind /volume1/photos -name '*fox*' | wc -l\n```\n"
+)
+WORDS = re.findall(r"\S+\s*", ANSWER)  # one token per word, as models stream them
+
+
 @pytest.fixture
 def studio():
     server = FakeLLM().start()
-    server.token_delay = 0.25  # 14 words: the last one leaves the backend 3+ s after the first
+    server.words = list(WORDS)
+    server.token_delay = 0.12  # 36 words: the last one leaves the backend 4 s after the first
     yield server
     server.stop()
 
@@ -50,14 +60,15 @@ def test_the_answer_streams_in_and_survives_a_reload(page, gateway_url, bob, stu
     page.goto(f"{gateway_url}/chat/")
     ask(page, "Tell me about foxes")
     streaming = page.locator(".msg-assistant .streaming")
-    expect(streaming).to_contain_text("Thequick", timeout=5000)
+    expect(streaming).to_contain_text("Red foxes", timeout=5000)
     assert studio.endings == []  # the backend is still writing: nothing was buffered on the way
     expect(page.locator(".msg-assistant")).not_to_have_class("msg msg-assistant msg-streaming", timeout=10_000)
-    expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Thequickbrownfoxjumpsoverthelazydog")
+    expect(page.locator(".msg-assistant .msg-body strong")).to_have_text("small hunters")  # Markdown, rendered
+    expect(page.locator(".msg-assistant .highlight pre")).to_contain_text("find /volume1/photos")
     expect(page).to_have_url(f"{gateway_url}/chat/{Message.objects.first().conversation_id}/")
     page.reload()
     expect(page.locator(".msg-user")).to_contain_text("Tell me about foxes")
-    expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Thequickbrownfox")
+    expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Red foxes are small hunters")
     screenshot(page, "chat-conversation")
 
 
@@ -66,7 +77,7 @@ def test_stop_then_regenerate(page, gateway_url, bob, studio):
     sign_in(page, SimpleNamespace(url=gateway_url), "bob")
     page.goto(f"{gateway_url}/chat/")
     ask(page, "Count slowly")
-    expect(page.locator(".msg-assistant .streaming")).to_contain_text("Thequick", timeout=5000)
+    expect(page.locator(".msg-assistant .streaming")).to_contain_text("Red foxes", timeout=5000)
     page.get_by_role("button", name="Stop").click()
     expect(page.locator(".msg-assistant .msg-state")).to_have_text("Stopped: this is what had arrived.")
     deadline = time.monotonic() + 5
@@ -76,16 +87,17 @@ def test_stop_then_regenerate(page, gateway_url, bob, studio):
     page.reload()
     expect(page.locator(".msg-assistant.msg-stopped")).to_be_visible()
     kept = Message.objects.get(role="assistant")
-    assert kept.state == "stopped" and kept.content.startswith("Thequick") and "away" not in kept.content
+    assert kept.state == "stopped" and kept.content.startswith("Red foxes") and "wc -l" not in kept.content
     studio.token_delay = 0.01
     page.get_by_role("button", name="Regenerate").click()
-    expect(page.locator(".msg-assistant .msg-body")).to_contain_text("runningfaraway", timeout=10_000)
+    expect(page.locator(".msg-assistant .highlight pre")).to_contain_text("wc -l", timeout=10_000)
     page.reload()
     expect(page.locator(".msg-assistant")).to_have_count(1)
 
 
 def test_the_fallback_notice_and_the_offline_message(page, phone, gateway_url, bob):
     macbook = FakeLLM(models=("llama3.2:3b",)).start()
+    macbook.words = list(WORDS)
     try:
         since = timezone.now() - timedelta(minutes=5)
         studio_host, laptop = Host.objects.create(name="Studio"), Host.objects.create(name="MacBook")
@@ -101,7 +113,7 @@ def test_the_fallback_notice_and_the_offline_message(page, phone, gateway_url, b
         expect(page.locator(".msg-notice")).to_have_text(
             "Answered by llama3.2:3b on the MacBook: the Studio is not answering."
         )
-        expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Thequick")
+        expect(page.locator(".msg-assistant .msg-body")).to_contain_text("Red foxes are small hunters")
         screenshot(page, "chat-dashboard")
 
         Service.objects.filter(pk=watch.pk).update(state=State.DOWN, state_since=since)
