@@ -1,7 +1,7 @@
 """Pings per second that /ping/<uuid> sustains, every ping recorded in Postgres.
 
 Starts uvicorn as bin/run does (homeops.asgi:application, --log-level warning) on a free
-127.0.0.1 port, with DATABASE_URL -> the bench DB, REDIS_URL=redis://127.0.0.1:6379/9,
+127.0.0.1 port, with DATABASE_URL -> the bench DB, REDIS_URL=redis://127.0.0.1:6379/9 (BENCH_REDIS_URL overrides),
 DEBUG=false, ALLOWED_HOSTS=127.0.0.1. Creates 20,000 heartbeat services, then an aiohttp
 load generator (20 connections, keep-alive) GETs /ping/<random uuid> until 20,000 requests
 or 20 s, whichever comes first.
@@ -187,7 +187,7 @@ def start_uvicorn(port: int, workers: int, data_dir: str, wsgi: bool = False) ->
         "-s",
         "TERM",
         str(SERVER_LIFETIME),
-        str(ROOT / ".venv/bin/uvicorn"),
+        str(Path(sys.executable).parent / "uvicorn"),  # beside the running interpreter
         *app,
         "--host",
         "127.0.0.1",
