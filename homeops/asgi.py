@@ -9,7 +9,10 @@ from apps.status import ping_asgi  # noqa: E402 (needs the apps loaded above)
 
 
 async def application(scope, receive, send):
-    """Pings take a short path (apps/status/ping_asgi.py); everything else is Django."""
+    """Pings take a short path (apps/status/ping_asgi.py); everything else is Django. The
+    lifespan events (uvicorn's start and stop) let that path close its connections."""
+    if scope["type"] == "lifespan":
+        return await ping_asgi.lifespan(scope, receive, send)
     if scope["type"] == "http":
         match = ping_asgi.PATH.match(scope["path"])
         if match:
