@@ -62,8 +62,8 @@ async def fast(batch: list[str], in_flight: int) -> None:
             ping = services.ping_parse(ping_uuid=queue.pop(), signal="success", body=b"")
             pool = await ping_asgi._connection_pool()
             async with pool.connection() as conn:
-                row = await (await conn.execute(*services.ping_fast_sql(ping))).fetchone()
-            assert services.ping_fast_done(ping, row)
+                row = await (await conn.execute(*services.ping_fast_sql(ping=ping))).fetchone()
+            assert services.ping_fast_done(ping=ping, row=row)
 
     await asyncio.gather(*(one_at_a_time() for _ in range(in_flight)))
 
@@ -84,8 +84,8 @@ batch = [next(uu_iter) for _ in range(2000)]
 with Meter() as m:
     for u in batch:
         ping = services.ping_parse(ping_uuid=u, signal="success", body=b"")
-        services.ping_fast_done(ping, (1, ping.now, "success", None, 86400, 3600))
-        services.ping_fast_sql(ping)
+        services.ping_fast_done(ping=ping, row=(1, ping.now, "success", None, 86400, 3600))
+        services.ping_fast_sql(ping=ping)
 per_ping("  of which the Python around the statement (parse, params, check)", m, len(batch))
 
 batch = [next(uu_iter) for _ in range(1000)]
@@ -98,14 +98,14 @@ batch = [next(uu_iter) for _ in range(500)]
 with Meter() as m:
     for u in batch:
         ping = services.ping_parse(ping_uuid=u, signal="success", body=b"")
-        assert services.ping_record(ping) == services.OK
+        assert services.ping_record(ping=ping) == services.OK
 per_ping("full path, no state change (services.ping_record: lock, count, UPDATE)", m, len(batch))
 
 batch = [next(uu_iter) for _ in range(50)]
 with Meter() as m:
     for u in batch:
         ping = services.ping_parse(ping_uuid=u, signal="fail", body=b"")
-        assert services.ping_record(ping) == services.OK
+        assert services.ping_record(ping=ping) == services.OK
 per_ping(f"full path, up -> down (ping_record + engine.settle over {N} services)", m, len(batch))
 assert Flip.objects.count() == len(batch)
 

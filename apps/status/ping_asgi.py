@@ -31,7 +31,7 @@ _pool: tuple[asyncio.AbstractEventLoop, asyncio.Task] | None = None
 
 def _slow(ping: services.Ping, row: tuple | None) -> str:
     try:
-        return services.ping_slow(ping, row)
+        return services.ping_slow(ping=ping, row=row)
     finally:
         close_old_connections()  # hand the connection back to the pool, as a request's end would
 
@@ -78,9 +78,9 @@ async def _outcome(ping: services.Ping) -> str:
     if connections["default"].vendor == "postgresql":
         pool = await _connection_pool()
         async with pool.connection() as conn:
-            cursor = await conn.execute(*services.ping_fast_sql(ping))
+            cursor = await conn.execute(*services.ping_fast_sql(ping=ping))
             row = await cursor.fetchone()
-        if services.ping_fast_done(ping, row):
+        if services.ping_fast_done(ping=ping, row=row):
             return services.OK
     # thread_sensitive=False: slow pings run on the executor's threads in parallel, each with
     # a pooled Django connection, instead of queueing on Django's one thread-sensitive thread.

@@ -67,11 +67,11 @@ def ping_answer(*, ping_uuid: str, signal: str, body: bytes) -> tuple[int, str]:
     row = None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(*ping_fast_sql(ping))
+            cursor.execute(*ping_fast_sql(ping=ping))
             row = cursor.fetchone()
-        if ping_fast_done(ping, row):
+        if ping_fast_done(ping=ping, row=row):
             return ANSWERS[OK]
-    return ANSWERS[ping_slow(ping, row)]
+    return ANSWERS[ping_slow(ping=ping, row=row)]
 
 
 # Postgres: the usual ping in one statement. It records the ping, counts it in the row for the
@@ -97,7 +97,7 @@ _FAST = {
 }
 
 
-def ping_fast_sql(ping: Ping) -> tuple[str, dict]:
+def ping_fast_sql(*, ping: Ping) -> tuple[str, dict]:
     sql = _FAST.get(ping.signal, _FAST["other"])
     state, message = ping.expected
     params = {
@@ -113,7 +113,7 @@ def ping_fast_sql(ping: Ping) -> tuple[str, dict]:
     return sql, params
 
 
-def ping_fast_done(ping: Ping, row: tuple | None) -> bool:
+def ping_fast_done(*, ping: Ping, row: tuple | None) -> bool:
     """True when the fast UPDATE recorded the ping and the row, judged as the full path would,
     is where the ping predicted. False: ping_slow finishes it."""
     if row is None:
@@ -130,18 +130,18 @@ def ping_fast_done(ping: Ping, row: tuple | None) -> bool:
     return judged == ping.expected
 
 
-def ping_slow(ping: Ping, row: tuple | None) -> str:
+def ping_slow(*, ping: Ping, row: tuple | None) -> str:
     """After the fast UPDATE: nothing written (row None) takes the full path; a recorded ping
     whose judgement the prediction missed (clock skew) is judged again. Without Postgres, every
     ping comes here."""
     if row is None:
-        return ping_record(ping)
+        return ping_record(ping=ping)
     with transaction.atomic():
         _judge(Service.objects.select_for_update().get(pk=row[0]), [], now=ping.now)
     return OK
 
 
-def ping_record(ping: Ping) -> str:
+def ping_record(*, ping: Ping) -> str:
     """The full path: lock the row, count the ping, record it, judge and settle (a Flip per
     state change, which alerts come from). A fail ping turns the service DOWN at once."""
     with transaction.atomic():
@@ -149,7 +149,7 @@ def ping_record(ping: Ping) -> str:
             service = Service.objects.select_for_update().get(ping_uuid=ping.ping_uuid, kind=Kind.HEARTBEAT)
         except Service.DoesNotExist:
             return UNKNOWN
-        if not ping_count(service, ping.minute):
+        if not ping_count(service=service, minute=ping.minute):
             return LIMITED
         fields = ["ping_minute", "ping_minute_count"]
         if ping.signal == "start":
@@ -164,7 +164,7 @@ def ping_record(ping: Ping) -> str:
     return OK
 
 
-def ping_count(service: Service, minute: datetime) -> bool:
+def ping_count(*, service: Service, minute: datetime) -> bool:
     """Count a ping against PINGS_PER_MINUTE in the row, per calendar minute; False when it is
     over. _FAST_SQL counts the same way."""
     if service.ping_minute == minute:

@@ -156,7 +156,8 @@ def test_the_rate_limit_counts_in_the_row_and_starts_again_each_minute(client, b
 
     minute = timezone.now().replace(second=0, microsecond=0)
     service = Service(ping_minute=minute - timedelta(minutes=1), ping_minute_count=60)
-    assert services.ping_count(service, minute) and (service.ping_minute, service.ping_minute_count) == (minute, 1)
+    assert services.ping_count(service=service, minute=minute)
+    assert (service.ping_minute, service.ping_minute_count) == (minute, 1)
     service.ping_minute_count = 59
-    assert services.ping_count(service, minute) and service.ping_minute_count == 60
-    assert not services.ping_count(service, minute) and service.ping_minute_count == 60
+    assert services.ping_count(service=service, minute=minute) and service.ping_minute_count == 60
+    assert not services.ping_count(service=service, minute=minute) and service.ping_minute_count == 60

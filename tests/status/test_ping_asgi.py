@@ -48,6 +48,7 @@ async def _call(path: str, *, method: str, body: bytes) -> tuple[int, bytes]:
     await app.send_input({"type": "http.request", "body": body, "more_body": False})
     start = await app.receive_output(timeout=10)
     content = await app.receive_output(timeout=10)
+    await app.wait(timeout=10)  # let the application finish (Django closes the request body after answering)
     await life.send_input({"type": "lifespan.shutdown"})
     assert (await life.receive_output(timeout=10))["type"] == "lifespan.shutdown.complete"
     HEADERS[path] = {name.lower(): value for name, value in start["headers"]}
