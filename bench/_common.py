@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
+PYTHON = sys.executable  # the interpreter running the script (normally .venv/bin/python)
 DB_NAME = os.environ.get("BENCH_DB", "homeops_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
 DATABASE_URL = f"{PG}/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 def bench_env(data_dir: str, **extra: str) -> dict[str, str]:

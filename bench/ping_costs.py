@@ -1,6 +1,8 @@
-"""Where a ping's time goes, in-process (no HTTP server), on the bench DB: the whole Django
-request with persistent connections, a new DB connection, the rate limit's Redis calls with
-a new or a reused client, and services.ping_record alone. Complements bench/pings.py.
+"""Where a ping's time goes, in-process (no HTTP server), on the bench DB: the one-statement
+path as the ASGI handler runs it (async psycopg, its own pool), the same statement through
+Django's connection (the view's path), the Python around it, the full path (ping_record) with
+and without a state change, and the whole Django request through the test client.
+Complements bench/pings.py, whose configuration e measures uvicorn's own share.
 
 Usage: .venv/bin/python bench/ping_costs.py
 """
@@ -14,20 +16,21 @@ from _common import REDIS_URL, Meter, machine, reset_status_tables, setup_django
 setup_django(REDIS_URL=REDIS_URL)
 reset_status_tables()
 print(f"machine: {machine()}\ntree: {tree_state()}")
+import asyncio
 import uuid as _uuid
 from datetime import timedelta
 
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from apps.status.models import Service
+from apps.status import ping_asgi, services
+from apps.status.models import Flip, Service
 
-if Service.objects.filter(kind="heartbeat").count() < 1000:
-    now = timezone.now()
-    Service.objects.bulk_create(
+N = 20_000  # as bench/pings.py: settle() reads every service's state
+now = timezone.now()
+Service.objects.bulk_create(
+    (
         Service(
             name=f"micro-hb-{i}",
             label="m",
@@ -38,40 +41,80 @@ if Service.objects.filter(kind="heartbeat").count() < 1000:
             last_ping_kind="success",
             message="pinged on time",
         )
-        for i in range(1000)
-    )
-uu = [str(u) for u in Service.objects.filter(kind="heartbeat").values_list("ping_uuid", flat=True)[:1000]]
+        for i in range(N)
+    ),
+    batch_size=2000,
+)
+uu = [str(u) for u in Service.objects.values_list("ping_uuid", flat=True)]
+uu_iter = iter(uu)
+
+
+def per_ping(label: str, m: Meter, n: int) -> None:
+    print(f"{label}: {m.wall / n * 1000:.3f} ms wall, {m.cpu / n * 1000:.3f} ms CPU per ping")
+
+
+async def fast(batch: list[str], in_flight: int) -> None:
+    """The ASGI handler's steps for a steady ping, minus HTTP: parse, one statement, check."""
+    queue = list(batch)
+
+    async def one_at_a_time() -> None:
+        while queue:
+            ping = services.ping_parse(ping_uuid=queue.pop(), signal="success", body=b"")
+            pool = await ping_asgi._connection_pool()
+            async with pool.connection() as conn:
+                row = await (await conn.execute(*services.ping_fast_sql(ping=ping))).fetchone()
+            assert services.ping_fast_done(ping=ping, row=row)
+
+    await asyncio.gather(*(one_at_a_time() for _ in range(in_flight)))
+
+
+async def fast_runs() -> None:
+    await fast([next(uu_iter) for _ in range(200)], 8)  # warm: open the pool, prepare the statements
+    for in_flight in (1, 8):
+        batch = [next(uu_iter) for _ in range(2000)]
+        with Meter() as m:
+            await fast(batch, in_flight)
+        per_ping(f"one-statement path, async psycopg pool, {in_flight} in flight", m, len(batch))
+    await ping_asgi.close_pool()
+
+
+asyncio.run(fast_runs())
+
+batch = [next(uu_iter) for _ in range(2000)]
+with Meter() as m:
+    for u in batch:
+        ping = services.ping_parse(ping_uuid=u, signal="success", body=b"")
+        services.ping_fast_done(ping=ping, row=(1, ping.now, "success", None, 86400, 3600))
+        services.ping_fast_sql(ping=ping)
+per_ping("  of which the Python around the statement (parse, params, check)", m, len(batch))
+
+batch = [next(uu_iter) for _ in range(1000)]
+with Meter() as m:
+    for u in batch:
+        assert services.ping_answer(ping_uuid=u, signal="success", body=b"") == (200, "OK\n")
+per_ping("the same statement through Django's connection (services.ping_answer, the view's path)", m, len(batch))
+
+batch = [next(uu_iter) for _ in range(500)]
+with Meter() as m:
+    for u in batch:
+        ping = services.ping_parse(ping_uuid=u, signal="success", body=b"")
+        assert services.ping_record(ping=ping) == services.OK
+per_ping("full path, no state change (services.ping_record: lock, count, UPDATE)", m, len(batch))
+
+batch = [next(uu_iter) for _ in range(50)]
+with Meter() as m:
+    for u in batch:
+        ping = services.ping_parse(ping_uuid=u, signal="fail", body=b"")
+        assert services.ping_record(ping=ping) == services.OK
+per_ping(f"full path, up -> down (ping_record + engine.settle over {N} services)", m, len(batch))
+assert Flip.objects.count() == len(batch)
+
 c = Client(HTTP_HOST="127.0.0.1")
-for u in uu[:50]:
+batch = [next(uu_iter) for _ in range(500)]
+for u in batch[:50]:
     assert c.get(f"/ping/{u}").status_code == 200
 with Meter() as m:
-    for u in uu[50:550]:
+    for u in batch[50:]:
         c.get(f"/ping/{u}")
-print(
-    f"in-process, persistent connections, 1 thread: {m.wall / 500 * 1000:.2f} ms wall, {m.cpu / 500 * 1000:.2f} ms CPU per ping"
-)
-with Meter() as m:
-    for _ in range(50):
-        connection.close()
-        connection.ensure_connection()
-print(f"new Django DB connection: {m.wall / 50 * 1000:.2f} ms wall, {m.cpu / 50 * 1000:.2f} ms CPU each")
-from django.conf import settings
-
-with Meter() as m:
-    for i in range(50):
-        cache = RedisCache(settings.CACHES["default"]["LOCATION"], {"KEY_PREFIX": "homeops"})
-        cache.get_or_set(f"bench-micro:{i}", 0, 120)
-        cache.incr(f"bench-micro:{i}")
-print(f"new RedisCache + get_or_set + incr: {m.wall / 50 * 1000:.2f} ms wall, {m.cpu / 50 * 1000:.2f} ms CPU each")
-cache = caches["default"]
-with Meter() as m:
-    for i in range(50):
-        cache.get_or_set(f"bench-micro2:{i}", 0, 120)
-        cache.incr(f"bench-micro2:{i}")
-print(f"reused RedisCache get_or_set + incr: {m.wall / 50 * 1000:.2f} ms wall, {m.cpu / 50 * 1000:.2f} ms CPU each")
-from apps.status import services
-
-with Meter() as m:
-    for u in uu[600:800]:
-        services.ping_record(ping_uuid=u, signal="success")
-print(f"ping_record alone: {m.wall / 200 * 1000:.2f} ms wall, {m.cpu / 200 * 1000:.2f} ms CPU each")
+per_ping("whole Django request (test client, middleware, the view's path)", m, len(batch) - 50)
+connection.close()

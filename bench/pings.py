@@ -1,14 +1,14 @@
 """Pings per second that /ping/<uuid> sustains, every ping recorded in Postgres.
 
 Starts uvicorn as bin/run does (homeops.asgi:application, --log-level warning) on a free
-127.0.0.1 port, with DATABASE_URL -> the bench DB, REDIS_URL=redis://127.0.0.1:6379/9,
+127.0.0.1 port, with DATABASE_URL -> the bench DB, REDIS_URL=redis://127.0.0.1:6379/9 (BENCH_REDIS_URL overrides),
 DEBUG=false, ALLOWED_HOSTS=127.0.0.1. Creates 20,000 heartbeat services, then an aiohttp
 load generator (20 connections, keep-alive) GETs /ping/<random uuid> until 20,000 requests
 or 20 s, whichever comes first.
 
-Rate limit: the view allows PINGS_PER_MINUTE (60) per uuid per minute. With 20,000 uuids
-and at most 20,000 requests per configuration, a uuid gets ~1 ping per run (the script
-records the busiest uuid's count and every 429), far below the limit.
+Rate limit: a uuid may ping PINGS_PER_MINUTE (60) times per calendar minute, counted in its
+row. With 20,000 uuids and at most 20,000 requests per configuration, a uuid gets a few pings
+per run (the script records the busiest uuid's count and every 429), far below the limit.
 
 "Every ping recorded" is checked three ways after uvicorn has stopped:
  * HTTP 200 count == requests sent (no 429/404/5xx, no client errors);
@@ -19,10 +19,13 @@ records the busiest uuid's count and every 429), far below the limit.
 Configurations: 1 worker steady state (services already UP, the normal case), 2 workers
 steady state, and 1 worker "first pings" (services UNKNOWN, so most pings change state and
 run engine.settle()), and, for comparison only (not how bin/run serves), the same app
-through uvicorn's WSGI interface (homeops.wsgi, a pool of reused threads).
-uvicorn runs under `timeout 300`, so it stops by itself even if this script dies.
+through uvicorn's WSGI interface (homeops.wsgi, a pool of reused threads); e and f are the
+floor, a trivial ASGI app (bench/_floor_asgi.py) under the same uvicorn with 1 and 2 workers.
+CPU is counted for the uvicorn processes, for every postgres process on the machine, and for
+the load generator (this process). uvicorn runs under `timeout 300`, so it stops by itself
+even if this script dies.
 
-Usage: .venv/bin/python bench/pings.py [--requests 20000] [--seconds 20] [--configs a,b,c]
+Usage: .venv/bin/python bench/pings.py [--requests 20000] [--seconds 20] [--configs a,b,c,d,e,f]
 """
 
 from __future__ import annotations
@@ -113,7 +116,9 @@ def set_start_state(steady: bool) -> None:
         )
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE status_service")
-    connection.close()  # a closing backend flushes its statistics
+    connection.close()
+    if connection.pool is not None:  # closing backends flush their statistics; pooled ones stay open
+        connection.close_pool()
 
 
 def pg_stats() -> dict[str, int]:
@@ -157,38 +162,57 @@ class ConnSampler(threading.Thread):
                     break
 
 
-def proc_cpu(pid: int) -> float:
-    """utime+stime of pid and all its descendants (timeout -> uvicorn -> --workers), seconds."""
+def _procs() -> dict[int, tuple[int, float, str]]:
+    """pid -> (parent pid, utime+stime in seconds, command name) for every process."""
     tick = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[int, float]] = {}
+    procs: dict[int, tuple[int, float, str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
+            name, fields = open(f"/proc/{entry}/stat").read().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue
-        procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        fields = fields.split()
+        procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, name)
+    return procs
+
+
+def postgres_cpu() -> float:
+    """utime+stime of every postgres process on the machine (backends, WAL writer, ...), seconds.
+    Exited backends are not counted; the pools keep theirs open through a run."""
+    return sum(cpu for _, cpu, name in _procs().values() if name == "postgres")
+
+
+def proc_cpu(pid: int) -> float:
+    """utime+stime of pid and all its descendants (timeout -> uvicorn -> --workers), seconds."""
+    procs = _procs()
     tree, grew = {pid}, True
     while grew:
         grew = False
-        for p, (ppid, _) in procs.items():
+        for p, (ppid, _, _) in procs.items():
             if ppid in tree and p not in tree:
                 tree.add(p)
                 grew = True
-    return sum(cpu for p, (_, cpu) in procs.items() if p in tree)
+    return sum(cpu for p, (_, cpu, _) in procs.items() if p in tree)
 
 
-def start_uvicorn(port: int, workers: int, data_dir: str, wsgi: bool = False) -> subprocess.Popen:
+APPS = {
+    "asgi": ["homeops.asgi:application"],
+    "wsgi": ["homeops.wsgi:application", "--interface", "wsgi"],
+    "floor": ["_floor_asgi:app", "--app-dir", str(ROOT / "bench")],
+}
+
+
+def start_uvicorn(port: int, workers: int, data_dir: str, app: str = "asgi") -> subprocess.Popen:
     env = bench_env(data_dir, REDIS_URL=REDIS_URL)
-    app = ["homeops.wsgi:application", "--interface", "wsgi"] if wsgi else ["homeops.asgi:application"]
     cmd = [
         "timeout",  # a server the script fails to stop still stops by itself
         "-s",
         "TERM",
         str(SERVER_LIFETIME),
-        str(ROOT / ".venv/bin/uvicorn"),
-        *app,
+        str(Path(sys.executable).parent / "uvicorn"),  # beside the running interpreter
+        *APPS[app],
         "--host",
         "127.0.0.1",
         "--port",
@@ -278,12 +302,28 @@ async def wait_ready(base: str) -> None:
         for _ in range(150):  # bounded: 30 s
             try:
                 async with s.get(f"{base}/ping/{uuid.uuid4()}") as r:
-                    if r.status == 404:
+                    if r.status in (200, 404):  # 200: the floor app answers everything
                         return
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.2)
     raise RuntimeError("uvicorn did not come up")
+
+
+async def warm_up(base: str) -> None:
+    """Before the measurement and its CPU counters: 400 pings to unknown uuids (the 404 path,
+    which runs the one-statement UPDATE first), so each worker has loaded its code, opened its
+    pools and prepared its statement. They write nothing, so the row counts stay exact."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONNECTIONS), trust_env=False) as s:
+
+        async def warm() -> None:
+            for _ in range(20):
+                async with s.get(f"{base}/ping/{uuid.uuid4()}") as r:
+                    await r.read()
+
+        await asyncio.gather(*(warm() for _ in range(CONNECTIONS)))
 
 
 async def load(base: str, uuids: list[str], total: int, seconds: float) -> dict:
@@ -297,13 +337,6 @@ async def load(base: str, uuids: list[str], total: int, seconds: float) -> dict:
     sent = 0
     connector = aiohttp.TCPConnector(limit=CONNECTIONS)
     async with aiohttp.ClientSession(connector=connector, trust_env=False) as s:
-        # warm-up: unknown uuids (404 path), opens the 20 connections and loads the code
-        async def warm() -> None:
-            for _ in range(20):
-                async with s.get(f"{base}/ping/{uuid.uuid4()}") as r:
-                    await r.read()
-
-        await asyncio.gather(*(warm() for _ in range(CONNECTIONS)))
         t0 = time.perf_counter()
         deadline = t0 + seconds
 
@@ -360,9 +393,7 @@ def verify(per_uuid: dict[str, int], since) -> tuple[int, int, int]:
     return good, bad, stray
 
 
-def run_config(
-    name: str, workers: int, steady: bool, uuids: list[str], args, data_dir: str, wsgi: bool = False
-) -> dict:
+def run_config(name: str, workers: int, steady: bool, uuids: list[str], args, data_dir: str, app: str) -> dict:
     from django.db import connection
     from django.utils import timezone
 
@@ -370,12 +401,13 @@ def run_config(
     before = pg_stats()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_uvicorn(port, workers, data_dir, wsgi)
+    proc = start_uvicorn(port, workers, data_dir, app)
     sampler = ConnSampler()
     try:
         asyncio.run(wait_ready(base))
+        asyncio.run(warm_up(base))
         since = timezone.now()
-        cpu0 = proc_cpu(proc.pid)
+        cpu0, pg0 = proc_cpu(proc.pid), postgres_cpu()
         sampler.start()
         spy = None
         if args.pyspy:
@@ -401,7 +433,8 @@ def run_config(
                 stderr=subprocess.DEVNULL,
             )
         res = asyncio.run(load(base, uuids, args.requests, args.seconds))
-        server_cpu = proc_cpu(proc.pid) - cpu0
+        server_cpu, pg_cpu = proc_cpu(proc.pid) - cpu0, postgres_cpu() - pg0
+        load_avg = os.getloadavg()
         if spy:
             spy.wait(timeout=60)
             summarise_pyspy(spy_out)
@@ -440,6 +473,9 @@ def run_config(
         "stray": stray,
         "server_cpu_s": server_cpu,
         "server_cpu_ms_per_ping": server_cpu / max(ok, 1) * 1000,
+        "pg_cpu_s": pg_cpu,
+        "pg_cpu_ms_per_ping": pg_cpu / max(ok, 1) * 1000,
+        "load_avg": load_avg,
         "gen_cpu_s": res["gen_cpu"],
         "pg_backends_peak": sampler.peak,
         "server_errors": server_errors(data_dir, port),
@@ -471,11 +507,16 @@ def main() -> None:
         # Not how bin/run serves: the same Django app through uvicorn's WSGI interface (a
         # pool of 10 reused threads), to show what per-request connections cost under ASGI.
         "d": ("COMPARISON ONLY: uvicorn --interface wsgi homeops.wsgi, 1 worker, steady state", 1, True),
+        # The floor: a trivial ASGI app (bench/_floor_asgi.py) under the same uvicorn, no
+        # database: what uvicorn and the load generator cost per request on this machine.
+        "e": ("FLOOR: trivial ASGI app (answers OK, records nothing), 1 worker", 1, True),
+        "f": ("FLOOR: trivial ASGI app (answers OK, records nothing), 2 workers", 2, True),
     }
+    apps = {"d": "wsgi", "e": "floor", "f": "floor"}
     results = []
     for key in args.configs.split(","):
         name, workers, steady = configs[key]
-        r = run_config(name, workers, steady, uuids, args, data_dir, wsgi=key == "d")
+        r = run_config(name, workers, steady, uuids, args, data_dir, apps.get(key, "asgi"))
         results.append(r)
         verdict = "MET" if r["pings_per_s"] >= TARGET else f"MISSED by {TARGET - r['pings_per_s']:.0f} pings/s"
         print(f"== {name} ==")
@@ -490,16 +531,21 @@ def main() -> None:
             f"  statuses {r['statuses']}, client errors {r['errors'] or 'none'}; busiest uuid got "
             f"{r['busiest_uuid_pings']} pings (limit 60/min)"
         )
-        print(
-            f"  recorded: status_service row updates {r['row_updates']} = 200s {r['ok']} + flips {r['flips']}? "
-            f"{r['updates_match']}; uuids with fresh last_ping_at {r['fresh_ok']}/{r['uuids_pinged']} "
-            f"(missing {r['fresh_missing']}, stray {r['stray']})"
-        )
+        if key in ("e", "f"):
+            print("  recorded: nothing (the floor app has no database)")
+        else:
+            print(
+                f"  recorded: status_service row updates {r['row_updates']} = 200s {r['ok']} + flips {r['flips']}? "
+                f"{r['updates_match']}; uuids with fresh last_ping_at {r['fresh_ok']}/{r['uuids_pinged']} "
+                f"(missing {r['fresh_missing']}, stray {r['stray']})"
+            )
         print(
             f"  CPU: server {r['server_cpu_s']:.1f} s = {r['server_cpu_ms_per_ping']:.2f} ms/ping, "
-            f"load generator {r['gen_cpu_s']:.1f} s; peak Postgres backends for the DB {r['pg_backends_peak']} "
-            f"(max_connections {max_connections()})"
+            f"Postgres {r['pg_cpu_s']:.1f} s = {r['pg_cpu_ms_per_ping']:.2f} ms/ping, "
+            f"load generator {r['gen_cpu_s']:.1f} s = {r['gen_cpu_s'] / max(r['ok'], 1) * 1000:.2f} ms/ping; "
+            f"peak Postgres backends for the DB {r['pg_backends_peak']} (max_connections {max_connections()})"
         )
+        print("  load average at the end: " + ", ".join(f"{x:.2f}" for x in r["load_avg"]))
         if r["server_errors"]:
             print(f"  server-side exceptions: {r['server_errors']}")
         print("", flush=True)

@@ -11,7 +11,8 @@ from apps.status import ping_asgi  # noqa: E402
 
 async def application(scope, receive, send):
     """Token endpoints take short paths ahead of Django's middleware: pings
-    (apps/status/ping_asgi.py) and the OpenAI-compatible /v1 (apps/gateway/v1_asgi.py)."""
+    (apps/status/ping_asgi.py) and the OpenAI-compatible /v1 (apps/gateway/v1_asgi.py).
+    The lifespan events (uvicorn's start and stop) let those paths close their connections."""
     if scope["type"] == "http":
         path = scope["path"]
         if path.startswith(v1_asgi.PREFIX):
@@ -25,13 +26,15 @@ async def application(scope, receive, send):
 
 
 async def _lifespan(receive, send):
-    """When the server stops: write the last audit rows, close upstream connections."""
+    """When the server stops: write the last audit rows, close the ping pool and the
+    connections to the model backends."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await relay.settle()
+            await ping_asgi.close_pool()
             await upstream.close_sessions()
             await send({"type": "lifespan.shutdown.complete"})
             return

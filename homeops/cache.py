@@ -1,6 +1,7 @@
 """Redis as a cache that may go away: when it does not answer, reads miss and writes are
-dropped as if they had worked (logged at most once a minute), so sign-in rate limits and ping counters never turn
-into error pages. /healthz still reports the broker (the same Redis) as failing."""
+dropped as if they had worked (logged at most once a minute), so sign-in rate limits never
+turn into error pages. /healthz still reports the broker (the same Redis) as failing. (Pings do
+not use the cache: their rate limit is counted in the database.)"""
 
 from __future__ import annotations
 

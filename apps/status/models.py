@@ -86,6 +86,10 @@ class Service(models.Model):
     last_start_at = models.DateTimeField(null=True, blank=True)
     last_ping_kind = models.CharField(max_length=16, blank=True)  # success, fail, start, exit code
     last_ping_body = models.TextField(blank=True)
+    # The rate limit (services.PINGS_PER_MINUTE), counted in the row by the ping's own UPDATE:
+    # the calendar minute being counted and how many pings it has had.
+    ping_minute = models.DateTimeField(null=True, blank=True)
+    ping_minute_count = models.PositiveSmallIntegerField(default=0)
 
     # What the poller knows.
     state = models.CharField(max_length=16, choices=State.choices, default=State.UNKNOWN)

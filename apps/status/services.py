@@ -4,62 +4,189 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.status import engine
+from apps.status import engine, state_machine
 from apps.status.models import Flip, Kind, Service, State
 
 log = logging.getLogger(__name__)
 PING_BODY_LIMIT = 10_000
 PINGS_PER_MINUTE = 60
+OK, UNKNOWN, LIMITED = "ok", "unknown", "limited"
+ANSWERS = {OK: (200, "OK\n"), UNKNOWN: (404, "Not found\n"), LIMITED: (429, "Too many pings\n")}
+
+
+@dataclass(frozen=True)
+class Ping:
+    """A ping as it arrived. `ping_uuid` is None when the address holds no valid uuid; `signal` is
+    "success", "start", "fail" or a non-zero exit status; `expected` is the (state, message)
+    it leaves a heartbeat in when nothing else in the row matters (see ping_fast_sql)."""
+
+    ping_uuid: uuid.UUID | None
+    signal: str
+    body: str
+    now: datetime
+    expected: tuple[str, str]
+
+    @property
+    def minute(self) -> datetime:
+        return self.now.replace(second=0, microsecond=0)
+
+
+def ping_parse(*, ping_uuid: str, signal: str, body: bytes, now: datetime | None = None) -> Ping:
+    now = now or timezone.now()
+    try:
+        parsed = uuid.UUID(ping_uuid)
+    except ValueError:  # the address pattern lets through 36 hex digits and dashes in any order
+        parsed = None
+    signal = "success" if signal == "0" else signal
+    start = signal == "start"
+    # Postgres text cannot hold NUL, and a job's log may: keep the ping, mark the byte.
+    text = "" if start else body[:PING_BODY_LIMIT].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    # Right after a ping its own time decides: period, grace and an older ping do not matter.
+    expected = state_machine.heartbeat_state(
+        now=now,
+        last_ping_at=None if start else now,
+        last_ping_kind="" if start else signal,
+        last_start_at=now if start else None,
+        period=0,
+        grace=0,
+    )
+    return Ping(parsed, signal, text, now, expected)
 
 
 def ping_answer(*, ping_uuid: str, signal: str, body: bytes) -> tuple[int, str]:
-    """The whole ping, shared by the ASGI fast path (homeops/asgi.py) and the Django view:
-    rate limit, record, and the (status, text) to answer with."""
-    key = f"ping-rate:{ping_uuid.lower()}:{int(timezone.now().timestamp() // 60)}"
-    # With Redis down the cache misses instead of failing (homeops/cache.py): a lost backup
-    # ping would be worse than no limit.
-    if cache.get_or_set(key, 0, 120) >= PINGS_PER_MINUTE:
-        return 429, "Too many pings\n"
-    cache.incr(key)
-    if not ping_record(ping_uuid=ping_uuid, signal=signal, body=body):
-        return 404, "Not found\n"
-    return 200, "OK\n"
+    """The whole ping for the Django view; ping_asgi.handle does the same steps with async I/O."""
+    ping = ping_parse(ping_uuid=ping_uuid, signal=signal, body=body)
+    if ping.ping_uuid is None:
+        return ANSWERS[UNKNOWN]
+    row = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(*ping_fast_sql(ping=ping))
+            row = cursor.fetchone()
+        if ping_fast_done(ping=ping, row=row):
+            return ANSWERS[OK]
+    return ANSWERS[ping_slow(ping=ping, row=row)]
 
 
-def ping_record(*, ping_uuid: uuid.UUID | str, signal: str, body: bytes = b"", now: datetime | None = None) -> bool:
-    """A backup job checked in. `signal` is "success", "start", "fail" or an exit status.
-    Returns False for an unknown uuid. A fail ping turns the service DOWN at once."""
-    now = now or timezone.now()
-    service = Service.objects.filter(ping_uuid=ping_uuid, kind=Kind.HEARTBEAT).first()
-    if service is None:
+# Postgres: the usual ping in one statement. It records the ping, counts it in the row for the
+# rate limit (as ping_count does) and sets the message, but only where that changes no state:
+# the row is already in the state the ping leads to (or paused), it is under the limit, and,
+# for a success, no run with a min_duration is open (too_short could be true). Anything else
+# matches no row and takes the full path, ping_record. RETURNING gives what the judgement
+# reads, so ping_fast_done can check the row really is where the ping predicted.
+_FAST_SQL = """UPDATE status_service SET {record}, message = %(message)s,
+    ping_minute_count = CASE WHEN ping_minute = %(minute)s THEN ping_minute_count + 1 ELSE 1 END,
+    ping_minute = %(minute)s
+WHERE ping_uuid = %(uuid)s AND kind = 'heartbeat'
+    AND (ping_minute IS DISTINCT FROM %(minute)s OR ping_minute_count < %(limit)s)
+    AND (state = %(state)s OR NOT enabled){guard}
+RETURNING id, last_ping_at, last_ping_kind, last_start_at, period, grace"""
+_END = "last_ping_at = %(now)s, last_ping_kind = %(signal)s, last_ping_body = %(body)s"
+_FAST = {
+    "start": _FAST_SQL.format(record="last_start_at = %(now)s", guard=""),
+    "success": _FAST_SQL.format(
+        record=_END, guard="\n    AND (min_duration = 0 OR last_start_at IS NULL OR last_ping_at > last_start_at)"
+    ),
+    "other": _FAST_SQL.format(record=_END, guard=""),
+}
+
+
+def ping_fast_sql(*, ping: Ping) -> tuple[str, dict]:
+    sql = _FAST.get(ping.signal, _FAST["other"])
+    state, message = ping.expected
+    params = {
+        "uuid": ping.ping_uuid,
+        "now": ping.now,
+        "signal": ping.signal,
+        "body": ping.body,
+        "message": message,
+        "state": state,
+        "minute": ping.minute,
+        "limit": PINGS_PER_MINUTE,
+    }
+    return sql, params
+
+
+def ping_fast_done(*, ping: Ping, row: tuple | None) -> bool:
+    """True when the fast UPDATE recorded the ping and the row, judged as the full path would,
+    is where the ping predicted. False: ping_slow finishes it."""
+    if row is None:
         return False
-    if signal == "0":
-        signal = "success"
-    if signal == "start":
-        service.last_start_at = now
-        fields = ["last_start_at"]
-    else:
-        if signal == "success" and too_short(service, now):
-            signal = "short"
-        service.last_ping_at, service.last_ping_kind = now, signal
-        service.last_ping_body = body[:PING_BODY_LIMIT].decode("utf-8", errors="replace")
-        fields = ["last_ping_at", "last_ping_kind", "last_ping_body"]
-    state, message = engine.judge_heartbeat(service, now=now)
+    _, last_ping_at, last_ping_kind, last_start_at, period, grace = row
+    judged = state_machine.heartbeat_state(
+        now=ping.now,
+        last_ping_at=last_ping_at,
+        last_ping_kind=last_ping_kind,
+        last_start_at=last_start_at,
+        period=period,
+        grace=grace,
+    )
+    return judged == ping.expected
+
+
+def ping_slow(*, ping: Ping, row: tuple | None) -> str:
+    """After the fast UPDATE: nothing written (row None) takes the full path; a recorded ping
+    whose judgement the prediction missed (clock skew) is judged again. Without Postgres, every
+    ping comes here."""
+    if row is None:
+        return ping_record(ping=ping)
     with transaction.atomic():
-        if message != service.message:
-            service.message = message
-            fields.append("message")
-        Service.objects.filter(pk=service.pk).update(**{f: getattr(service, f) for f in fields})
-        if service.enabled and state != service.state:
-            service._new_state = state
-            engine.settle([service], now=now)
+        _judge(Service.objects.select_for_update().get(pk=row[0]), [], now=ping.now)
+    return OK
+
+
+def ping_record(*, ping: Ping) -> str:
+    """The full path: lock the row, count the ping, record it, judge and settle (a Flip per
+    state change, which alerts come from). A fail ping turns the service DOWN at once."""
+    with transaction.atomic():
+        try:
+            service = Service.objects.select_for_update().get(ping_uuid=ping.ping_uuid, kind=Kind.HEARTBEAT)
+        except Service.DoesNotExist:
+            return UNKNOWN
+        if not ping_count(service=service, minute=ping.minute):
+            return LIMITED
+        fields = ["ping_minute", "ping_minute_count"]
+        if ping.signal == "start":
+            service.last_start_at = ping.now
+            fields.append("last_start_at")
+        else:
+            short = ping.signal == "success" and too_short(service, ping.now)
+            service.last_ping_at, service.last_ping_kind = ping.now, "short" if short else ping.signal
+            service.last_ping_body = ping.body
+            fields += ["last_ping_at", "last_ping_kind", "last_ping_body"]
+        _judge(service, fields, now=ping.now)
+    return OK
+
+
+def ping_count(*, service: Service, minute: datetime) -> bool:
+    """Count a ping against PINGS_PER_MINUTE in the row, per calendar minute; False when it is
+    over. _FAST_SQL counts the same way."""
+    if service.ping_minute == minute:
+        if service.ping_minute_count >= PINGS_PER_MINUTE:
+            return False
+        service.ping_minute_count += 1
+    else:
+        service.ping_minute, service.ping_minute_count = minute, 1
     return True
+
+
+def _judge(service: Service, fields: list[str], *, now: datetime) -> None:
+    """Save `fields` and the heartbeat's new message; settle a changed state. In a transaction."""
+    state, message = engine.judge_heartbeat(service, now=now)
+    if message != service.message:
+        service.message = message
+        fields.append("message")
+    if fields:
+        Service.objects.filter(pk=service.pk).update(**{f: getattr(service, f) for f in fields})
+    if service.enabled and state != service.state:
+        service._new_state = state
+        engine.settle([service], now=now)
 
 
 def too_short(service: Service, now: datetime) -> bool:

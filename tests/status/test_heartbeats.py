@@ -134,3 +134,30 @@ def test_a_ping_is_recorded_even_when_redis_is_down(client, backup, settings):
     response = client.get(f"/ping/{backup.ping_uuid}")
     assert response.status_code == 200
     assert Service.objects.get(pk=backup.pk).state == State.UP
+
+
+def test_a_steady_ping_through_the_view_is_one_statement_on_postgres(client, backup):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(f"/ping/{backup.ping_uuid}")  # unknown -> up: the full path, with a Flip
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(f"/ping/{backup.ping_uuid}", data=b"done", content_type="text/plain").status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    if connection.vendor == "postgresql":
+        assert len(statements) == 1 and statements[0].startswith("UPDATE status_service")
+    backup.refresh_from_db()
+    assert (backup.state, backup.last_ping_body, backup.ping_minute_count) == (State.UP, "done", 2)
+    assert Flip.objects.filter(service=backup).count() == 1
+
+
+def test_the_rate_limit_counts_in_the_row_and_starts_again_each_minute(client, backup):
+    from apps.status import services
+
+    minute = timezone.now().replace(second=0, microsecond=0)
+    service = Service(ping_minute=minute - timedelta(minutes=1), ping_minute_count=60)
+    assert services.ping_count(service=service, minute=minute)
+    assert (service.ping_minute, service.ping_minute_count) == (minute, 1)
+    service.ping_minute_count = 59
+    assert services.ping_count(service=service, minute=minute) and service.ping_minute_count == 60
+    assert not services.ping_count(service=service, minute=minute) and service.ping_minute_count == 60
