@@ -17,6 +17,15 @@ from apps.accounts.roles import Role
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_sessionstart(session):
+    """As in production, static files are collected before the app starts: WhiteNoise reads
+    them once, when the ASGI application is built, and test modules import it while they
+    are collected."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--no-input", "--verbosity", "0")
+
+
 @pytest.fixture(autouse=True)
 def _separate_cache_and_data(settings, tmp_path):
     # xdist workers share one Redis: a fresh key prefix per test keeps rate-limit counters and

@@ -203,7 +203,7 @@ def test_not_set_up_yet(bob, client):
     assert b"The assistant is not set up yet.</strong> Ask the owner" in client.get("/chat/").content
     assert b"The assistant is not set up yet" in client.get("/").content
     client.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
-    assert b"Settings \xe2\x86\x92 Model gateway" in client.get("/chat/").content
+    assert b"model gateway page</a>, then come back" in client.get("/chat/").content
 
 
 def test_conversations_are_private_even_from_the_owner(bob, assistant, client):

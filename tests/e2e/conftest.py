@@ -71,7 +71,11 @@ def phone(browser):
 def screenshot(page, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Exception:  # Chromium sometimes cannot capture on a loaded machine; once more
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path), full_page=True)
     return path
 
 

@@ -20,13 +20,8 @@ from tests.fixtures.ports import free_port
 
 
 @pytest.fixture(scope="session")
-def gateway_url(django_db_setup, django_db_blocker):
-    # Served as in production: WhiteNoise reads the collected files when the app starts.
-    from django.core.management import call_command
-
-    with django_db_blocker.unblock():
-        call_command("collectstatic", "--no-input", "--verbosity", "0")
-    from homeops.asgi import application
+def gateway_url():
+    from homeops.asgi import application  # static files are collected first (tests/conftest.py)
 
     port = free_port()
     server = uvicorn.Server(
