@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Preset(models.Model):
@@ -26,7 +27,29 @@ class Preset(models.Model):
     locked = models.BooleanField(default=False, help_text="Always used; the member cannot change it.")
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "id"]
+        constraints = [
+            # For a role or for one member, never both and never nobody (PresetForm.clean says
+            # so in words first; these keep shell and import writes honest too).
+            models.CheckConstraint(
+                condition=(Q(member__isnull=True) & ~Q(role="")) | (Q(member__isnull=False) & Q(role="")),
+                name="chat_preset_role_xor_member",
+                violation_error_message="A preset is for a role or for one member.",
+            ),
+            # Only one locked preset can apply (services.locked_preset), so one per role and one per member.
+            models.UniqueConstraint(
+                fields=["role"],
+                condition=Q(locked=True, member__isnull=True),
+                name="chat_preset_one_locked_per_role",
+                violation_error_message="This role already has a locked preset.",
+            ),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(locked=True),
+                name="chat_preset_one_locked_per_member",
+                violation_error_message="This member already has a locked preset.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -11,12 +11,12 @@ from datetime import timedelta
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.html import escape, linebreaks
 
-from apps.accounts.roles import role_of
+from apps.accounts.roles import Role, role_in_groups, role_of
 from apps.chat import context, markdown
 from apps.chat.models import Conversation, Message, Preset
 from apps.gateway import policy, relay, snapshot
@@ -68,6 +68,48 @@ def system_prompt(conversation: Conversation) -> str:
     if locked:
         return locked.prompt
     return conversation.system_prompt or (conversation.preset.prompt if conversation.preset else "")
+
+
+# --- Presets, for the owner's pages --------------------------------------------------------
+
+ROLE_ORDER = {role.value: index for index, role in enumerate(Role)}
+
+
+def preset_uses(presets: list[Preset]) -> dict[int, int]:
+    """Preset id -> how many conversations (not deleted) chose it."""
+    rows = (
+        Conversation.objects.filter(preset__in=presets, deleted_at=None)
+        .values("preset")
+        .annotate(n=Count("id"))
+        .values_list("preset", "n")
+    )
+    return dict(rows)
+
+
+def preset_groups() -> list[dict]:
+    """Every preset, grouped by whom it is for: roles first (in Role order), then members by name.
+    Each preset carries `uses`, the number of conversations that chose it; each group its
+    `locked` preset, if any, and for a member the `role_lock` that applies to them instead
+    (as `locked_preset` decides: the member's own locked preset, else their role's)."""
+    presets = list(Preset.objects.select_related("member").prefetch_related("member__groups"))
+    uses = preset_uses(presets)
+    role_locks = {p.role: p for p in presets if p.locked and not p.member_id}
+    groups: dict[tuple, dict] = {}
+    for preset in presets:
+        preset.uses = uses.get(preset.pk, 0)
+        if preset.member_id:
+            key = (1, preset.member.get_username().lower(), preset.member_id)
+            role = role_in_groups(preset.member)
+            group = {"label": preset.member.get_username(), "kind": "member", "role_lock": role_locks.get(role)}
+        else:
+            key = (0, ROLE_ORDER.get(preset.role, len(ROLE_ORDER)), preset.role)
+            label = Role(preset.role).label if preset.role in Role.values else preset.role
+            group = {"label": label, "kind": "role", "role_lock": None}
+        group = groups.setdefault(key, {**group, "presets": [], "locked": None})
+        group["presets"].append(preset)
+        if preset.locked:
+            group["locked"] = preset
+    return [groups[key] for key in sorted(groups)]
 
 
 # --- Conversations -------------------------------------------------------------------------

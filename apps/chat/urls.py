@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.chat import views
+from apps.chat import views, views_manage
 
 app_name = "chat"
 urlpatterns = [
@@ -17,4 +17,8 @@ urlpatterns = [
     path("chat/<int:pk>/delete/", views.delete, name="delete"),
     path("chat/<int:pk>/restore/", views.restore, name="restore"),
     path("chat/<int:pk>/export.md", views.export, name="export"),
+    path("settings/chat/", views_manage.presets, name="presets"),
+    path("settings/chat/presets/new/", views_manage.preset_edit, name="preset_new"),
+    path("settings/chat/presets/<int:pk>/", views_manage.preset_edit, name="preset_edit"),
+    path("settings/chat/presets/<int:pk>/delete/", views_manage.preset_delete, name="preset_delete"),
 ]

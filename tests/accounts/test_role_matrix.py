@@ -108,6 +108,11 @@ MATRIX: dict[str, tuple] = {
     "chat:configure": CHAT_POST,
     "chat:delete": CHAT_POST,
     "chat:restore": CHAT_POST,
+    # chat presets: the owner's settings
+    "chat:presets": OWNER_ONLY,
+    "chat:preset_new": OWNER_ONLY,
+    "chat:preset_edit": OWNER_ONLY,
+    "chat:preset_delete": OWNER_POST,
     # model gateway: the owner's settings; every member's own keys and usage
     "gateway:settings": OWNER_ONLY,
     "gateway:backend_new": OWNER_ONLY,
@@ -175,7 +180,12 @@ def url_for(name: str, people: dict) -> str:
 
         channel, _ = Channel.objects.get_or_create(name="Owner's mail", kind="email", target="alice@example.com")
         return reverse(name, args=[channel.pk])
-    if name.startswith("chat:") and name not in {"chat:index", "chat:send_new"}:
+    if name in {"chat:preset_edit", "chat:preset_delete"}:
+        from apps.chat.models import Preset
+
+        preset, _ = Preset.objects.get_or_create(name="Homework helper", role=Role.FAMILY, prompt="Explain.")
+        return reverse(name, args=[preset.pk])
+    if name.startswith("chat:") and name not in {"chat:index", "chat:send_new", "chat:presets", "chat:preset_new"}:
         from apps.chat.models import Conversation, Message
 
         chat, _ = Conversation.objects.get_or_create(owner=people["family"], title="Bob's homework")
