@@ -124,18 +124,21 @@ def apply_backends(rows: list[dict]) -> Counter:
     counts: Counter = Counter(created=0, updated=0, unchanged=0)
     for row in rows:
         row = {**row, "service": Service.objects.filter(name=row["service"]).first() if row["service"] else None}
-        backend = Backend.objects.filter(name=row["name"]).first()
-        if backend is None:
-            Backend.objects.create(**row)
-            counts["created"] += 1
-            continue
-        changed = [key for key, value in row.items() if getattr(backend, key) != value]
-        for key in changed:
-            setattr(backend, key, row[key])
-        if changed:
-            backend.save(update_fields=changed)
-        counts["updated" if changed else "unchanged"] += 1
+        counts[_upsert(Backend, Backend.objects.filter(name=row["name"]).first(), row)] += 1
     return counts
+
+
+def _upsert(model, found, fields: dict) -> str:
+    """Create or update one row; which of created, updated or unchanged it was."""
+    if found is None:
+        model.objects.create(**fields)
+        return "created"
+    changed = [key for key, value in fields.items() if getattr(found, key) != value]
+    for key in changed:
+        setattr(found, key, fields[key])
+    if changed:
+        found.save(update_fields=changed)
+    return "updated" if changed else "unchanged"
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -319,16 +322,7 @@ def apply_policies(rows: list[dict]) -> Counter:
             if member
             else Policy.objects.filter(role=row["role"], member=None).first()
         )
-        if policy is None:
-            Policy.objects.create(**fields)
-            counts["created"] += 1
-            continue
-        changed = [key for key, value in fields.items() if getattr(policy, key) != value]
-        for key in changed:
-            setattr(policy, key, fields[key])
-        if changed:
-            policy.save(update_fields=changed)
-        counts["updated" if changed else "unchanged"] += 1
+        counts[_upsert(Policy, policy, fields)] += 1
     return counts
 
 

@@ -18,24 +18,11 @@ from apps.chat.models import Conversation, Message, Preset
 from apps.gateway.models import AuditEntry
 from apps.status.models import Host, Kind, Service, State
 from tests.conftest import make_member
-from tests.fixtures.fake_llm import FakeLLM
 from tests.fixtures.ports import free_port
 from tests.gateway.conftest import make_backend, make_route
 from tests.gateway.conftest import policy as make_policy
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def bob(transactional_db):
-    return make_member("bob", Role.FAMILY)
-
-
-@pytest.fixture
-def macbook():
-    server = FakeLLM(models=("llama3.2:3b",)).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -4,37 +4,26 @@ driven by the official `openai` client."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import httpx
 import openai
 import pytest
-import uvicorn
 
 from apps.accounts.roles import Role
 from apps.gateway import audit, keys, snapshot
 from apps.gateway.models import Backend, Policy, Route, Target
 from tests.fixtures.fake_llm import FakeLLM
-from tests.fixtures.ports import free_port
+from tests.fixtures.uvicorn_server import UvicornServer
 
 
 @pytest.fixture(scope="session")
 def gateway_url():
     from homeops.asgi import application  # static files are collected first (tests/conftest.py)
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    server = UvicornServer(application).start()
+    yield server.url("")
+    server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +40,21 @@ def llm():
     server = FakeLLM().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def macbook():
+    """The fallback: a second backend with a smaller model."""
+    server = FakeLLM(models=("llama3.2:3b",)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bob(transactional_db):
+    from tests.conftest import make_member
+
+    return make_member("bob", Role.FAMILY)
 
 
 @pytest.fixture

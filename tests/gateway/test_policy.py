@@ -25,11 +25,6 @@ HELLO = [{"role": "user", "content": "hello"}]
 
 
 @pytest.fixture
-def bob(transactional_db):
-    return make_member("bob", Role.FAMILY)
-
-
-@pytest.fixture
 def studio(llm, transactional_db):
     backend = make_backend("studio", llm)
     make_route("assistant", (backend, "llama3.1:8b"), max_tokens=6)

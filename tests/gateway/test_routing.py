@@ -10,29 +10,14 @@ import openai
 import pytest
 from django.utils import timezone
 
-from apps.accounts.roles import Role
 from apps.gateway import secrets
 from apps.gateway.models import AuditEntry
 from apps.status.models import Kind, Service, State
-from tests.conftest import make_member
-from tests.fixtures.fake_llm import FakeLLM
 from tests.fixtures.ports import free_port
 from tests.gateway.conftest import api, make_backend, make_route, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HELLO = [{"role": "user", "content": "hello"}]
-
-
-@pytest.fixture
-def bob(transactional_db):
-    return make_member("bob", Role.FAMILY)
-
-
-@pytest.fixture
-def macbook():
-    server = FakeLLM(models=("llama3.2:3b",)).start()
-    yield server
-    server.stop()
 
 
 def text_of(stream) -> str:
