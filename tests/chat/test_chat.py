@@ -301,3 +301,15 @@ def test_hostile_text_is_shown_as_text_and_long_questions_are_refused(bob, assis
     response = client.post("/chat/send/", {"text": "x" * 16_001}, follow=True)
     assert b"a question can be at most 16,000" in response.content
     assert not Message.objects.exists()
+
+
+def test_the_chat_says_plainly_when_content_logging_is_on(bob, assistant, client):
+    from apps.gateway import audit
+
+    client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
+    notice = b"The owner has turned on content logging"
+    assert notice not in client.get("/chat/").content
+    audit.set_content_logging(on=True, by=make_member("alice", Role.OWNER))
+    assert notice in client.get("/chat/").content
+    chat = Conversation.objects.create(owner=bob, title="x")
+    assert notice in client.get(f"/chat/{chat.pk}/").content
