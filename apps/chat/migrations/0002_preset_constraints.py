@@ -20,6 +20,13 @@ def tidy_presets(apps, schema_editor):
         seen.add(key)
 
 
+def check_now(apps, schema_editor):
+    """Postgres refuses ALTER TABLE while the tidy-up's deferred foreign-key checks are still
+    pending in this transaction; run them now."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -29,6 +36,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(tidy_presets, migrations.RunPython.noop),
+        migrations.RunPython(check_now, migrations.RunPython.noop),
         migrations.AlterModelOptions(
             name='preset',
             options={'ordering': ['name', 'id']},
