@@ -313,3 +313,13 @@ def test_the_chat_says_plainly_when_content_logging_is_on(bob, assistant, client
     assert notice in client.get("/chat/").content
     chat = Conversation.objects.create(owner=bob, title="x")
     assert notice in client.get(f"/chat/{chat.pk}/").content
+
+
+def test_with_redis_down_the_chat_still_answers(gateway_url, bob, assistant, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
+    client = browser(gateway_url, bob)
+    started = client.post("/chat/send/", data={"text": "hi"}).json()
+    seen = events(client, started["stream"])
+    assert tokens(seen).startswith("Thequick") and seen[-1][1]["state"] == "done"

@@ -235,3 +235,19 @@ def test_an_audit_row_outlives_a_deleted_member(bob):
     gone.delete()
     audit.write_many(rows)
     assert sorted(AuditEntry.objects.values_list("member_id", flat=True), key=str) == sorted([bob.pk, None], key=str)
+
+
+def test_with_redis_down_the_assistant_still_answers(gateway_url, key_for, bob, studio, settings):
+    """Counters and the config version live in Redis; without it the limits are off, not the assistant."""
+    from tests.fixtures.ports import free_port
+
+    make_policy(Role.FAMILY, daily_tokens=1000, max_streams=1)
+    settings.CACHES = {
+        "default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
+    snapshot._current, snapshot._version_seen = None, (0.0, None)
+    client = api(gateway_url, key_for(bob))
+    assert ask(client).choices[0].message.content == "The quick brown fox jumps over"
+    chunks = list(ask(client, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Thequickbrownfoxjumpsover"
+    assert wait_for(lambda: AuditEntry.objects.filter(status=200).count() == 2)
