@@ -99,16 +99,7 @@ def apply(rows: list[dict]) -> Counter:
         member = users.get(username=row["member"]) if row["member"] else None
         fields = {**row, "member": member, "role": "" if member else row["role"]}
         found = Preset.objects.filter(name=row["name"], member=member, role=fields["role"]).first()
-        if found is None:
-            Preset.objects.create(**fields)
-            counts["created"] += 1
-            continue
-        changed = [key for key in ("prompt", "locked") if getattr(found, key) != fields[key]]
-        for key in changed:
-            setattr(found, key, fields[key])
-        if changed:
-            found.save(update_fields=changed)
-        counts["updated" if changed else "unchanged"] += 1
+        counts[config.upsert_one(Preset, found, fields)] += 1
     return counts
 
 

@@ -271,6 +271,20 @@ def moment_text(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="minutes") if value else None
 
 
+def upsert_one(model, found, fields: dict[str, Any]) -> str:
+    """Create `found` anew or update the fields that differ: "created", "updated" or "unchanged",
+    the keys of a section's Counter."""
+    if found is None:
+        model.objects.create(**fields)
+        return "created"
+    changed = [key for key, value in fields.items() if getattr(found, key) != value]
+    for key in changed:
+        setattr(found, key, fields[key])
+    if changed:
+        found.save(update_fields=changed)
+    return "updated" if changed else "unchanged"
+
+
 def duplicates(items: list[Any], key: str, section: str, report: Report, *, fold_case: bool = False) -> None:
     """Report a value that two entries share; empty values are not compared."""
     seen: dict[Any, int] = {}

@@ -124,21 +124,8 @@ def apply_backends(rows: list[dict]) -> Counter:
     counts: Counter = Counter(created=0, updated=0, unchanged=0)
     for row in rows:
         row = {**row, "service": Service.objects.filter(name=row["service"]).first() if row["service"] else None}
-        counts[_upsert(Backend, Backend.objects.filter(name=row["name"]).first(), row)] += 1
+        counts[config.upsert_one(Backend, Backend.objects.filter(name=row["name"]).first(), row)] += 1
     return counts
-
-
-def _upsert(model, found, fields: dict) -> str:
-    """Create or update one row; which of created, updated or unchanged it was."""
-    if found is None:
-        model.objects.create(**fields)
-        return "created"
-    changed = [key for key, value in fields.items() if getattr(found, key) != value]
-    for key in changed:
-        setattr(found, key, fields[key])
-    if changed:
-        found.save(update_fields=changed)
-    return "updated" if changed else "unchanged"
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -322,7 +309,7 @@ def apply_policies(rows: list[dict]) -> Counter:
             if member
             else Policy.objects.filter(role=row["role"], member=None).first()
         )
-        counts[_upsert(Policy, policy, fields)] += 1
+        counts[config.upsert_one(Policy, policy, fields)] += 1
     return counts
 
 

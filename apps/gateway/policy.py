@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 
 from apps.gateway.errors import GatewayError
-from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, Snapshot, _in_thread
+from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, Snapshot, in_thread
 
 DAY_SECONDS = 86400
 
@@ -103,7 +103,7 @@ async def tokens_used(member_id: int, now: datetime) -> int:
     key = _tokens_key(member_id, now)
     used = cache.get(key)
     if used is None:
-        used = await sync_to_async(_in_thread, thread_sensitive=False)(tokens_used_from_audit, member_id, now)
+        used = await sync_to_async(in_thread, thread_sensitive=False)(tokens_used_from_audit, member_id, now)
         cache.add(key, used, 2 * DAY_SECONDS)
         used = cache.get(key, used)
     return used

@@ -186,7 +186,7 @@ def load(version: str | None) -> Snapshot:
     return Snapshot(version, time.monotonic(), routes, role_policies, member_policies, keys, log_content)
 
 
-def _in_thread(function, *args):
+def in_thread(function, *args):
     """Run on an executor thread, then hand its connection back (CONN_MAX_AGE=0 / the pool)."""
     try:
         return function(*args)
@@ -229,7 +229,7 @@ async def current() -> Snapshot:
     version = _shared_version()
     snapshot = _current
     if not _fresh(snapshot, version):
-        snapshot = _current = await sync_to_async(_in_thread, thread_sensitive=False)(load, version)
+        snapshot = _current = await sync_to_async(in_thread, thread_sensitive=False)(load, version)
     return snapshot
 
 
@@ -258,7 +258,7 @@ async def service_states() -> dict[int, tuple[str, datetime | None, str]]:
     global _states
     loaded_at, states = _states
     if time.monotonic() - loaded_at > STATES_TTL:
-        states = await sync_to_async(_in_thread, thread_sensitive=False)(_load_states)
+        states = await sync_to_async(in_thread, thread_sensitive=False)(_load_states)
         _states = (time.monotonic(), states)
     return states
 
