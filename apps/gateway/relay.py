@@ -10,7 +10,6 @@ iterator early (a client that went away, a stop button) closes the upstream conn
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import time
 import uuid
@@ -25,8 +24,7 @@ from apps.gateway import policy, snapshot, upstream
 from apps.gateway.errors import GatewayError, bad_request
 from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, TargetInfo
 
-log = logging.getLogger(__name__)
-SKIP_STATES = {"down": "down", "unreachable": "unreachable"}
+SKIP_STATES = {"down", "unreachable"}  # the board says so: the backend is not asked
 
 
 @dataclass
