@@ -186,16 +186,18 @@ if REDIS_URL:
         }
     }
 else:
-    # Embedded broker: kombu's filesystem transport in the data dir, so a fresh machine
-    # needs nothing but Python. The file cache is shared by web, worker and beat.
+    # Embedded broker: message files in the data dir, so a fresh machine needs nothing but
+    # Python. homeops/broker.py is kombu's filesystem transport with atomic renames (kombu's
+    # own lost messages and crashed the worker under load: docs/architecture.md).
+    # The file cache is shared by web, worker and beat.
     CELERY_BROKER_URL = "filesystem://localhost//"
+    CELERY_BROKER_TRANSPORT = "homeops.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
     }
-    for _sub in ("queue", "control"):
+    for _sub in ("queue", "control", "tmp", "claimed"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CACHES = {
         "default": {
