@@ -65,10 +65,23 @@ ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", [])
 PORT = env.integer("PORT", 8000, minimum=1, maximum=65535)
 # Behind Caddy/nginx terminating TLS: trust X-Forwarded-Proto so request.is_secure() is right.
-if env.boolean("HOMEOPS_BEHIND_PROXY", False):
+BEHIND_PROXY = env.boolean("HOMEOPS_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SECURE_COOKIES = env.boolean("HOMEOPS_SECURE_COOKIES", not DEBUG)
+# HTTPS only, once a proxy serves it (docs/operations.md, "Reverse proxy"): plain-http requests
+# are redirected, and browsers are told (HSTS) to use https for this name for 30 days. A trial
+# run (DEBUG, plain http) and an install without a proxy keep both off. /healthz and the
+# ping URLs stay reachable over http from the machine itself (a local check, a backup job).
+SECURE_SSL_REDIRECT = env.boolean("HOMEOPS_SSL_REDIRECT", BEHIND_PROXY and SECURE_COOKIES)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping/"]
+SECURE_HSTS_SECONDS = env.integer("HOMEOPS_HSTS_SECONDS", 30 * 86400 if SECURE_SSL_REDIRECT else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("HOMEOPS_HSTS_INCLUDE_SUBDOMAINS", True)
+# `preload` asks browser makers to hard-code a public domain (hstspreload.org); a home portal's
+# name is not one, so HomeOps never sends it and `check --deploy` need not suggest it.
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
