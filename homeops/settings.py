@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from homeops import env
+from homeops import env, redact
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("HOMEOPS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -60,6 +60,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+redact.remember(SECRET_KEY, label="$SECRET_KEY")
 
 ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", [])
@@ -336,13 +337,27 @@ MEDIA_ROOT = DATA_DIR / "media"
 LOG_LEVEL = env.string("HOMEOPS_LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
     raise ImproperlyConfigured(f"HOMEOPS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {LOG_LEVEL!r}).")
+# Every record goes through one handler whose filter removes secrets (homeops/redact.py,
+# docs/operations.md "Logs"): the web server's own loggers are routed to it too, and the worker
+# and beat use this configuration (homeops/celery.py). HTTP clients log each request's URL,
+# webhook tokens included, at INFO and DEBUG: they are kept to warnings.
+QUIET_LOGGERS = ["httpx", "httpcore", "urllib3", "aiohttp.access", "aiohttp.client", "apprise", "hpack"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "homeops.redact.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
+        # uvicorn gives its loggers handlers of their own; send them through the filter too.
+        "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
+    },
 }
 
 # --- HomeOps -------------------------------------------------------------------------------
