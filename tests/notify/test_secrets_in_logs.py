@@ -114,7 +114,7 @@ def test_no_secret_reaches_the_web_or_worker_log_at_debug(client, alice, receive
     assert len(receiver.received) == 4  # and both alerts
 
     logs = {name: (tmp_path / name).read_text() for name in ("web.log", "worker.log", "beat.log")}
-    assert '"POST /settings/channels/1/test/ HTTP/1.1" 302' in logs["web.log"]  # the web log was captured
+    assert f'"POST /settings/channels/{discord.pk}/test/ HTTP/1.1" 302' in logs["web.log"]  # captured
     assert "DEBUG" in logs["worker.log"]  # the worker did log, at DEBUG
     assert "homeops.no_such_task" in logs["worker.log"]
     leaks = {name: [s for s in SECRETS if s in text] for name, text in logs.items()}
