@@ -9,7 +9,7 @@ log through settings.LOGGING instead of Celery's own handlers). It removes:
   its variable), so the registry holds exactly what this process could leak;
 - credentials in any URL, known or not: the user:password@ part, the token of a Discord or
   Slack webhook's path, query values named like token=, key=, apikey=, password=, sig=;
-- the credentials of an `Authorization: Bearer|Basic|Token ...` value.
+- the credentials of an `Authorization: <scheme> ...` value, and any `Bearer ...` token.
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ _PATTERNS = [
         ),
         r"\1" + HIDDEN,
     ),
-    (re.compile(r"\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.I), r"\1\2" + HIDDEN),
+    # Credentials in an Authorization header, in any form a log line may quote it...
+    (re.compile(r"""(authorization['"]?\s*[:=,]\s*['"]?[A-Za-z]+\s+)[^\s'",}]+""", re.I), r"\1" + HIDDEN),
+    # ...and a bearer token anywhere ("Basic" and "Token" alone are too common as words).
+    (re.compile(r"\b(bearer\s+)[A-Za-z0-9._~+/=\-]{6,}", re.I), r"\1" + HIDDEN),
 ]
 
 

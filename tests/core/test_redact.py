@@ -48,6 +48,8 @@ def token(prefix: str) -> str:
         ("https://ntfy.example/topic?auth=QmVhcmVyIHRr", "?auth=[hidden]"),
         ("Authorization: Bearer sk-live-abcdef0123456789", "Authorization: Bearer [hidden]"),
         ("authorization: basic dXNlcjpwYXNzd29yZA==", "authorization: basic [hidden]"),
+        ("{'Authorization': 'Token 9f8e7d6c5b4a'}", "{'Authorization': 'Token [hidden]'}"),
+        ("sent bearer abcdef123456 upstream", "sent bearer [hidden] upstream"),
     ],
 )
 def test_credentials_in_any_url_are_hidden(line, shown):
@@ -55,7 +57,10 @@ def test_credentials_in_any_url_are_hidden(line, shown):
 
 
 def test_ordinary_lines_are_left_alone():
-    line = "Task notify.deliver[1f0c] succeeded in 0.02s; GET /status/nas/?page=2 200; keyboard=en"
+    line = (
+        "Task notify.deliver[1f0c] succeeded in 0.02s; GET /status/nas/?page=2 200; keyboard=en; "
+        "token budget exceeded; Basic settings saved; postgres://db.home.arpa/homeops"
+    )
     assert redact.redact(line) == line
 
 
