@@ -7,11 +7,15 @@ variants (Docker/systemd secrets) are read by `secret()`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
+
+from homeops import redact
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -71,8 +75,11 @@ def timezone(name: str, default: str) -> str:
 
 
 def url(name: str, schemes: tuple[str, ...]) -> str:
-    """A URL whose scheme must be one of `schemes`; NAME_FILE works as for secret()."""
-    value = secret(name)
+    """A URL whose scheme must be one of `schemes`; NAME_FILE works as for secret(). Only its
+    password is a secret for the logs (the rest names a host worth seeing in them)."""
+    value = _secret_value(name, "")
+    with contextlib.suppress(ValueError):  # not a URL at all: refused just below
+        redact.remember(urlsplit(value).password)
     if value and value.split("://", 1)[0] not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
         # Name only the scheme: the rest of a URL may hold a password.
@@ -82,7 +89,14 @@ def url(name: str, schemes: tuple[str, ...]) -> str:
 
 
 def secret(name: str, default: str = "") -> str:
-    """NAME, or the contents of the file named by NAME_FILE (Docker and systemd secrets)."""
+    """NAME, or the contents of the file named by NAME_FILE (Docker and systemd secrets).
+    The value is never logged (homeops/redact.py)."""
+    value = _secret_value(name, default)
+    redact.remember(value, label=f"${name}")
+    return value
+
+
+def _secret_value(name: str, default: str) -> str:
     path = _raw(f"{name}_FILE")
     if path:
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from homeops import env
+from homeops import env, redact
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("HOMEOPS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -60,15 +60,29 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+redact.remember(SECRET_KEY, label="$SECRET_KEY")
 
 ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", [])
 PORT = env.integer("PORT", 8000, minimum=1, maximum=65535)
 # Behind Caddy/nginx terminating TLS: trust X-Forwarded-Proto so request.is_secure() is right.
-if env.boolean("HOMEOPS_BEHIND_PROXY", False):
+BEHIND_PROXY = env.boolean("HOMEOPS_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SECURE_COOKIES = env.boolean("HOMEOPS_SECURE_COOKIES", not DEBUG)
+# HTTPS only, once a proxy serves it (docs/operations.md, "Reverse proxy"): plain-http requests
+# are redirected, and browsers are told (HSTS) to use https for this name for 30 days. A trial
+# run (DEBUG, plain http) and an install without a proxy keep both off. /healthz and the
+# ping URLs stay reachable over http from the machine itself (a local check, a backup job).
+SECURE_SSL_REDIRECT = env.boolean("HOMEOPS_SSL_REDIRECT", BEHIND_PROXY and SECURE_COOKIES)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping/"]
+SECURE_HSTS_SECONDS = env.integer("HOMEOPS_HSTS_SECONDS", 30 * 86400 if SECURE_SSL_REDIRECT else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("HOMEOPS_HSTS_INCLUDE_SUBDOMAINS", True)
+# `preload` asks browser makers to hard-code a public domain (hstspreload.org); a home portal's
+# name is not one, so HomeOps never sends it and `check --deploy` need not suggest it.
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
@@ -104,6 +118,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -324,13 +339,27 @@ MEDIA_ROOT = DATA_DIR / "media"
 LOG_LEVEL = env.string("HOMEOPS_LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
     raise ImproperlyConfigured(f"HOMEOPS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {LOG_LEVEL!r}).")
+# Every record goes through one handler whose filter removes secrets (homeops/redact.py,
+# docs/operations.md "Logs"): the web server's own loggers are routed to it too, and the worker
+# and beat use this configuration (homeops/celery.py). HTTP clients log each request's URL,
+# webhook tokens included, at INFO and DEBUG: they are kept to warnings.
+QUIET_LOGGERS = ["httpx", "httpcore", "urllib3", "aiohttp.access", "aiohttp.client", "apprise", "hpack"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "homeops.redact.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
+        # uvicorn gives its loggers handlers of their own; send them through the filter too.
+        "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
+    },
 }
 
 # --- HomeOps -------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core import links
+
 FORMAT_VERSION = 1
 # A secret is referenced by the name of the environment variable holding it (`url_env`,
 # `api_key_env`, `password_env`), never written in the file.
@@ -229,6 +231,15 @@ def text(item: dict, key: str, path: Path, report: Report, default: str = "", ma
     value = str(value).strip()
     if len(value) > max_length:
         report.error((*path, key), f"is longer than {max_length} characters")
+    return value
+
+
+def link(item: dict, key: str, path: Path, report: Report, max_length: int = 255) -> str:
+    """Text a member will click: http(s) or a relative path (apps/core/links.py), else an error."""
+    value = text(item, key, path, report, max_length=max_length)
+    if value and (problem := links.link_problem(value)):
+        report.error((*path, key), problem)
+        return ""
     return value
 
 

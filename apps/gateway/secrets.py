@@ -10,6 +10,8 @@ import os
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
+from homeops import redact
+
 
 class KeyUnreadable(Exception):
     """The stored key was encrypted under another SECRET_KEY, or its variable is unset."""
@@ -37,5 +39,8 @@ def backend_api_key(*, encrypted: str, env_name: str) -> str:
         value = os.environ.get(env_name, "")
         if not value:
             raise KeyUnreadable(f"the environment variable {env_name} is not set")
+        redact.remember(value, label=f"${env_name}")
         return value
-    return decrypt(encrypted) if encrypted else ""
+    value = decrypt(encrypted) if encrypted else ""
+    redact.remember(value)
+    return value

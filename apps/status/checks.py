@@ -27,6 +27,7 @@ from yarl import URL
 
 from apps.core import config
 from apps.status.models import Kind, State
+from homeops import redact
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ def secret_from_env(name: Any, what: str) -> str:
     value = os.environ.get(name, "")
     if not value:
         raise CheckSettingsError(f"the environment variable {name} is not set")
+    redact.remember(value, label=f"${name}")
     return value
 
 

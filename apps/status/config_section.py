@@ -135,7 +135,7 @@ def _common(item: dict, path: config.Path, report: config.Report, document: dict
         "criticality": config.choice(item, "criticality", path, report, list(Criticality.values), "normal"),
         "enabled": config.flag(item, "enabled", path, report, True),
         "what_to_do": config.text(item, "what_to_do", path, report, max_length=4000),
-        "runbook_url": config.text(item, "runbook_url", path, report, max_length=255),
+        "runbook_url": config.link(item, "runbook_url", path, report, max_length=255),
     }
 
 

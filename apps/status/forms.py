@@ -9,6 +9,7 @@ import yaml
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from apps.core import links
 from apps.status.config_section import validate_check
 from apps.status.models import Host, Kind, Service
 
@@ -37,6 +38,12 @@ class _ServiceBase(forms.ModelForm):
         if name in RESERVED:
             raise forms.ValidationError("That name is reserved; pick another.")
         return name
+
+    def clean_runbook_url(self) -> str:
+        # The same rule as the config file (config.link): http(s) or a path, never script.
+        url = self.cleaned_data["runbook_url"]
+        links.validate_link(url)
+        return url
 
 
 class ServiceForm(_ServiceBase):

@@ -106,8 +106,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.METRICS_TOKEN
     if not token:
         return HttpResponse("Metrics are off: set HOMEOPS_METRICS_TOKEN.\n", status=404, content_type="text/plain")
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not constant_time_compare(given, token):
+    # Strict: the scheme must be there (its name in any case, RFC 9110); a bare token is refused.
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not constant_time_compare(given.strip(), token):
         response = HttpResponse("A valid bearer token is needed.\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="homeops"'
         return response

@@ -129,3 +129,64 @@ def test_postgres_goes_through_a_bounded_pool(tmp_path):
     code = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['OPTIONS'])"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
     assert result.stdout.strip() == "0 {'pool': {'min_size': 1, 'max_size': 5, 'timeout': 10}}", result.stderr
+
+
+def documented_env_file() -> dict[str, str]:
+    """The variables of the env file docs/operations.md tells the owner to write."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    block = text.split("# /etc/homeops/homeops.env:", 1)[1].split("```", 1)[0]
+    pairs = (line.split("=", 1) for line in block.splitlines() if "=" in line and not line.startswith("#"))
+    return {name: value.strip('"') for name, value in pairs}
+
+
+def run_manage(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    clean.update(variables, HOMEOPS_DATA_DIR=str(tmp_path))
+    command = [sys.executable, "manage.py", *args]
+    return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+
+
+def test_the_documented_production_settings_pass_check_deploy(tmp_path):
+    variables = documented_env_file()
+    assert variables["DEBUG"] == "false" and variables["HOMEOPS_BEHIND_PROXY"] == "true"
+    result = run_manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **variables)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def security(tmp_path: Path, **variables: str) -> str:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    clean.update(variables, HOMEOPS_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="homeops.settings")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_https_only_behind_a_proxy_and_never_on_a_plain_http_trial(tmp_path):
+    assert security(tmp_path, DEBUG="false", HOMEOPS_BEHIND_PROXY="true") == "True 2592000 True True"
+    # `make run` (DEBUG, plain http) and the documented plain-http LAN install: no redirect, no HSTS.
+    assert security(tmp_path, DEBUG="true") == "False 0 True False"
+    assert security(tmp_path, DEBUG="true", HOMEOPS_BEHIND_PROXY="true") == "False 0 True False"
+    assert security(tmp_path, DEBUG="false", HOMEOPS_SECURE_COOKIES="false") == "False 0 True False"
+    assert security(tmp_path, DEBUG="false", HOMEOPS_BEHIND_PROXY="true", HOMEOPS_SECURE_COOKIES="false") == (
+        "False 0 True False"
+    )
+    # The owner's own choices win.
+    overrides = {"HOMEOPS_SSL_REDIRECT": "true", "HOMEOPS_HSTS_SECONDS": "3600"}
+    overrides["HOMEOPS_HSTS_INCLUDE_SUBDOMAINS"] = "no"
+    assert security(tmp_path, DEBUG="false", **overrides) == "True 3600 False True"
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_plain_http_is_redirected_except_health_and_pings(client, settings):
+    settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS = True, 2592000
+    response = client.get("/status/")
+    assert response.status_code == 301 and response["Location"] == "https://testserver/status/"
+    assert client.get("/healthz").status_code != 301
+    assert client.get("/ping/0f9e7c3a-0000-4000-8000-000000000000").status_code == 404
+    secure = client.get("/accounts/login/", secure=True)
+    assert secure["Strict-Transport-Security"] == "max-age=2592000; includeSubDomains"

@@ -117,6 +117,14 @@ def test_metrics_need_the_bearer_token(client, settings, db):
     assert 'homeops_check_latency_seconds{service="nas",host="",kind="tcp"} 0.0125' in text
 
 
+def test_metrics_want_the_bearer_scheme_not_just_the_token(client, settings, db):
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+    for header in ("s3cret-metrics-token", "Basic s3cret-metrics-token", "Bearers3cret-metrics-token", "Bearer "):
+        assert client.get("/metrics", headers={"Authorization": header}).status_code == 401, header
+    # The scheme's name is case-insensitive (RFC 9110, section 11.1).
+    assert client.get("/metrics", headers={"Authorization": "bearer s3cret-metrics-token"}).status_code == 200
+
+
 def test_metrics_are_off_without_a_token(client, settings, db):
     settings.METRICS_TOKEN = ""
     response = client.get("/metrics")

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from homeops import redact
+
 if TYPE_CHECKING:
     from apps.notify.events import Event
     from apps.notify.models import Channel
@@ -45,6 +47,7 @@ class Transport:
         value = os.environ.get(env, "").strip()
         if not value:
             raise TransportError(f"the environment variable {env} is not set", permanent=True)
+        redact.remember_url(value, label=f"${env}")  # the HTTP client would log it
         return value
 
     def scrub(self, text: str) -> str:
