@@ -191,6 +191,11 @@ REDIS_URL = env.url("REDIS_URL", ("redis", "rediss"))
 BROKER_DIR = DATA_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu waits for ever on a Redis that accepts connections and never answers (frozen,
+    # swapped out): bound every call, so a publish from beat or a task gives up and says so.
+    # 5 s, not less: the worker's sync BRPOP waits up to a second for the server's reply.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
+    CELERY_BROKER_CONNECTION_TIMEOUT = 2
     CACHES = {
         "default": {
             "BACKEND": "homeops.cache.ResilientRedisCache",  # Redis down: misses, not errors

@@ -73,3 +73,13 @@ def charlie(db):
 def signed_in(client, user):
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of this test's own, which it may freeze (tests/fixtures/redis_server.py)."""
+    from tests.fixtures.redis_server import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.stop()  # thaws it first

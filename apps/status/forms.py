@@ -10,6 +10,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from apps.core import links
+from apps.core.config import RefusedYAML, read_yaml
 from apps.status.config_section import validate_check
 from apps.status.models import Host, Kind, Service
 
@@ -102,7 +103,10 @@ class ServiceForm(_ServiceBase):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         try:
-            more = yaml.safe_load(data.get("more") or "") or {}
+            more = read_yaml(data.get("more") or "")[0] or {}
+        except RefusedYAML as exc:
+            self.add_error("more", exc.problem)
+            return data
         except yaml.YAMLError as exc:
             self.add_error("more", f"not valid YAML: {getattr(exc, 'problem', exc)}")
             return data

@@ -59,9 +59,10 @@ def ping_parse(*, ping_uuid: str, signal: str, body: bytes, now: datetime | None
     return Ping(parsed, signal, text, now, expected)
 
 
-def ping_answer(*, ping_uuid: str, signal: str, body: bytes) -> tuple[int, str]:
-    """The whole ping for the Django view; ping_asgi.handle does the same steps with async I/O."""
-    ping = ping_parse(ping_uuid=ping_uuid, signal=signal, body=body)
+def ping_answer(*, ping_uuid: str, signal: str, body: bytes, now: datetime | None = None) -> tuple[int, str]:
+    """The whole ping for the Django view; ping_asgi.handle does the same steps with async I/O.
+    `now`: when the ping arrived (tests deliver pings out of order with it)."""
+    ping = ping_parse(ping_uuid=ping_uuid, signal=signal, body=body, now=now)
     if ping.ping_uuid is None:
         return ANSWERS[UNKNOWN]
     row = None
@@ -76,24 +77,32 @@ def ping_answer(*, ping_uuid: str, signal: str, body: bytes) -> tuple[int, str]:
 
 # Postgres: the usual ping in one statement. It records the ping, counts it in the row for the
 # rate limit (as ping_count does) and sets the message, but only where that changes no state:
-# the row is already in the state the ping leads to (or paused), it is under the limit, and,
-# for a success, no run with a min_duration is open (too_short could be true). Anything else
-# matches no row and takes the full path, ping_record. RETURNING gives what the judgement
-# reads, so ping_fast_done can check the row really is where the ping predicted.
+# the row is already in the state the ping leads to (or paused), it is under the limit, the
+# ping is not older than the one it replaces (as ping_is_late), and, for a success, no run
+# with a min_duration is open (too_short could be true). Anything else matches no row and
+# takes the full path, ping_record. RETURNING gives what the judgement reads, so
+# ping_fast_done can check the row really is where the ping predicted.
+# Requests overtake each other: a ping stamped 12:00:59.9 may arrive after one stamped
+# 12:01:00.1. The row's minute therefore only moves forward, and such a ping counts in it
+# (setting the minute back let 158 pings through in two minutes that allow 120).
 _FAST_SQL = """UPDATE status_service SET {record}, message = %(message)s,
-    ping_minute_count = CASE WHEN ping_minute = %(minute)s THEN ping_minute_count + 1 ELSE 1 END,
-    ping_minute = %(minute)s
+    ping_minute_count = CASE WHEN ping_minute >= %(minute)s THEN ping_minute_count + 1 ELSE 1 END,
+    ping_minute = GREATEST(ping_minute, %(minute)s)
 WHERE ping_uuid = %(uuid)s AND kind = 'heartbeat'
-    AND (ping_minute IS DISTINCT FROM %(minute)s OR ping_minute_count < %(limit)s)
+    AND (ping_minute IS NULL OR ping_minute < %(minute)s OR ping_minute_count < %(limit)s)
     AND (state = %(state)s OR NOT enabled){guard}
 RETURNING id, last_ping_at, last_ping_kind, last_start_at, period, grace"""
 _END = "last_ping_at = %(now)s, last_ping_kind = %(signal)s, last_ping_body = %(body)s"
+_NOT_LATE = "\n    AND (last_ping_at IS NULL OR last_ping_at <= %(now)s)"
 _FAST = {
-    "start": _FAST_SQL.format(record="last_start_at = %(now)s", guard=""),
-    "success": _FAST_SQL.format(
-        record=_END, guard="\n    AND (min_duration = 0 OR last_start_at IS NULL OR last_ping_at > last_start_at)"
+    "start": _FAST_SQL.format(
+        record="last_start_at = %(now)s", guard="\n    AND (last_start_at IS NULL OR last_start_at <= %(now)s)"
     ),
-    "other": _FAST_SQL.format(record=_END, guard=""),
+    "success": _FAST_SQL.format(
+        record=_END,
+        guard=_NOT_LATE + "\n    AND (min_duration = 0 OR last_start_at IS NULL OR last_ping_at > last_start_at)",
+    ),
+    "other": _FAST_SQL.format(record=_END, guard=_NOT_LATE),
 }
 
 
@@ -152,6 +161,9 @@ def ping_record(*, ping: Ping) -> str:
         if not ping_count(service=service, minute=ping.minute):
             return LIMITED
         fields = ["ping_minute", "ping_minute_count"]
+        if ping_is_late(service=service, ping=ping):
+            Service.objects.filter(pk=service.pk).update(**{f: getattr(service, f) for f in fields})
+            return OK
         if ping.signal == "start":
             service.last_start_at = ping.now
             fields.append("last_start_at")
@@ -164,10 +176,20 @@ def ping_record(*, ping: Ping) -> str:
     return OK
 
 
+def ping_is_late(*, service: Service, ping: Ping) -> bool:
+    """True when the row already holds a newer ping of the same kind (requests overtake each
+    other): the ping is counted and changes nothing else, so last_ping_at and last_start_at
+    never move backwards and the newest ping decides. _FAST_SQL leaves such pings to
+    ping_record."""
+    recorded = service.last_start_at if ping.signal == "start" else service.last_ping_at
+    return recorded is not None and ping.now < recorded
+
+
 def ping_count(*, service: Service, minute: datetime) -> bool:
     """Count a ping against PINGS_PER_MINUTE in the row, per calendar minute; False when it is
-    over. _FAST_SQL counts the same way."""
-    if service.ping_minute == minute:
+    over. A ping from an earlier minute that arrives late counts in the row's minute, which
+    only moves forward. _FAST_SQL counts the same way."""
+    if service.ping_minute is not None and service.ping_minute >= minute:
         if service.ping_minute_count >= PINGS_PER_MINUTE:
             return False
         service.ping_minute_count += 1

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import time
 
 import pytest
 import yaml
@@ -220,3 +221,59 @@ def test_making_someone_owner_clears_their_window(tmp_path):
     import_file(tmp_path, GOOD)
     import_file(tmp_path, "members:\n  - {username: charlie, role: owner}\n")
     assert Member.objects.get(user__username="charlie").access_until is None
+
+
+# Seven levels of ten aliases: 340 bytes that stand for ten million list items. Walking it for
+# line numbers took 21 s and 2.2 GB.
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n" for prev, name in zip("abcdef", "bcdefg", strict=True)
+)
+
+
+def test_an_alias_bomb_is_refused_at_once_by_the_command(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(CommandError):
+        import_file(tmp_path, ALIAS_BOMB, "--dry-run")
+    result = config.import_text(ALIAS_BOMB, dry_run=True)
+    assert time.monotonic() - started < 2
+    assert [str(e) for e in result.errors] == [
+        "anchors and aliases (&name, *name) are not allowed in a configuration file; write each value out, line 1"
+    ]
+
+
+def test_an_alias_bomb_is_refused_at_once_by_the_config_page(client):
+    signed_in(client, make_member("alice", Role.OWNER))
+    started = time.monotonic()
+    response = client.post(reverse("core:config"), {"text": ALIAS_BOMB, "dry_run": "1"})
+    assert time.monotonic() - started < 2
+    text = response.content.decode()
+    assert "Nothing was written." in text
+    assert "anchors and aliases (&amp;name, *name) are not allowed in a configuration file" in text
+
+
+def test_a_single_alias_is_refused_with_its_line():
+    result = config.import_text("members:\n  - &bob {username: bob, role: family}\n  - *bob\n")
+    assert [str(e) for e in result.errors] == [
+        "anchors and aliases (&name, *name) are not allowed in a configuration file; write each value out, line 2"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("members:\n  - " + "[" * 50 + "]" * 50 + "\n", "nested more than 20 levels deep, line 2"),
+        ("members: [" + "1, " * 120_000 + "1]\n", "more than 100000 values"),
+        ("members: []\n" + "#" * 1_000_001 + "\n", "larger than 1 MB"),
+    ],
+)
+def test_a_document_too_deep_or_too_large_is_refused_quickly(text, message):
+    started = time.monotonic()
+    result = config.import_text(text, dry_run=True)
+    assert time.monotonic() - started < 2
+    assert any(message in str(e) for e in result.errors), result.errors
+
+
+def test_a_very_deep_document_is_an_error_not_a_crash():
+    """It raised RecursionError (a 500 on the Settings page) while the document was walked."""
+    result = config.import_text("members: " + "[" * 100_000 + "]" * 100_000 + "\n", dry_run=True)
+    assert not result.ok and result.errors[0].line == 1

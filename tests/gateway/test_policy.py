@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import time as clock
 from datetime import timedelta
 
@@ -251,3 +252,20 @@ def test_with_redis_down_the_assistant_still_answers(gateway_url, key_for, bob, 
     chunks = list(ask(client, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Thequickbrownfoxjumpsover"
     assert wait_for(lambda: AuditEntry.objects.filter(status=200).count() == 2)
+
+
+def test_with_redis_frozen_the_assistant_answers_without_waiting(
+    gateway_url, key_for, bob, studio, settings, redis_server
+):
+    """A frozen Redis (SIGSTOP) accepts connections and never answers. The counters are read on
+    the event loop: one wait per call would stall every request of the process for seconds."""
+    make_policy(Role.FAMILY, daily_tokens=1000, max_streams=1)
+    settings.CACHES = {"default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": redis_server.url}}
+    snapshot._current, snapshot._version_seen = None, (0.0, None)
+    client = api(gateway_url, key_for(bob))
+    redis_server.freeze()
+    started = time.monotonic()
+    assert ask(client).choices[0].message.content == "The quick brown fox jumps over"
+    chunks = list(ask(client, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Thequickbrownfoxjumpsover"
+    assert time.monotonic() - started < 4  # one socket timeout (1 s), then the cache is skipped

@@ -161,3 +161,41 @@ def test_the_rate_limit_counts_in_the_row_and_starts_again_each_minute(client, b
     service.ping_minute_count = 59
     assert services.ping_count(service=service, minute=minute) and service.ping_minute_count == 60
     assert not services.ping_count(service=service, minute=minute) and service.ping_minute_count == 60
+
+
+def deliver(backup: Service, at, signal: str = "success") -> int:
+    """A ping stamped `at`, through the fast UPDATE on Postgres and the full path otherwise."""
+    from apps.status import services
+
+    return services.ping_answer(ping_uuid=str(backup.ping_uuid), signal=signal, body=b"", now=at)[0]
+
+
+@pytest.mark.parametrize("new_minute_first", ["success", "start"])  # start: the late one takes the fast path
+def test_a_late_ping_from_the_minute_before_does_not_reset_the_count(backup, new_minute_first):
+    """Under load a ping stamped 12:00:59.9 can arrive after one stamped 12:01:00.1. It used to
+    set the row's minute back, and the next ping of the new minute started counting again at 1:
+    158 pings went through in two minutes that allow 120."""
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    assert [deliver(backup, noon + timedelta(seconds=30)) for _ in range(60)] == [200] * 60
+    assert deliver(backup, noon + timedelta(seconds=30)) == 429
+    assert deliver(backup, noon + timedelta(minutes=1, seconds=0.1), new_minute_first) == 200
+    assert deliver(backup, noon + timedelta(seconds=59.9)) == 200  # late: counted in 12:01
+    row = Service.objects.get(pk=backup.pk)
+    assert (row.ping_minute, row.ping_minute_count) == (noon + timedelta(minutes=1), 2)
+    codes = [deliver(backup, noon + timedelta(minutes=1, seconds=10)) for _ in range(60)]
+    assert codes == [200] * 58 + [429] * 2
+
+
+@pytest.mark.parametrize(("late", "stamped"), [("success", 1), ("fail", 1), ("start", -1)])
+def test_a_late_ping_never_moves_the_last_ping_back(backup, late, stamped):
+    """A ping older than the one of its kind already recorded is counted and changes nothing."""
+    first = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    assert deliver(backup, first, "start") == 200
+    assert deliver(backup, first + timedelta(seconds=2)) == 200
+    before = Service.objects.get(pk=backup.pk)
+    assert deliver(backup, first + timedelta(seconds=stamped), late) == 200
+    after = Service.objects.get(pk=backup.pk)
+    assert after.last_ping_at == before.last_ping_at == first + timedelta(seconds=2)
+    assert after.last_start_at == before.last_start_at == first
+    assert (after.last_ping_kind, after.state) == ("success", State.UP)
+    assert after.ping_minute_count == before.ping_minute_count + 1

@@ -130,3 +130,12 @@ def test_metrics_are_off_without_a_token(client, settings, db):
     response = client.get("/metrics")
     assert response.status_code == 404
     assert b"HOMEOPS_METRICS_TOKEN" in response.content
+
+
+def test_an_alias_bomb_in_the_extra_settings_is_refused(client, alice):
+    from tests.core.test_config import ALIAS_BOMB
+
+    response = signed_in(client, alice).post(reverse("status:service_new"), service_data(more=ALIAS_BOMB))
+    assert response.status_code == 200
+    assert "anchors and aliases (&amp;name, *name) are not allowed" in response.content.decode()
+    assert not Service.objects.exists()
