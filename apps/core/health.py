@@ -50,7 +50,7 @@ def broker_state(timeout: float = 2.0) -> dict:
         options.update(socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         # The embedded broker names its own transport (homeops/broker.py), as Celery does.
-        transport = getattr(settings, "CELERY_BROKER_TRANSPORT", None)
+        transport = getattr(settings, "CELERY_BROKER_TRANSPORT", None) if kind == "embedded" else None
         with Connection(
             settings.CELERY_BROKER_URL, transport=transport, transport_options=options, connect_timeout=timeout
         ) as conn:

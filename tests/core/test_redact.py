@@ -107,7 +107,12 @@ def test_secrets_read_at_use_are_hidden_from_then_on(monkeypatch, log, db):
     assert "$HOMEOPS_TEST_CHECK_KEY" in text
 
 
-def test_the_http_clients_are_kept_to_warnings_and_uvicorn_goes_through_the_filter(log):
+def test_the_http_clients_are_kept_to_warnings_and_uvicorn_goes_through_the_filter(log, monkeypatch):
+    # As `uvicorn --log-level info` sets it (an in-process uvicorn of an earlier test may have
+    # left it at WARNING, which LOGGING does not reset).
+    access = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access, "level", access.level)  # put back after the test
+    access.setLevel(logging.INFO)
     logging.getLogger("httpx").info("HTTP Request: POST https://discord.com/api/webhooks/1/tok")
     logging.getLogger("uvicorn.access").info(
         '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/cal.ics?token=abcdef1234", "1.1", 200
