@@ -108,6 +108,18 @@ def test_keep_alive_comments_alone_are_a_timeout(gateway_url, key_for, bob, llm)
     assert time.monotonic() - started < 3
 
 
+def test_keep_alive_comments_mid_answer_do_not_hold_it_open(raw, key_for, bob, llm):
+    llm.token_delay, llm.keep_alive = 600, 0.3  # "The", then only comments
+    make_route("assistant", (make_backend("studio", llm, timeout=1), "llama3.1:8b"))
+    started = time.monotonic()
+    status, lines = sse_lines(raw, key_for(bob), {"model": "assistant", "messages": HELLO})
+    assert status == 200 and time.monotonic() - started < 4
+    error = json.loads(lines[-1][6:])["error"]
+    assert error["code"] == "stream_interrupted" and "no answer within 1 s" in error["message"]
+    entry = wait_for(lambda: AuditEntry.objects.filter(status=502).first())
+    assert "after 1 tokens" in entry.error
+
+
 # --- 7. Malformed chunks --------------------------------------------------------------------
 
 MALFORMED = [
