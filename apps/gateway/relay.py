@@ -201,10 +201,23 @@ def _malformed(what: str) -> upstream.UpstreamError:
     return upstream.UpstreamError(f"sent {what} that is not in OpenAI's format")
 
 
+def _is_text(value: Any) -> bool:
+    """None or a string of valid Unicode: a lone surrogate (JSON's "\\ud800") cannot be saved."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _delta_ok(choice: Any) -> bool:
-    """A streamed choice the relay and the chat can read: a dict, its delta a dict, its texts strings."""
+    """A streamed choice the relay and the chat can read: a dict, its delta a dict, its texts text."""
     delta = (choice.get("delta") or {}) if isinstance(choice, dict) else None
-    return isinstance(delta, dict) and all(isinstance(delta.get(name) or "", str) for name in TEXT_FIELDS)
+    return isinstance(delta, dict) and all(_is_text(delta.get(name)) for name in TEXT_FIELDS)
 
 
 def checked_chunk(chunk: dict) -> dict:

@@ -46,8 +46,9 @@ def test_keep_alive_comments_do_not_hold_back_the_fallback(gateway_url, bob, llm
     assert time.monotonic() - began < 3
 
 
-def test_a_malformed_chunk_leaves_the_answer_cut_off(gateway_url, bob, llm):
-    llm.raw_at, llm.raw = 2, b"data: 5\n\n"
+@pytest.mark.parametrize("chunk", [b"data: 5\n\n", b'data: {"choices": [{"delta": {"content": "\\ud800"}}]}\n\n'])
+def test_a_malformed_chunk_leaves_the_answer_cut_off(gateway_url, bob, llm, chunk):
+    llm.raw_at, llm.raw = 2, chunk
     make_route("assistant", (make_backend("studio", llm), "llama3.1:8b"))
     client = browser(gateway_url, bob)
     started = client.post("/chat/send/", data={"text": "hi"}).json()

@@ -133,6 +133,7 @@ MALFORMED = [
     b'data: {"choices": [], "usage": {"prompt_tokens": "many"}}\n\n',
     b'data: {"choices": [], "usage": {"prompt_tokens": 1' + b"0" * 30 + b"}}\n\n",  # past the audit row's column
     b"data: \xff\xfe\x00{\n\n",
+    b'data: {"choices": [{"delta": {"content": "\\ud800"}}]}\n\n',  # a lone surrogate: no database takes it
     b"data: " + b"[" * 100_000 + b"\n\n",
 ]
 
@@ -183,6 +184,25 @@ def test_a_malformed_whole_answer_falls_back(gateway_url, key_for, bob, llm, mac
 
 
 # --- Hostile request bodies -----------------------------------------------------------------
+
+
+def test_a_lone_surrogate_loses_no_audit_row(raw, key_for, bob, llm):
+    from apps.accounts.roles import Role
+    from apps.gateway import audit
+    from tests.conftest import make_member
+
+    audit.set_content_logging(on=True, by=make_member("alice", Role.OWNER))
+    make_route("assistant", (make_backend("studio", llm), "llama3.1:8b"))
+    headers = {"Authorization": f"Bearer {key_for(bob)}", "Content-Type": "application/json"}
+    for body in (
+        {"model": "assistant\ud800", "messages": HELLO},  # an unknown alias, kept in the row
+        {"model": "assistant", "messages": [{"role": "user", "content": "hi \ud800"}]},  # kept content
+    ):
+        response = raw.post("/v1/chat/completions", content=json.dumps(body).encode(), headers=headers)
+        assert response.status_code in (200, 404)
+    rows = wait_for(lambda: list(AuditEntry.objects.filter(endpoint="chat.completions").order_by("id")))
+    assert [row.status for row in rows] == [404, 200]
+    assert rows[0].alias == "assistant?" and rows[1].prompt_tokens > 0
 
 
 @pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000])
