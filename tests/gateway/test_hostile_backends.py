@@ -53,12 +53,8 @@ def test_a_backend_error_that_quotes_the_key_reaches_nobody(raw, key_for, bob, l
     assert f"studio (llama3.1:8b): answered {failure}" in message  # the status and our own words
     assert "Incorrect" not in message and "crashed" not in message  # never the backend's text
     assert HOUSEHOLD_KEY not in whole.text and HOUSEHOLD_KEY not in "".join(lines)
-    entries = wait_for(
-        lambda: (
-            list(AuditEntry.objects.filter(status=502)) if AuditEntry.objects.filter(status=502).count() == 2 else None
-        )
-    )
-    assert entries and all(HOUSEHOLD_KEY not in entry.error for entry in entries)
+    assert wait_for(lambda: AuditEntry.objects.filter(status=502).count() == 2)
+    assert all(HOUSEHOLD_KEY not in entry.error for entry in AuditEntry.objects.all())
     # The owner's page keeps what the backend said, with the key taken out.
     services.refresh_models(Backend.objects.get(name="studio"))
     models_error = Backend.objects.get(name="studio").models_error
@@ -200,7 +196,8 @@ def test_a_lone_surrogate_loses_no_audit_row(raw, key_for, bob, llm):
     ):
         response = raw.post("/v1/chat/completions", content=json.dumps(body).encode(), headers=headers)
         assert response.status_code in (200, 404)
-    rows = wait_for(lambda: list(AuditEntry.objects.filter(endpoint="chat.completions").order_by("id")))
+    rows = AuditEntry.objects.filter(endpoint="chat.completions").order_by("id")
+    assert wait_for(lambda: rows.count() == 2)
     assert [row.status for row in rows] == [404, 200]
     assert rows[0].alias == "assistant?" and rows[1].prompt_tokens > 0
 
