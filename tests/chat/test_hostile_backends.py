@@ -43,7 +43,7 @@ def test_keep_alive_comments_do_not_hold_back_the_fallback(gateway_url, bob, llm
     began = time.monotonic()
     seen = events(client, started["stream"])
     assert tokens(seen).startswith("Thequick") and seen[-1][1]["state"] == "done"
-    assert time.monotonic() - began < 3
+    assert time.monotonic() - began < 5
 
 
 @pytest.mark.parametrize("chunk", [b"data: 5\n\n", b'data: {"choices": [{"delta": {"content": "\\ud800"}}]}\n\n'])

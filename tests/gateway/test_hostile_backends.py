@@ -89,7 +89,7 @@ def test_keep_alive_comments_do_not_hold_back_the_fallback(gateway_url, key_for,
     response = client.chat.completions.with_raw_response.create(model="assistant", messages=HELLO, stream=True)
     text = "".join(c.choices[0].delta.content or "" for c in response.parse() if c.choices)
     assert text.startswith("Thequick") and response.headers["x-homeops-backend"] == "macbook"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # the comments would go on for 600 s
     entry = wait_for(lambda: AuditEntry.objects.filter(status=200).first())
     assert entry.fallback and entry.backend == "macbook"
 
@@ -101,7 +101,7 @@ def test_keep_alive_comments_alone_are_a_timeout(gateway_url, key_for, bob, llm)
     with pytest.raises(openai.APIStatusError) as slow:
         api(gateway_url, key_for(bob)).chat.completions.create(model="assistant", messages=HELLO, stream=True)
     assert slow.value.status_code == 504 and "no answer within 1 s" in slow.value.message
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # the comments would go on for 600 s
 
 
 def test_keep_alive_comments_mid_answer_do_not_hold_it_open(raw, key_for, bob, llm):
@@ -109,7 +109,7 @@ def test_keep_alive_comments_mid_answer_do_not_hold_it_open(raw, key_for, bob, l
     make_route("assistant", (make_backend("studio", llm, timeout=1), "llama3.1:8b"))
     started = time.monotonic()
     status, lines = sse_lines(raw, key_for(bob), {"model": "assistant", "messages": HELLO})
-    assert status == 200 and time.monotonic() - started < 4
+    assert status == 200 and time.monotonic() - started < 5
     error = json.loads(lines[-1][6:])["error"]
     assert error["code"] == "stream_interrupted" and "no answer within 1 s" in error["message"]
     entry = wait_for(lambda: AuditEntry.objects.filter(status=502).first())
