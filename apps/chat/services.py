@@ -4,6 +4,7 @@ failures told in words a child understands. Views and templates stay thin."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -22,6 +23,7 @@ from apps.chat.models import Conversation, Message, Preset
 from apps.gateway import policy, relay, snapshot
 from apps.gateway.errors import GatewayError
 
+log = logging.getLogger(__name__)
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
 QUESTION_LIMIT = 16_000  # characters; longer belongs in a file, not a chat box
 # Python-Markdown slows down quadratically on some inputs (thousands of "[", long runs after
@@ -336,6 +338,9 @@ async def answer(message_id: int, user) -> AsyncIterator[dict]:
         await sync_to_async(_fail)(message)
         yield {"event": "error", "text": words, "question": question, "status": error.status}
         return
+    except Exception:  # a bug: keep what arrived, marked cut off, and still end the stream
+        log.exception("chat: answer %s failed", message.pk)
+        state = Message.State.CUT
     except BaseException:  # the browser went away or the server stops: keep what arrived
         await sync_to_async(_finish)(
             message, content="".join(parts), state=Message.State.STOPPED, notice=notice, model=model

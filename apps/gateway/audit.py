@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
 from apps.gateway.models import ApiKey, AuditEntry, GatewaySettings, UsageDay
@@ -21,6 +21,12 @@ LAST_USED_EVERY = 60.0
 _last_used: dict[int, float] = {}
 
 
+def _storable(text: str) -> str:
+    """A caller's alias or a backend's words may hold a lone surrogate ("\\ud800" in JSON),
+    which neither Postgres nor SQLite accepts: it would lose the row."""
+    return text.encode("utf-8", "replace").decode()
+
+
 def entry_values(record) -> dict:
     call = record.call
     return dict(
@@ -29,16 +35,16 @@ def entry_values(record) -> dict:
         api_key_id=call.who.api_key_id,
         client_ip=call.client_ip,
         endpoint=call.endpoint,
-        alias=record.alias,
+        alias=_storable(record.alias),
         backend=record.backend,
-        model=record.model[:200],
+        model=_storable(record.model[:200]),
         fallback=record.fallback,
         status=record.status,
         prompt_tokens=record.prompt_tokens,
         completion_tokens=record.completion_tokens,
         ttft_ms=record.ttft_ms,
         total_ms=_elapsed_ms(record),
-        error=record.error[:500],
+        error=_storable(record.error[:500]),
         content=record.content,
     )
 
@@ -53,13 +59,9 @@ def write_many(batch: list[dict]) -> None:
     try:
         with transaction.atomic():
             AuditEntry.objects.bulk_create(AuditEntry(**values) for values in batch)
-    except IntegrityError:  # a member or key deleted meanwhile: keep the rows, without the link
+    except (DatabaseError, ValueError):  # one odd row must not lose the others: budgets count them
         for values in batch:
-            try:
-                with transaction.atomic():
-                    AuditEntry.objects.create(**values)
-            except IntegrityError:
-                AuditEntry.objects.create(**{**values, "member_id": None, "api_key_id": None})
+            _write_one(values)
     for values in batch:
         key_id = values["api_key_id"]
         if key_id and values["created"].timestamp() - _last_used.get(key_id, 0) >= LAST_USED_EVERY:
@@ -69,6 +71,20 @@ def write_many(batch: list[dict]) -> None:
             policy.count_tokens(
                 values["member_id"], values["prompt_tokens"] + values["completion_tokens"], values["created"]
             )
+
+
+def _write_one(values: dict) -> None:
+    """One row, made to fit: a member or key deleted meanwhile (IntegrityError) loses the link;
+    content the database refuses (a lone surrogate in JSON, DataError on Postgres) is left out."""
+    unlinked = {**values, "member_id": None, "api_key_id": None}
+    for attempt in (values, {**values, "content": None}, unlinked, {**unlinked, "content": None}):
+        try:
+            with transaction.atomic():
+                AuditEntry.objects.create(**attempt)
+            return
+        except (DatabaseError, ValueError):
+            continue
+    log.error("gateway: an audit row (%s, status %s) could not be written", values["endpoint"], values["status"])
 
 
 class Writer:

@@ -10,6 +10,7 @@ iterator early (a client that went away, a stop button) closes the upstream conn
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 import uuid
@@ -24,6 +25,7 @@ from apps.gateway import policy, snapshot, upstream
 from apps.gateway.errors import GatewayError, bad_request
 from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, TargetInfo
 
+log = logging.getLogger(__name__)
 SKIP_STATES = {"down", "unreachable"}  # the board says so: the backend is not asked
 
 
@@ -107,6 +109,9 @@ def validate_chat(body: dict) -> None:
             raise bad_request(f"'{name}' must be a positive whole number.", name)
     if not isinstance(body.get("stream", False), bool):
         raise bad_request("'stream' must be true or false.", "stream")
+    n = body.get("n")
+    if n is not None and (isinstance(n, bool) or n != 1):  # 64 answers would pass the budget check as one
+        raise bad_request("HomeOps gives one answer per request: 'n' must be 1 or left out.", "n")
 
 
 def chat_body(body: dict, target: TargetInfo, prompt: str | None, *, stream: bool) -> dict:
@@ -175,6 +180,83 @@ def _all_failed(alias: str, notes: list[str], tried: int, timeouts: int) -> Gate
     )
 
 
+# --- Backend answers, checked ----------------------------------------------------------------
+# A backend's JSON is checked before the code below touches it: `{"choices": [null]}` or a
+# usage of "many" must end in an UpstreamError (fallback, or a cut-off answer), not a crash.
+
+TEXT_FIELDS = ("content", "reasoning_content", "reasoning")
+
+
+def _usage_ok(usage: Any) -> bool:
+    """No usage, or token counts the audit row's integer columns and the budget can hold."""
+    if usage is None:
+        return True
+    if not isinstance(usage, dict):
+        return False
+    counts = (usage.get(name) for name in ("prompt_tokens", "completion_tokens"))
+    return all(n is None or (isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**31) for n in counts)
+
+
+def _malformed(what: str) -> upstream.UpstreamError:
+    return upstream.UpstreamError(f"sent {what} that is not in OpenAI's format")
+
+
+def _is_text(value: Any) -> bool:
+    """None or a string of valid Unicode: a lone surrogate (JSON's "\\ud800") cannot be saved."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _delta_ok(choice: Any) -> bool:
+    """A streamed choice the relay and the chat can read: a dict, its delta a dict, its texts text."""
+    delta = (choice.get("delta") or {}) if isinstance(choice, dict) else None
+    return isinstance(delta, dict) and all(_is_text(delta.get(name)) for name in TEXT_FIELDS)
+
+
+def checked_chunk(chunk: dict) -> dict:
+    choices = chunk.get("choices")
+    if choices is not None and not (isinstance(choices, list) and all(_delta_ok(c) for c in choices)):
+        raise _malformed("a chunk")
+    if not _usage_ok(chunk.get("usage")):
+        raise _malformed("token counts")
+    return chunk
+
+
+def checked_completion(document: dict) -> dict:
+    choices = document.get("choices")
+    if not (
+        isinstance(choices, list)
+        and all(isinstance(c, dict) and isinstance(c.get("message") or {}, dict) for c in choices)
+    ):
+        raise _malformed("an answer")
+    if not _usage_ok(document.get("usage")):
+        raise _malformed("token counts")
+    return document
+
+
+def checked_embeddings(document: dict) -> dict:
+    if not isinstance(document.get("data"), list) or not _usage_ok(document.get("usage")):
+        raise _malformed("embeddings")
+    return document
+
+
+def _begins_answer(chunk: dict) -> bool:
+    """True once a chunk carries more than the role: text, reasoning, a tool call, an end, usage."""
+    if chunk.get("usage"):
+        return True
+    for choice in chunk.get("choices") or ():
+        if choice.get("finish_reason") or any(v for k, v in (choice.get("delta") or {}).items() if k != "role"):
+            return True
+    return False
+
+
 # --- Streaming chat ------------------------------------------------------------------------
 
 
@@ -194,6 +276,51 @@ def _normalise(chunk: dict, response_id: str, alias: str, created: int) -> int:
     return pieces
 
 
+async def _open(target: TargetInfo, body: dict) -> tuple[upstream.Stream, AsyncIterator[dict], list[dict]]:
+    """Ask one target and read its answer up to the first content. The backend's timeout
+    bounds this whole wait: connecting, headers, keep-alive comments and a role-only chunk
+    alike (a server that only says ": keep-alive" must not hold the fallback back)."""
+    timeout = target.backend.timeout
+    stream: upstream.Stream | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            stream = await upstream.open_stream(target.backend, "/chat/completions", body)
+            events = stream.events()
+            leading: list[dict] = []
+            async for chunk in events:
+                leading.append(checked_chunk(chunk))
+                if _begins_answer(chunk):
+                    break
+        if not leading:
+            raise upstream.UpstreamError("sent nothing")
+        return stream, events, leading
+    except BaseException as exc:
+        if stream is not None:
+            stream.close()
+        if isinstance(exc, TimeoutError):
+            raise upstream.UpstreamError(f"no answer within {timeout:g} s", timeout=True) from exc
+        raise
+
+
+def _cut_off(record: Record, backend: str, reason: str) -> Broken:
+    record.status, record.error = 502, f"{backend}: {reason} (after {record.completion_tokens} tokens)"
+    message = f"The answer was cut off: {backend} {reason}."
+    return Broken(GatewayError(502, message, type="server_error", code="stream_interrupted"))
+
+
+def _relay_failed(record: Record, exc: Exception) -> GatewayError:
+    """A bug, or a backend answer nobody foresaw: the owner finds it in the log."""
+    log.exception("gateway: relaying '%s' failed", record.alias)
+    record.status = 500
+    record.error = f"HomeOps failed while relaying ({type(exc).__name__}) after {record.completion_tokens} tokens"
+    return GatewayError(
+        500,
+        "HomeOps failed while relaying the answer; the owner can see why in the log.",
+        type="server_error",
+        code="relay_failed",
+    )
+
+
 async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
     route, rules, record, slot = await _prepare(call, "chat", validate_chat)
     include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
@@ -201,39 +328,37 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
     created = int(time.time())
     prompt_guess = prompt_estimate(call.body["messages"])
     stream: upstream.Stream | None = None
+    answered = False
     answer: list[str] = []
     usage: dict | None = None
     try:
         targets, notes = await _targets(route)
         tried = timeouts = 0
-        first: dict | None = None
         fell_back = bool(notes)
         for target in targets:
             tried += 1
+            body = chat_body(call.body, target, rules.system_prompts.get(route.alias), stream=True)
             try:
-                stream = await upstream.open_stream(
-                    target.backend,
-                    "/chat/completions",
-                    chat_body(call.body, target, rules.system_prompts.get(route.alias), stream=True),
-                )
-                events = stream.events()
-                first = await anext(events)
+                stream, events, pending = await _open(target, body)
                 break
-            except (upstream.UpstreamError, StopAsyncIteration) as exc:
-                reason = exc.reason if isinstance(exc, upstream.UpstreamError) else "sent nothing"
-                timeouts += bool(getattr(exc, "timeout", False))
-                notes.append(f"{target.backend.name} ({target.model}): {reason}")
+            except upstream.UpstreamError as exc:
+                timeouts += exc.timeout
+                notes.append(f"{target.backend.name} ({target.model}): {exc.reason}")
                 fell_back = True
-                if stream is not None:
-                    stream.close()
-                    stream = None
-        if stream is None or first is None:
+        if stream is None:
             raise _all_failed(route.alias, notes, tried, timeouts)
         record.backend, record.model = target.backend.name, target.model
         record.fallback = fell_back
         yield Answered(route.alias, target.backend.name, target.model, record.fallback, tuple(notes))
-        chunk: dict | None = first
-        while chunk is not None:
+        answered = True
+        while True:
+            try:  # the chunks read while waiting for the first content, then the rest
+                chunk = pending.pop(0) if pending else checked_chunk(await anext(events))
+            except StopAsyncIteration:
+                break
+            except upstream.UpstreamError as exc:  # never retried: the client has our first bytes
+                yield _cut_off(record, target.backend.name, exc.reason)
+                return
             if chunk.get("usage"):
                 usage = chunk["usage"]
             if chunk.get("choices"):
@@ -248,24 +373,6 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
                 else:
                     chunk.pop("usage", None)
                 yield chunk
-            try:
-                chunk = await anext(events)
-            except StopAsyncIteration:
-                chunk = None
-            except upstream.UpstreamError as exc:  # never retried: the client has our first bytes
-                record.status, record.error = (
-                    502,
-                    f"{target.backend.name}: {exc.reason} (after {record.completion_tokens} tokens)",
-                )
-                yield Broken(
-                    GatewayError(
-                        502,
-                        f"The answer was cut off: {target.backend.name} {exc.reason}.",
-                        type="server_error",
-                        code="stream_interrupted",
-                    )
-                )
-                return
         record.prompt_tokens = (usage or {}).get("prompt_tokens") or prompt_guess
         if usage and usage.get("completion_tokens"):
             record.completion_tokens = usage["completion_tokens"]
@@ -281,6 +388,11 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
     except GatewayError as exc:
         record.status, record.error = exc.status, exc.message
         raise
+    except Exception as exc:  # never a crash mid-stream: an error event, and the audit row says so
+        error = _relay_failed(record, exc)
+        if not answered:
+            raise error from exc
+        yield Broken(error)
     except (asyncio.CancelledError, GeneratorExit):
         if record.status == 200:  # not after a Broken: that one is already recorded
             record.status, record.error = 499, f"the client went away after {record.completion_tokens} tokens"
@@ -307,7 +419,7 @@ def _usage(record: Record) -> dict:
 # --- Whole answers -------------------------------------------------------------------------
 
 
-async def _whole(call: Call, workload: str, path: str, make_body, validate) -> tuple[Answered, dict, Record]:
+async def _whole(call: Call, workload: str, path: str, make_body, validate, check) -> tuple[Answered, dict, Record]:
     route, rules, record, slot = await _prepare(call, workload, validate)
     try:
         targets, notes = await _targets(route)
@@ -315,7 +427,7 @@ async def _whole(call: Call, workload: str, path: str, make_body, validate) -> t
         for position, target in enumerate(targets):
             tried += 1
             try:
-                document = await upstream.post_json(target.backend, path, make_body(target, rules, route))
+                document = check(await upstream.post_json(target.backend, path, make_body(target, rules, route)))
             except upstream.UpstreamError as exc:
                 timeouts += exc.timeout
                 notes.append(f"{target.backend.name} ({target.model}): {exc.reason}")
@@ -337,6 +449,10 @@ async def _whole(call: Call, workload: str, path: str, make_body, validate) -> t
         record.status, record.error = 499, "the client went away"
         finish(record)
         raise
+    except Exception as exc:
+        error = _relay_failed(record, exc)
+        finish(record)
+        raise error from exc
     finally:
         slot.release()
 
@@ -345,7 +461,9 @@ async def complete_chat(call: Call) -> tuple[Answered, dict]:
     def make_body(target, rules, route):
         return chat_body(call.body, target, rules.system_prompts.get(route.alias), stream=False)
 
-    answered, document, record = await _whole(call, "chat", "/chat/completions", make_body, validate_chat)
+    answered, document, record = await _whole(
+        call, "chat", "/chat/completions", make_body, validate_chat, checked_completion
+    )
     document["id"] = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     document["model"] = answered.alias
     document.setdefault("object", "chat.completion")
@@ -379,7 +497,9 @@ async def embed(call: Call) -> tuple[Answered, dict]:
     def make_body(target, rules, route):
         return {**body, "model": target.model}
 
-    answered, document, record = await _whole(call, "embeddings", "/embeddings", make_body, validate_embeddings)
+    answered, document, record = await _whole(
+        call, "embeddings", "/embeddings", make_body, validate_embeddings, checked_embeddings
+    )
     document["model"] = answered.alias
     usage = document.get("usage") or {}
     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]

@@ -27,8 +27,10 @@ def discover_models(backend: Backend) -> tuple[list[str], str]:
         names = upstream.list_models(
             kind=backend.kind, base_url=backend.base_url, api_key=key, timeout=min(backend.timeout, 10.0)
         )
-    except (secrets.KeyUnreadable, upstream.UpstreamError) as exc:
+    except secrets.KeyUnreadable as exc:
         return [], str(exc)
+    except upstream.UpstreamError as exc:  # the owner's pages: what the backend said, redacted
+        return [], exc.for_owner()
     return names, ""
 
 

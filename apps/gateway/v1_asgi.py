@@ -93,6 +93,8 @@ def _parse(raw: bytes) -> dict:
         body = json.loads(raw or b"null")
     except ValueError as exc:
         raise bad_request(f"The body is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:  # '[' * 100000: Python's parser gives up; a client mistake, not ours
+        raise bad_request("The body is JSON nested too deeply.") from exc
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object.")
     return body
@@ -200,4 +202,11 @@ async def _stream(send: Send, call: relay.Call) -> None:
             else:
                 await _send_error(send, error)
                 return
+        except Exception:
+            if not started:
+                raise  # handle() answers 500 in OpenAI's shape
+            # The response has begun: a second http.response.start would be refused. End this one.
+            log.exception("gateway: streaming %s failed", call.body.get("model"))
+            failed = GatewayError(500, "HomeOps failed while streaming the answer.", type="server_error")
+            await send({"type": "http.response.body", "body": _event(failed.body()), "more_body": True})
     await send({"type": "http.response.body", "body": b""})

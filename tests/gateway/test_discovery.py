@@ -39,7 +39,10 @@ def test_a_wrong_key_is_said_plainly(llm):
     assert services.discover_models(backend) == ([], "the environment variable HOMEOPS_TEST_UNSET_KEY is not set")
     services.set_api_key(backend, "sk-wrong")
     backend.api_key_env = ""
-    assert services.discover_models(backend) == ([], "answered 401: Incorrect API key provided")
+    assert services.discover_models(backend) == (
+        [],
+        "answered 401 (the API key was refused): Incorrect API key provided",
+    )
     assert services.discover_models(
         Backend(name="x", kind="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=2)
     )[1].startswith("cannot connect")

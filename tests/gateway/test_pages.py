@@ -162,7 +162,7 @@ def test_test_connection_tries_the_form_without_saving(client, alice, llm):
     wrong = client.post(reverse("gateway:backend_new"), backend_data(base_url=llm.root, api_key="sk-wrong", test="1"))
     assert (
         "Test: no answer." in wrong.content.decode()
-        and "Answered 401: Incorrect API key provided" in wrong.content.decode()
+        and "Answered 401 (the API key was refused): Incorrect API key provided" in wrong.content.decode()
     )
 
 
