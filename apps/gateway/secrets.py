@@ -65,7 +65,8 @@ def scrub(text: str, *, known: Iterable[str] = ()) -> str:
     text at all (upstream.UpstreamError.reason)."""
     for secret in sorted(filter(None, known), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
+    text = redact.redact(text)  # first: the patterns below then restate its marks as ours
     text = _SCHEME_TOKEN.sub(lambda m: f"{m[1]} {REDACTED}", text)
     text = _URL_CREDENTIALS.sub(lambda m: f"{m[1]}{REDACTED}@", text)
     text = _KEY_SHAPED.sub(REDACTED, text)
-    return redact.redact(_LONG_TOKEN.sub(REDACTED, text))
+    return _LONG_TOKEN.sub(REDACTED, text)
