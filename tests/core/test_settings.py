@@ -140,7 +140,10 @@ def documented_env_file() -> dict[str, str]:
 
 
 def run_manage(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests set it in this process (Playwright's sync API),
+    # and check --deploy refuses it.
+    ours = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update(variables, HOMEOPS_DATA_DIR=str(tmp_path))
     command = [sys.executable, "manage.py", *args]
     return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
