@@ -149,22 +149,28 @@ async def _prepare(call: Call, workload: str, validate) -> tuple[RouteInfo, Poli
     return route, rules, record, slot
 
 
-async def _targets(route: RouteInfo) -> tuple[list[TargetInfo], list[str]]:
-    """The targets worth trying, in order, and why the others were passed over."""
+async def _targets(route: RouteInfo) -> tuple[list[tuple[int, TargetInfo]], list[tuple[int, str]]]:
+    """The targets worth trying, with their place in the route, and why the others were passed
+    over, with theirs: only a target passed over BEFORE the one that answers makes a fallback."""
     states = await snapshot.service_states()
-    usable, notes = [], []
-    for target in route.targets:
+    usable, passed = [], []
+    for position, target in enumerate(route.targets):
         backend = target.backend
         if backend.key_problem:
-            notes.append(f"{backend.name}: {backend.key_problem}")
+            passed.append((position, f"{backend.name}: {backend.key_problem}"))
             continue
         state, since, label = states.get(backend.service_id, ("unknown", None, ""))
         if backend.service_id and state in SKIP_STATES:
             when = f" since {time_format(timezone.localtime(since), 'H:i')}" if since else ""
-            notes.append(f"{backend.name}: the status board holds {label or backend.name} {state}{when}")
+            passed.append((position, f"{backend.name}: the status board holds {label or backend.name} {state}{when}"))
             continue
-        usable.append(target)
-    return usable, notes
+        usable.append((position, target))
+    return usable, passed
+
+
+def _before(passed: list[tuple[int, str]], position: int) -> list[str]:
+    """Why the targets ahead of `position` were passed over."""
+    return [note for where, note in passed if where < position]
 
 
 def _all_failed(alias: str, notes: list[str], tried: int, timeouts: int) -> GatewayError:
@@ -332,23 +338,25 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
     answer: list[str] = []
     usage: dict | None = None
     try:
-        targets, notes = await _targets(route)
+        targets, passed = await _targets(route)
         tried = timeouts = 0
-        fell_back = bool(notes)
-        for target in targets:
+        failed: list[str] = []  # targets tried in order: every one failed before the next
+        answered_at = 0
+        for position, target in targets:
             tried += 1
             body = chat_body(call.body, target, rules.system_prompts.get(route.alias), stream=True)
             try:
                 stream, events, pending = await _open(target, body)
+                answered_at = position
                 break
             except upstream.UpstreamError as exc:
                 timeouts += exc.timeout
-                notes.append(f"{target.backend.name} ({target.model}): {exc.reason}")
-                fell_back = True
+                failed.append(f"{target.backend.name} ({target.model}): {exc.reason}")
         if stream is None:
-            raise _all_failed(route.alias, notes, tried, timeouts)
+            raise _all_failed(route.alias, [note for _, note in passed] + failed, tried, timeouts)
+        notes = _before(passed, answered_at) + failed
         record.backend, record.model = target.backend.name, target.model
-        record.fallback = fell_back
+        record.fallback = bool(notes)
         yield Answered(route.alias, target.backend.name, target.model, record.fallback, tuple(notes))
         answered = True
         while True:
@@ -422,25 +430,27 @@ def _usage(record: Record) -> dict:
 async def _whole(call: Call, workload: str, path: str, make_body, validate, check) -> tuple[Answered, dict, Record]:
     route, rules, record, slot = await _prepare(call, workload, validate)
     try:
-        targets, notes = await _targets(route)
+        targets, passed = await _targets(route)
         tried = timeouts = 0
-        for position, target in enumerate(targets):
+        failed: list[str] = []
+        for position, target in targets:
             tried += 1
             try:
                 document = check(await upstream.post_json(target.backend, path, make_body(target, rules, route)))
             except upstream.UpstreamError as exc:
                 timeouts += exc.timeout
-                notes.append(f"{target.backend.name} ({target.model}): {exc.reason}")
+                failed.append(f"{target.backend.name} ({target.model}): {exc.reason}")
                 continue
+            notes = _before(passed, position) + failed
             record.first_token()
             record.backend, record.model = target.backend.name, target.model
-            record.fallback = position > 0 or bool(notes)
+            record.fallback = bool(notes)
             return (
                 Answered(route.alias, target.backend.name, target.model, record.fallback, tuple(notes)),
                 document,
                 record,
             )
-        raise _all_failed(route.alias, notes, tried, timeouts)
+        raise _all_failed(route.alias, [note for _, note in passed] + failed, tried, timeouts)
     except GatewayError as exc:
         record.status, record.error = exc.status, exc.message
         finish(record)

@@ -155,3 +155,30 @@ def test_the_backend_key_goes_upstream_and_a_missing_one_is_named(gateway_url, k
     with pytest.raises(openai.InternalServerError, match="HOMEOPS_TEST_MACBOOK_KEY is not set"):
         client.chat.completions.create(model="quick", messages=HELLO)
     assert not AuditEntry.objects.filter(error__contains="sk-studio-secret").exists()
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_target_down_after_the_one_that_answers_is_no_fallback(gateway_url, key_for, bob, llm, macbook, stream):
+    # The MacBook asleep behind the Studio: the Studio's answers are ordinary ones.
+    asleep = Service.objects.create(name="macbook-ollama", label="MacBook", kind=Kind.OLLAMA, state=State.DOWN)
+    studio = make_backend("studio", llm)
+    make_route("assistant", (studio, "llama3.1:8b"), (make_backend("macbook", macbook, service=asleep), "llama3.2:3b"))
+    response = api(gateway_url, key_for(bob)).chat.completions.with_raw_response.create(
+        model="assistant", messages=HELLO, stream=stream
+    )
+    assert response.headers["x-homeops-backend"] == "studio" and "x-homeops-fallback" not in response.headers
+    entry = wait_for(lambda: AuditEntry.objects.filter(status=200).first())
+    assert not entry.fallback
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_target_down_before_the_one_that_answers_is_a_fallback(gateway_url, key_for, bob, llm, macbook, stream):
+    asleep = Service.objects.create(name="studio-ollama", label="Studio", kind=Kind.OLLAMA, state=State.DOWN)
+    studio = make_backend("studio", llm, service=asleep)
+    make_route("assistant", (studio, "llama3.1:8b"), (make_backend("macbook", macbook), "llama3.2:3b"))
+    response = api(gateway_url, key_for(bob)).chat.completions.with_raw_response.create(
+        model="assistant", messages=HELLO, stream=stream
+    )
+    assert response.headers["x-homeops-backend"] == "macbook" and response.headers["x-homeops-fallback"] == "true"
+    entry = wait_for(lambda: AuditEntry.objects.filter(status=200).first())
+    assert entry.fallback
