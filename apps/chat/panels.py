@@ -1,4 +1,5 @@
-"""What the chat app adds to the portal's shared pages (apps/core/dashboard.py)."""
+"""What the chat app adds to the portal's shared pages: its menu entries, dashboard panels
+and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from apps.chat.services import options_for
-from apps.core import dashboard
+from apps.core import dashboard, navigation
 
 
 def _options(request: HttpRequest) -> dict[str, Any]:
@@ -21,5 +22,16 @@ dashboard.register(
         order=20,
         capability="chat",
         context=_options,
+    )
+)
+
+navigation.register_menu_item(navigation.MenuItem("Chat", "chat:index", order=10, capability="chat"))
+navigation.register_settings_page(
+    navigation.SettingsPage(
+        "Chat presets",
+        "chat:presets",
+        order=50,
+        description="Ready-made instructions for the assistant, for a role or one member, such as a homework "
+        "helper. A locked preset is always used.",
     )
 )

@@ -12,6 +12,7 @@ from apps.accounts.roles import require
 from apps.core import config
 from apps.core.dashboard import rows_for
 from apps.core.health import health
+from apps.core.navigation import settings_pages_for
 
 MAX_IMPORT_BYTES = 1_000_000
 
@@ -34,7 +35,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require("settings")
 def settings_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/settings.html")
+    return render(request, "core/settings.html", {"settings_pages": settings_pages_for(request.user)})
 
 
 @require("settings")

@@ -1,8 +1,9 @@
-"""What the maintenance app adds to the portal's shared pages (apps/core/dashboard.py)."""
+"""What the maintenance app adds to the portal's shared pages: its menu entries, dashboard panels
+and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 
 from __future__ import annotations
 
-from apps.core import dashboard
+from apps.core import dashboard, navigation
 
 dashboard.register(
     dashboard.Panel(
@@ -12,4 +13,8 @@ dashboard.register(
         capability="maintenance",
         wide=False,
     )
+)
+
+navigation.register_menu_item(
+    navigation.MenuItem("Maintenance", "maintenance:index", order=50, capability="maintenance")
 )

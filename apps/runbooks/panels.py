@@ -1,8 +1,9 @@
-"""What the runbooks app adds to the portal's shared pages (apps/core/dashboard.py)."""
+"""What the runbooks app adds to the portal's shared pages: its menu entries, dashboard panels
+and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 
 from __future__ import annotations
 
-from apps.core import dashboard
+from apps.core import dashboard, navigation
 
 dashboard.register(
     dashboard.Panel(
@@ -13,3 +14,6 @@ dashboard.register(
         wide=False,
     )
 )
+
+navigation.register_menu_item(navigation.MenuItem("Runbooks", "runbooks:index", order=30, capability="runbooks"))
+navigation.register_menu_item(navigation.MenuItem("Handover", "runbooks:handover", order=40, capability="handover"))

@@ -1,4 +1,5 @@
-"""What the status app adds to the portal's shared pages (apps/core/dashboard.py)."""
+"""What the status app adds to the portal's shared pages: its menu entries, dashboard panels
+and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from apps.core import dashboard
+from apps.core import dashboard, navigation
 from apps.status.selectors import sentence
 
 
@@ -21,5 +22,15 @@ dashboard.register(
         order=10,
         capability="status",
         context=_sentence,
+    )
+)
+
+navigation.register_menu_item(navigation.MenuItem("Status", "status:index", order=20, capability="status"))
+navigation.register_settings_page(
+    navigation.SettingsPage(
+        "Checks",
+        "status:checks",
+        order=30,
+        description="Hosts, services and backup heartbeats that the status board watches.",
     )
 )
