@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import TypeVar
 
 from apps.status.kinds.base import CheckKind
 from apps.status.models import Kind
 
 KINDS: dict[str, CheckKind] = {}
+K = TypeVar("K", bound=type[CheckKind])
 
 
-def register(cls: type[CheckKind]) -> type[CheckKind]:
+def register(cls: K) -> K:
     """Class decorator: make `cls` the kind for `cls.kind`."""
     KINDS[cls.kind] = cls()
     return cls
