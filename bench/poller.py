@@ -101,6 +101,7 @@ def timed_phases() -> dict[str, dict[str, float]]:
     from django.utils import timezone
 
     from apps.status import checks, engine
+    from apps.status.kinds.base import Probe
 
     make_due()
     out = {}
@@ -109,7 +110,7 @@ def timed_phases() -> dict[str, dict[str, float]]:
         services = engine.claim_due(queue="celery", now=now)
     assert len(services) == CHECKS
     out["claim"] = m
-    probes = [checks.Probe(s.pk, s.kind, s.check_config, s.timeout) for s in services]
+    probes = [Probe(s.pk, s.kind, s.check_config, s.timeout) for s in services]
     with Meter() as m:
         outcomes = asyncio.run(checks.run_probes(probes, concurrency=CONCURRENCY))
     out["check (aiohttp)"] = m
@@ -161,6 +162,7 @@ def timed_alternative() -> dict[str, dict[str, float]]:
     from django.utils import timezone
 
     from apps.status import checks, engine, state_machine
+    from apps.status.kinds.base import Probe
 
     make_due()
     now = timezone.now()
@@ -176,7 +178,7 @@ def timed_alternative() -> dict[str, dict[str, float]]:
         rows = cur.fetchall()
     out["claim (1 UPDATE)"] = m
     assert len(rows) == CHECKS
-    probes = [checks.Probe(r[0], r[1], r[2] if isinstance(r[2], dict) else _json.loads(r[2]), r[3]) for r in rows]
+    probes = [Probe(r[0], r[1], r[2] if isinstance(r[2], dict) else _json.loads(r[2]), r[3]) for r in rows]
     outcomes = asyncio.run(checks.run_probes(probes, concurrency=CONCURRENCY))
     with Meter() as m:
         at = timezone.now()

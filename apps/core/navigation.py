@@ -1,25 +1,90 @@
-"""The main navigation: label, URL name and the capability that shows it."""
+"""The main menu and the Settings page's cards: each app registers its own entries (in its
+`panels.py`, discovered at start-up like the dashboard panels), so core names no feature
+app. An entry shows for the members whose role has its capability (apps/accounts/roles.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.urls import reverse
 
-NAV: list[tuple[str, str, str]] = [
-    ("Chat", "chat:index", "chat"),
-    ("Status", "status:index", "status"),
-    ("Runbooks", "runbooks:index", "runbooks"),
-    ("Handover", "runbooks:handover", "handover"),
-    ("Maintenance", "maintenance:index", "maintenance"),
-    ("Ledger", "ledger:index", "ledger"),
-    ("Binder", "binder:index", "binder"),
-    ("Settings", "core:settings", "settings"),
-]
+from apps.accounts.roles import CAPABILITIES, can
 
 
-def items_for(capabilities: dict[str, bool], current_path: str) -> list[dict]:
+@dataclass(frozen=True)
+class MenuItem:
+    """An entry of the main navigation."""
+
+    label: str
+    url_name: str
+    order: int
+    capability: str
+
+
+@dataclass(frozen=True)
+class SettingsPage:
+    """A card on the Settings page: its title links to the page; `links` are further pages
+    named at the end of the description, as (label, URL name)."""
+
+    title: str
+    url_name: str
+    order: int
+    description: str
+    capability: str = "settings"
+    links: tuple[tuple[str, str], ...] = ()
+
+
+_MENU: dict[str, MenuItem] = {}
+_SETTINGS: dict[str, SettingsPage] = {}
+
+
+def _known(capability: str, what: str) -> None:
+    if capability not in CAPABILITIES:
+        raise KeyError(f"Unknown capability {capability!r} for {what}; add it to CAPABILITIES.")
+
+
+def register_menu_item(item: MenuItem) -> None:
+    _known(item.capability, f"the menu item {item.label!r}")
+    _MENU[item.url_name] = item
+
+
+def register_settings_page(page: SettingsPage) -> None:
+    _known(page.capability, f"the Settings page {page.title!r}")
+    _SETTINGS[page.url_name] = page
+
+
+def unregister(url_name: str) -> None:
+    _MENU.pop(url_name, None)
+    _SETTINGS.pop(url_name, None)
+
+
+def menu() -> list[MenuItem]:
+    return sorted(_MENU.values(), key=lambda i: (i.order, i.label))
+
+
+def settings_pages() -> list[SettingsPage]:
+    return sorted(_SETTINGS.values(), key=lambda p: (p.order, p.title))
+
+
+def items_for(capabilities: dict[str, bool], current_path: str) -> list[dict[str, Any]]:
     items = []
-    for label, url_name, capability in NAV:
-        if capabilities.get(capability):
-            url = reverse(url_name)
-            items.append({"label": label, "url": url, "current": current_path.startswith(url)})
+    for item in menu():
+        if capabilities.get(item.capability):
+            url = reverse(item.url_name)
+            items.append({"label": item.label, "url": url, "current": current_path.startswith(url)})
     return items
+
+
+def settings_pages_for(user: AbstractBaseUser | AnonymousUser) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": page.title,
+            "url": reverse(page.url_name),
+            "description": page.description,
+            "links": [(label, reverse(url_name)) for label, url_name in page.links],
+        }
+        for page in settings_pages()
+        if can(user, page.capability)
+    ]

@@ -10,23 +10,18 @@ from django.views.decorators.http import require_GET
 
 from apps.accounts.roles import require
 from apps.core import config
+from apps.core.dashboard import rows_for
 from apps.core.health import health
+from apps.core.navigation import settings_pages_for
 
 MAX_IMPORT_BYTES = 1_000_000
 
 
 @require("home")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The single point of contact: chat box, one status sentence, due maintenance, handover.
-    Each area is a partial in templates/core/partials/ that its feature fills."""
-    from apps.accounts.roles import can
-    from apps.chat.services import options_for
-    from apps.status.selectors import sentence
-
-    context = {"status_sentence": sentence()}
-    if can(request.user, "chat"):
-        context.update(options_for(request.user))
-    return render(request, "core/dashboard.html", context)
+    """The single point of contact: the panels each app registers (apps/core/dashboard.py):
+    today the status sentence, the chat box, handover and maintenance due."""
+    return render(request, "core/dashboard.html", {"panel_rows": rows_for(request)})
 
 
 @login_not_required
@@ -40,7 +35,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require("settings")
 def settings_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/settings.html")
+    return render(request, "core/settings.html", {"settings_pages": settings_pages_for(request.user)})
 
 
 @require("settings")

@@ -6,7 +6,6 @@ name and never deletes. Heartbeats come before services so that a service may de
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections import Counter
 from typing import Any
@@ -14,46 +13,13 @@ from typing import Any
 from django.forms.models import model_to_dict
 
 from apps.core import config
-from apps.status import checks
+from apps.status import kinds
 from apps.status.models import Criticality, Host, Kind, Service
 
 HOST_FIELDS = {"name", "address", "kind", "location", "description"}
 COMMON = {"name", "label", "criticality", "enabled", "what_to_do", "runbook_url", "depends_on"}
 SERVICE_FIELDS = COMMON | {"host", "check", "interval", "timeout", "retries", "queue"}
 HEARTBEAT_FIELDS = COMMON - {"depends_on"} | {"uuid", "period", "grace", "host", "min_duration"}
-CHECK_FIELDS = {
-    Kind.HTTP: {
-        "kind",
-        "url",
-        "expect_status",
-        "keyword",
-        "json_path",
-        "json_value",
-        "degraded_ms",
-        "verify_tls",
-        "version_header",
-        "version_json_path",
-        "tls_days",
-        "ca_file",
-    },
-    Kind.TCP: {"kind", "host", "port"},
-    Kind.OPENAI: {"kind", "url", "expect_models", "api_key_env", "degraded_ms", "verify_tls"},
-    Kind.OLLAMA: {"kind", "url", "expect_models", "degraded_ms", "verify_tls"},
-    Kind.NUT: {"kind", "host", "port", "ups"},
-    Kind.SYNOLOGY: {"kind", "url", "account", "password_env", "verify_tls"},
-    Kind.METRIC: {"kind", "url", "metric", "labels", "json_path", "verify_tls", *checks.THRESHOLDS},
-}
-REQUIRED_CHECK_FIELDS = {
-    Kind.HTTP: {"url"},
-    Kind.TCP: {"host", "port"},
-    Kind.OPENAI: {"url"},
-    Kind.OLLAMA: {"url"},
-    Kind.NUT: {"host", "ups"},
-    Kind.SYNOLOGY: {"url", "account", "password_env"},
-    Kind.METRIC: {"url"},
-}
-# Kinds named in the docs but not built yet: a clear error rather than "must be one of".
-LATER_KINDS: set[str] = set()
 
 
 def _upsert(model, key: str, rows: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, Any]]:
@@ -238,62 +204,26 @@ def export_services() -> list[dict[str, Any]]:
 
 
 def _check(item: dict, path: config.Path, report: config.Report) -> tuple[str, dict[str, Any]]:
+    """The check's kind and settings, each setting judged by the rule its kind gives it."""
     check = item.get("check")
     path = (*path, "check")
     if not isinstance(check, dict):
         report.error(path, "must be a mapping with at least kind")
         return "", {}
-    kind = check.get("kind")
-    if kind in LATER_KINDS:
-        report.error((*path, "kind"), f"the {kind} check is not available in this version yet")
+    by_name = {kind.kind: kind for kind in kinds.polled()}
+    named = check.get("kind")
+    kind = by_name.get(named) if isinstance(named, str) else None
+    if kind is None:
+        report.error((*path, "kind"), f"must be one of {', '.join(sorted(by_name))} (got {named!r})")
         return "", {}
-    if kind not in CHECK_FIELDS:
-        report.error((*path, "kind"), f"must be one of {', '.join(sorted(CHECK_FIELDS))} (got {kind!r})")
-        return "", {}
-    if not config.check_keys(check, path, report, CHECK_FIELDS[kind], REQUIRED_CHECK_FIELDS[kind]):
+    if not config.check_keys(check, path, report, {"kind", *kind.options}, set(kind.required)):
         return "", {}
     settings = {k: v for k, v in check.items() if k != "kind"}
-    if "url" in settings:
-        url = str(settings.get("url", ""))
-        if not url.startswith(("http://", "https://")):
-            report.error((*path, "url"), "not a URL: it must start with http:// or https://")
-    if kind == Kind.HTTP:
-        try:
-            checks.parse_status_range(settings.get("expect_status", "200-399"))
-        except checks.CheckSettingsError as exc:
-            report.error((*path, "expect_status"), str(exc))
-    if "port" in settings:
-        port = settings.get("port")
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            report.error((*path, "port"), "must be a port number from 1 to 65535")
-    if kind in (Kind.OPENAI, Kind.OLLAMA) and "degraded_ms" in settings:
-        slow = settings["degraded_ms"]
-        if isinstance(slow, bool) or not isinstance(slow, int | float) or slow <= 0:
-            report.error((*path, "degraded_ms"), "must be a number of milliseconds, like 1500")
-    if "tls_days" in settings:
-        days = settings["tls_days"]
-        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
-            report.error((*path, "tls_days"), "must be a number of days from 0 (off) to 365")
-    if "ca_file" in settings and not os.path.isfile(str(settings["ca_file"])):
-        report.error((*path, "ca_file"), "no such file on this machine (a PEM file with the CA's certificate)")
-    if "verify_tls" in settings and not isinstance(settings["verify_tls"], bool):
-        report.error((*path, "verify_tls"), "must be true or false")
-    if "expect_models" in settings:
-        models = settings["expect_models"]
-        if not isinstance(models, list) or not all(isinstance(m, str) and m.strip() for m in models):
-            report.error((*path, "expect_models"), "must be a list of model names, like [llama3.1:8b]")
-    for key in ("api_key_env", "password_env"):
-        if key in settings and not (isinstance(settings[key], str) and config.ENV_NAME.fullmatch(settings[key])):
-            report.error(
-                (*path, key), "must be the name of an environment variable holding the secret, not the secret itself"
-            )
-    if kind == Kind.NUT and not checks.UPS_NAME.fullmatch(str(settings.get("ups", ""))):
-        report.error((*path, "ups"), "must be the UPS's name in NUT, like ups (letters, digits, . _ and - only)")
-    if kind == Kind.SYNOLOGY and not config.text(settings, "account", path, report, max_length=100):
-        report.error((*path, "account"), "must name the NAS's read-only account")
-    if kind == Kind.METRIC:
-        _metric(settings, path, report)
-    return kind, settings
+    for key, rule in kind.options.items():
+        if key in settings and (problem := rule(settings[key])):
+            report.error((*path, key), problem)
+    kind.validate(settings, path, report)
+    return kind.kind, settings
 
 
 def validate_check(check: dict[str, Any]) -> list[str]:
@@ -301,37 +231,6 @@ def validate_check(check: dict[str, Any]) -> list[str]:
     report = config.Report()
     _check({"check": check}, (), report)
     return [str(error) for error in report.errors]
-
-
-def _metric(settings: dict[str, Any], path: config.Path, report: config.Report) -> None:
-    if bool(settings.get("metric")) == bool(settings.get("json_path")):
-        report.error(path, "give metric (a Prometheus series) or json_path (a number in JSON), one of the two")
-    if "metric" in settings and not checks.PROM_NAME.fullmatch(str(settings["metric"])):
-        report.error((*path, "metric"), "not a Prometheus metric name, like node_filesystem_avail_bytes")
-    labels = settings.get("labels")
-    if labels is not None and (
-        not isinstance(labels, dict)
-        or not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in labels.values())
-    ):
-        report.error((*path, "labels"), "must be a mapping of label: value, like {mountpoint: /volume1}")
-    if labels and "metric" not in settings:
-        report.error((*path, "labels"), "only a Prometheus metric has labels")
-    limits = {}
-    for key in checks.THRESHOLDS:
-        value = settings.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            report.error((*path, key), "must be a number")
-        else:
-            limits[key] = value
-    # DOWN limits are judged first (checks.judge_value): a DOWN limit inside the DEGRADED one
-    # would never let the service show as degraded.
-    pairs = (("down_above", "degraded_above", "at least", max), ("down_below", "degraded_below", "at most", min))
-    for down, degraded, bound, outer in pairs:
-        if down in limits and degraded in limits and outer(limits[down], limits[degraded]) != limits[down]:
-            message = f"must be {bound} {degraded} ({limits[degraded]:g}): a value is degraded before it is down"
-            report.error((*path, down), message)
 
 
 def _name_clash(items: list[Any], section: str, other_kind: str, document: dict, report: config.Report) -> None:

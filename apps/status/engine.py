@@ -16,12 +16,17 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.status import checks, state_machine
+from apps.status import checks, kinds, state_machine
+from apps.status.kinds.base import Outcome, Probe
 from apps.status.models import Flip, Kind, Result, Service, State
 
 log = logging.getLogger(__name__)
-POLLED = [Kind.HTTP, Kind.TCP, Kind.OPENAI, Kind.OLLAMA, Kind.NUT, Kind.SYNOLOGY, Kind.METRIC]
 ROUND_LIMIT = 2000
+
+
+def polled_kinds() -> list[str]:
+    """The kinds the engine runs (a heartbeat reports itself: never claimed)."""
+    return [kind.kind for kind in kinds.polled()]
 
 
 def save_fields(services: list[Service], fields: list[str]) -> None:
@@ -44,7 +49,7 @@ def save_fields(services: list[Service], fields: list[str]) -> None:
 def claim_due(*, queue: str, now: datetime, limit: int = ROUND_LIMIT) -> list[Service]:
     """Move the due checks' next_check_at forward and return them: they are this round's."""
     due = (
-        Service.objects.filter(enabled=True, queue=queue, kind__in=POLLED)
+        Service.objects.filter(enabled=True, queue=queue, kind__in=polled_kinds())
         .filter(Q(next_check_at__lte=now) | Q(next_check_at=None))
         .order_by("next_check_at")
     )
@@ -80,7 +85,7 @@ def run_round(*, queue: str = "celery", now: datetime | None = None, concurrency
     now = now or timezone.now()
     services = claim_due(queue=queue, now=now)
     if services:
-        probes = [checks.Probe(s.pk, s.kind, s.check_config, s.timeout) for s in services]
+        probes = [Probe(s.pk, s.kind, s.check_config, s.timeout) for s in services]
         outcomes = asyncio.run(checks.run_probes(probes, concurrency=concurrency))
         record(services, outcomes, now=timezone.now())
     if queue == "celery":  # judged once per tick, here: they need no probe
@@ -89,7 +94,7 @@ def run_round(*, queue: str = "celery", now: datetime | None = None, concurrency
     return len(services)
 
 
-def record(services: list[Service], outcomes: list[checks.Outcome], *, now: datetime) -> None:
+def record(services: list[Service], outcomes: list[Outcome], *, now: datetime) -> None:
     """Write results in bulk, move states, then mark what a failing dependency explains."""
     Result.objects.bulk_create(
         Result(service=s, at=now, outcome=o.state, latency_ms=o.latency_ms, message=o.message[:300])
@@ -164,7 +169,7 @@ def mark_silent(*, now: datetime) -> list[Flip]:
     silent = []
     # Nothing is silent before 5 minutes: let the database skip every service checked since.
     candidates = Service.objects.filter(
-        enabled=True, kind__in=POLLED, last_checked_at__lt=now - timedelta(seconds=300)
+        enabled=True, kind__in=polled_kinds(), last_checked_at__lt=now - timedelta(seconds=300)
     ).exclude(state=State.UNKNOWN)
     for service in candidates:
         quiet_for = max(3 * service.interval, 300)
@@ -206,10 +211,10 @@ def evaluate_heartbeats(*, now: datetime) -> list[Flip]:
         return settle(changed, now=now)
 
 
-def check_now(service: Service, *, save: bool = True) -> checks.Outcome:
+def check_now(service: Service, *, save: bool = True) -> Outcome:
     """Run one check at once: "check now" records it; "test this check" (save=False) tries
     settings that are not saved yet."""
-    probe = checks.Probe(service.pk, service.kind, service.check_config, service.timeout)
+    probe = Probe(service.pk, service.kind, service.check_config, service.timeout)
     outcome = asyncio.run(checks.run_probes([probe]))[0]
     if save and service.pk:
         record([service], [outcome], now=timezone.now())

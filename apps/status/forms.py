@@ -11,10 +11,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from apps.core import links
 from apps.core.config import RefusedYAML, read_yaml
+from apps.status import kinds
 from apps.status.config_section import validate_check
 from apps.status.models import Host, Kind, Service
 
-POLLED_KINDS = [(k.value, k.label) for k in Kind if k != Kind.HEARTBEAT]
+POLLED_KINDS = [(k.kind, Kind(k.kind).label) for k in kinds.polled()]
 RESERVED = {"new"}
 LABELS = {
     "label": "Label for the family",
@@ -47,12 +48,21 @@ class _ServiceBase(forms.ModelForm):
         return url
 
 
+def _for_kinds_with(option: str) -> str:
+    """ "For tcp and nut checks.": the kinds that take `option`, in the words of the form."""
+    names = [k.kind for k in kinds.polled() if option in k.options]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"For {listed} checks."
+
+
 class ServiceForm(_ServiceBase):
-    kind = forms.ChoiceField(choices=POLLED_KINDS, initial=Kind.HTTP)
-    url = forms.CharField(
-        label="URL", required=False, help_text="For http, openai, ollama, synology and metric checks."
+    kind = forms.ChoiceField(
+        choices=POLLED_KINDS,
+        initial=Kind.HTTP,
+        help_text="; ".join(f"{k.kind}: {k.summary}" for k in kinds.polled()) + ".",
     )
-    check_host = forms.CharField(label="Host to connect to", required=False, help_text="For tcp and nut checks.")
+    url = forms.CharField(label="URL", required=False, help_text=_for_kinds_with("url"))
+    check_host = forms.CharField(label="Host to connect to", required=False, help_text=_for_kinds_with("host"))
     check_port = forms.IntegerField(label="Port", required=False, min_value=1, max_value=65535)
     more = forms.CharField(
         label="More check settings (YAML)",

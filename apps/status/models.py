@@ -62,7 +62,7 @@ class Service(models.Model):
     name = models.SlugField(max_length=100, unique=True)
     label = models.CharField(max_length=100, help_text='What the family calls it: "Chat assistant".')
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    # Check settings per kind (url, expect_status, keyword, host, port, ...); see checks.py.
+    # Check settings per kind (url, expect_status, keyword, host, port, ...); see kinds/.
     check_config = models.JSONField(default=dict, blank=True)
     interval = models.PositiveIntegerField(default=60, help_text="Seconds between checks.")
     timeout = models.FloatField(default=10.0, help_text="Seconds before a check gives up.")

@@ -6,12 +6,13 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.status import engine, rollups
-from apps.status.models import Kind, Service
+from apps.status.models import Service
 
 
 @shared_task(name="status.tick", time_limit=30, soft_time_limit=20, ignore_result=True)
 def tick() -> None:
-    queues = set(Service.objects.filter(enabled=True).exclude(kind=Kind.HEARTBEAT).values_list("queue", flat=True))
+    polled = Service.objects.filter(enabled=True, kind__in=engine.polled_kinds())
+    queues = set(polled.values_list("queue", flat=True))
     queues.add("celery")  # heartbeats are judged on the default queue's round
     for queue in sorted(queues):
         run_due_checks.apply_async(kwargs={"queue": queue}, queue=queue, expires=settings.STATUS_TICK_SECONDS * 2)

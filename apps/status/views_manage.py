@@ -39,7 +39,7 @@ def host_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @require("status_manage")
 def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    service = get_object_or_404(Service, pk=pk, kind__in=[k for k in Kind if k != Kind.HEARTBEAT]) if pk else None
+    service = get_object_or_404(Service, pk=pk, kind__in=engine.polled_kinds()) if pk else None
     form = ServiceForm(request.POST or None, instance=service)
     outcome = None
     if request.method == "POST" and form.is_valid():

@@ -16,7 +16,7 @@ from django.conf import settings
 from apps.gateway import secrets as backend_keys
 from apps.notify.models import Channel
 from apps.notify.transports.discord import DiscordTransport
-from apps.status import checks
+from apps.status.kinds import base as check_kinds
 from homeops import env, redact
 
 
@@ -97,7 +97,7 @@ def test_secrets_read_at_use_are_hidden_from_then_on(monkeypatch, log, db):
     DiscordTransport(Channel(name="d", kind="discord", url_env="HOMEOPS_TEST_DISCORD_URL")).secret_url()
     check_key = token("check")
     monkeypatch.setenv("HOMEOPS_TEST_CHECK_KEY", check_key)
-    checks.secret_from_env("HOMEOPS_TEST_CHECK_KEY", "api_key_env")
+    check_kinds.secret_from_env("HOMEOPS_TEST_CHECK_KEY", "api_key_env")
     stored_key = token("sk")
     backend_keys.backend_api_key(encrypted=backend_keys.encrypt(stored_key), env_name="")
     for value in (webhook_token, check_key, stored_key):

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from apps.status import engine
-from apps.status.checks import Probe, run_probes
+from apps.status.checks import run_probes
+from apps.status.kinds.base import Probe
 from apps.status.models import Kind, Result, Service, State
 from tests.fixtures.model_server import FakeModelServer
 from tests.status.test_checks import free_port

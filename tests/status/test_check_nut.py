@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from apps.status import engine
-from apps.status.checks import Probe, run_probes
+from apps.status.checks import run_probes
+from apps.status.kinds.base import Probe
 from apps.status.models import Kind, Service, State
 from tests.fixtures.nut_server import NUTServer, find_program, free_port
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from apps.status.checks import Probe, run_probes
+from apps.status.checks import run_probes
+from apps.status.kinds.base import Probe
 from apps.status.models import State
 from tests.fixtures.fake_dsm import FakeDSM, disk, volume
 from tests.status.test_checks import free_port

@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from apps.status.checks import _CERT_CACHE, Probe, run_probes
+from apps.status.checks import run_probes
+from apps.status.kinds.base import Probe
+from apps.status.kinds.http import _CERT_CACHE
 from apps.status.models import State
 from tests.fixtures.http_server import LocalHTTPServer
 
