@@ -100,7 +100,7 @@ def record(services: list[Service], outcomes: list[Outcome], *, now: datetime) -
         Result(service=s, at=now, outcome=o.state, latency_ms=o.latency_ms, message=o.message[:300])
         for s, o in zip(services, outcomes, strict=True)
     )
-    changed: list[Service] = []
+    changes: list[tuple[Service, str]] = []
     for service, outcome in zip(services, outcomes, strict=True):
         state, fails = state_machine.after_check(
             current=service.state, fail_count=service.fail_count, outcome=outcome.state, retries=service.retries
@@ -112,18 +112,18 @@ def record(services: list[Service], outcomes: list[Outcome], *, now: datetime) -
         service.message = outcome.message[:300]  # the latest output, retrying or not
         if outcome.version and outcome.version != service.version:
             service.version, service.version_since = outcome.version, now
-        service._new_state = state
-        changed.append(service)
+        changes.append((service, state))
     fields = ["fail_count", "latency_ms", "last_checked_at", "message", "version", "version_since", "details"]
     with transaction.atomic():
-        save_fields(changed, fields)
-        settle(changed, now=now)
+        save_fields([service for service, _ in changes], fields)
+        settle(changes, now=now)
 
 
-def settle(services: list[Service], *, now: datetime) -> list[Flip]:
-    """Apply new states, turning DOWN into UNREACHABLE where a dependency explains it, and
-    re-judge services already DOWN whose dependency has just failed. One Flip per change."""
-    pending = {s.pk: s._new_state for s in services}
+def settle(changes: list[tuple[Service, str]], *, now: datetime) -> list[Flip]:
+    """Apply each service's new state (the state machine's verdict, or the same state again),
+    turning DOWN into UNREACHABLE where a dependency explains it, and re-judge services already
+    DOWN whose dependency has just failed. One Flip per change."""
+    pending = {service.pk: new for service, new in changes}
     states = dict(Service.objects.values_list("pk", "state"))
     states.update(pending)
     depends_on: dict[int, list[int]] = {}
@@ -134,9 +134,8 @@ def settle(services: list[Service], *, now: datetime) -> list[Flip]:
     dependents_down = Service.objects.filter(depends_on__in=failing_now, state=State.DOWN, enabled=True).exclude(
         pk__in=pending
     )
-    by_pk = {s.pk: s for s in services}
+    by_pk = {service.pk: service for service, _ in changes}
     for service in dependents_down:
-        service._new_state = State.DOWN
         by_pk[service.pk] = service
         pending[service.pk] = State.DOWN
 
@@ -176,12 +175,11 @@ def mark_silent(*, now: datetime) -> list[Flip]:
         if (now - service.last_checked_at).total_seconds() > quiet_for:
             since = timezone.localtime(service.last_checked_at).strftime("%H:%M")
             service.message = f"not checked since {since}: is the worker for the {service.queue!r} queue running?"
-            service._new_state = State.UNKNOWN
-            silent.append(service)
+            silent.append((service, State.UNKNOWN))
     if not silent:
         return []
     with transaction.atomic():
-        save_fields(silent, ["message"])
+        save_fields([service for service, _ in silent], ["message"])
         return settle(silent, now=now)
 
 
@@ -202,12 +200,12 @@ def evaluate_heartbeats(*, now: datetime) -> list[Flip]:
     for service in Service.objects.filter(enabled=True, kind=Kind.HEARTBEAT):
         state, message = judge_heartbeat(service, now=now)
         if state != service.state or message != service.message:
-            service._new_state, service.message = state, message
-            changed.append(service)
+            service.message = message
+            changed.append((service, state))
     if not changed:
         return []
     with transaction.atomic():
-        save_fields(changed, ["message"])
+        save_fields([service for service, _ in changed], ["message"])
         return settle(changed, now=now)
 
 

@@ -207,8 +207,7 @@ def _judge(service: Service, fields: list[str], *, now: datetime) -> None:
     if fields:
         Service.objects.filter(pk=service.pk).update(**{f: getattr(service, f) for f in fields})
     if service.enabled and state != service.state:
-        service._new_state = state
-        engine.settle([service], now=now)
+        engine.settle([(service, state)], now=now)
 
 
 def too_short(service: Service, now: datetime) -> bool:
