@@ -22,6 +22,7 @@ from apps.chat import context, markdown
 from apps.chat.models import Conversation, Message, Preset
 from apps.gateway import policy, relay, snapshot
 from apps.gateway.errors import GatewayError
+from apps.gateway.models import Endpoint
 
 log = logging.getLogger(__name__)
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
@@ -234,7 +235,7 @@ def _prepare(message_id: int, user) -> tuple[Message, relay.Call] | None:
     messages = context.window(_history(message), budget=budget, system=system_prompt(conversation))
     call = relay.Call(
         who=snapshot.identity_for(user),
-        endpoint="chat",
+        endpoint=Endpoint.CHAT,
         body={"model": conversation.alias, "messages": messages, "stream": True},
     )
     return message, call

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
-from apps.gateway.models import ApiKey, AuditEntry, GatewaySettings, UsageDay
+from apps.gateway.models import ApiKey, AuditEntry, Endpoint, GatewaySettings, UsageDay
 
 log = logging.getLogger(__name__)
 # "Last used" is for people ("2 minutes ago"): one UPDATE a minute per key and process is enough.
@@ -159,7 +159,7 @@ def set_content_logging(*, on: bool, by) -> None:
         AuditEntry.objects.create(
             created=timezone.now(),
             member=by,
-            endpoint="settings",
+            endpoint=Endpoint.SETTINGS,
             status=200,
             error=f"content logging turned {'on' if on else 'off'} by {by.get_username()}",
         )
@@ -184,7 +184,7 @@ def usage_rows(day: date) -> list[UsageDay]:
     """One day's totals per member and alias, computed from the audit log."""
     start, end = _day_bounds(day)
     groups: dict[tuple, dict] = defaultdict(lambda: {"n": 0, "err": 0, "fb": 0, "pt": 0, "ct": 0, "ttft": []})
-    rows = AuditEntry.objects.filter(created__gte=start, created__lt=end).exclude(endpoint="settings")
+    rows = AuditEntry.objects.filter(created__gte=start, created__lt=end).exclude(endpoint=Endpoint.SETTINGS)
     for member_id, alias, status, fallback, pt, ct, ttft in rows.values_list(
         "member_id", "alias", "status", "fallback", "prompt_tokens", "completion_tokens", "ttft_ms"
     ).iterator(chunk_size=5000):

@@ -13,6 +13,15 @@ class Workload(models.TextChoices):
     EMBEDDINGS = "embeddings", "Embeddings"
 
 
+class Endpoint(models.TextChoices):
+    """What an audit row records: a /v1 call, the chat (in-process) or a settings change."""
+
+    CHAT_COMPLETIONS = "chat.completions", "/v1/chat/completions"
+    EMBEDDINGS = "embeddings", "/v1/embeddings"
+    CHAT = "chat", "Chat"
+    SETTINGS = "settings", "Settings"
+
+
 class Backend(models.Model):
     class BackendKind(models.TextChoices):
         OPENAI = "openai", "OpenAI-compatible"
@@ -136,7 +145,7 @@ class AuditEntry(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     client_ip = models.GenericIPAddressField(null=True, blank=True)
-    endpoint = models.CharField(max_length=40)  # chat.completions, embeddings, models, settings
+    endpoint = models.CharField(max_length=40, choices=Endpoint.choices)
     alias = models.CharField(max_length=64, blank=True)
     backend = models.CharField(max_length=64, blank=True)  # a name, so history outlives the backend
     model = models.CharField(max_length=200, blank=True)

@@ -23,6 +23,7 @@ from django.utils.formats import time_format
 
 from apps.gateway import policy, snapshot, upstream
 from apps.gateway.errors import GatewayError, bad_request
+from apps.gateway.models import Endpoint
 from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, TargetInfo
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ SKIP_STATES = {"down", "unreachable"}  # the board says so: the backend is not a
 @dataclass
 class Call:
     who: Identity
-    endpoint: str  # "chat.completions" or "embeddings"
+    endpoint: Endpoint
     body: dict[str, Any]
     client_ip: str | None = None
 

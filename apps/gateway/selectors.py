@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.roles import Role, role_of
 from apps.gateway import audit, policy, services, snapshot
-from apps.gateway.models import AuditEntry, Backend, Policy, Route, UsageDay
+from apps.gateway.models import AuditEntry, Backend, Endpoint, Policy, Route, UsageDay
 from apps.status.selectors import BADGE
 
 # Days the hourly rollup (audit.rollup_and_prune) looks back over: a day inside it without
@@ -61,7 +61,7 @@ def policies() -> list[Policy]:
 
 def settings_changes(limit: int = 5) -> list[AuditEntry]:
     """Who switched content logging, and when (audit.set_content_logging writes these)."""
-    return list(AuditEntry.objects.filter(endpoint="settings").order_by("-created")[:limit])
+    return list(AuditEntry.objects.filter(endpoint=Endpoint.SETTINGS).order_by("-created")[:limit])
 
 
 def known_models() -> list[str]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.gateway import keys, policy, relay, snapshot
 from apps.gateway.errors import GatewayError, bad_request
+from apps.gateway.models import Endpoint
 
 log = logging.getLogger(__name__)
 Receive = Callable[[], Awaitable[dict]]
@@ -116,9 +117,8 @@ async def handle(scope: dict, receive: Receive, send: Send) -> None:
         raw = await _read_body(receive)
         if raw is None:
             return
-        call = relay.Call(
-            who=who, endpoint=path[4:].replace("/", "."), body=_parse(raw), client_ip=(scope.get("client") or [None])[0]
-        )
+        endpoint = Endpoint.EMBEDDINGS if path == "/v1/embeddings" else Endpoint.CHAT_COMPLETIONS
+        call = relay.Call(who=who, endpoint=endpoint, body=_parse(raw), client_ip=(scope.get("client") or [None])[0])
         if path == "/v1/embeddings":
             await _until_disconnect(receive, _whole(send, relay.embed, call))
         elif call.body.get("stream"):
