@@ -13,7 +13,14 @@ from apps.gateway.models import ApiKey, Backend, GatewaySettings, Policy, Route,
 User = get_user_model()
 
 
-def _changed(**kwargs) -> None:
+# Saves of these fields change nothing the request path reads: a member signing in writes
+# last_login, and that must not make every process reload the snapshot.
+IRRELEVANT = frozenset({"last_login"})
+
+
+def _changed(update_fields: frozenset[str] | None = None, **kwargs) -> None:
+    if update_fields and update_fields <= IRRELEVANT:
+        return
     # After commit: another process must not reload before the change is visible to it.
     transaction.on_commit(snapshot.bump)
 
