@@ -36,8 +36,10 @@ def _wants_json(request: HttpRequest) -> bool:
 def index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     page = Paginator(services.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    snippets = services.search_snippets(list(page.object_list), query)
     context = {
         "page": page,
+        "results": [(c, snippets.get(c.pk, "")) for c in page.object_list],
         "query": query,
         "restore_text": request.session.pop("chat_restore", ""),
         **services.options_for(request.user),
