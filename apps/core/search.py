@@ -16,6 +16,7 @@ Python around the first word found.
 Snippets are safe to put in a page: the text is escaped and only our own `<mark>` is markup.
 
     found = search.search(Runbook.objects.all(), "backup restore", fields=["title", "body"])
+    page = search.Paginator(found, 30).get_page(request.GET.get("page"))
     snippets = search.snippets(Runbook.objects.filter(pk__in=[r.pk for r in page]), query, field="body")
 """
 
@@ -27,9 +28,11 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.contrib.postgres.indexes import GinIndex
+from django.core.paginator import Page
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connections, models
 from django.db.migrations.operations.base import Operation
-from django.db.models import F, Func, Q, QuerySet, Value
+from django.db.models import Count, F, Func, Q, QuerySet, Value, Window
 from django.db.models.expressions import Combinable
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -209,6 +212,26 @@ def excerpt(text: str, query: str, *, size: int = SNIPPET_CHARS) -> SafeString:
         last = hit.end()
     parts.append(escape(window[last:]))
     return mark_safe(("… " if start else "") + "".join(parts) + (" …" if end < len(text) else ""))  # noqa: S308
+
+
+class Paginator(DjangoPaginator):
+    """Pages of search results in one query: the total comes with the page (`COUNT(*) OVER
+    ()`), where Django's paginator counts first and then fetches the page, filtering every
+    row twice (half of a broad chat search's time, bench/README.md). A number past the
+    last page costs the usual count and shows the last page, as Django's does."""
+
+    def get_page(self, number: Any) -> Page:
+        try:
+            number = max(1, int(number))
+        except (TypeError, ValueError):
+            number = 1
+        bottom = (number - 1) * self.per_page
+        window = self.object_list.annotate(_search_total=Window(Count("*")))  # type: ignore[attr-defined]
+        rows = list(window[bottom : bottom + self.per_page])
+        if not rows and number > 1:
+            return super().get_page(number)
+        self.__dict__["count"] = rows[0]._search_total if rows else 0  # Paginator.count is a cached_property
+        return self._get_page(rows, number, self)
 
 
 # --- The index ------------------------------------------------------------------------------

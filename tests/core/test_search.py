@@ -180,3 +180,31 @@ def test_the_index_exists_on_postgres_only(db):
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, "chat_message")
     assert ("chat_message_search" in indexes) == (connection.vendor == "postgresql")
+
+
+# --- Pages of results -----------------------------------------------------------------------
+
+
+def test_the_paginator_brings_the_total_with_the_page_in_one_query(bob, django_assert_num_queries):
+    for n in range(7):
+        conversation(bob, f"Backup {n}")
+    conversation(bob, "Other")
+    found = search.search(Conversation.objects.order_by("id"), "backup", fields=["title"])
+    with django_assert_num_queries(1):
+        page = search.Paginator(found, 3).get_page("2")
+        assert (page.paginator.count, page.paginator.num_pages, page.number) == (7, 3, 2)
+        assert titles(page.object_list) == ["Backup 3", "Backup 4", "Backup 5"]
+        assert page.has_next() and page.has_previous()
+    last = search.Paginator(found, 3).get_page(3)
+    assert titles(last.object_list) == ["Backup 6"] and not last.has_next()
+
+
+def test_the_paginator_past_the_end_or_given_nonsense_behaves_like_djangos(bob):
+    for n in range(4):
+        conversation(bob, f"Backup {n}")
+    found = search.search(Conversation.objects.order_by("id"), "backup", fields=["title"])
+    assert search.Paginator(found, 3).get_page(99).number == 2
+    assert search.Paginator(found, 3).get_page("x").number == 1
+    assert search.Paginator(found, 3).get_page(-1).number == 1
+    empty = search.Paginator(search.search(Conversation.objects.all(), "zebra", fields=["title"]), 3).get_page(1)
+    assert (empty.paginator.count, empty.paginator.num_pages, list(empty.object_list)) == (0, 1, [])
