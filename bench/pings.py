@@ -19,7 +19,7 @@ per run (the script records the busiest uuid's count and every 429), far below t
 Configurations: 1 worker steady state (services already UP, the normal case), 2 workers
 steady state, and 1 worker "first pings" (services UNKNOWN, so most pings change state and
 run engine.settle()), and, for comparison only (not how bin/run serves), the same app
-through uvicorn's WSGI interface (homeops.wsgi, a pool of reused threads); e and f are the
+through uvicorn's WSGI interface (bench/_django_wsgi.py, a pool of reused threads); e and f are the
 floor, a trivial ASGI app (bench/_floor_asgi.py) under the same uvicorn with 1 and 2 workers.
 CPU is counted for the uvicorn processes, for every postgres process on the machine, and for
 the load generator (this process). uvicorn runs under `timeout 300`, so it stops by itself
@@ -199,7 +199,7 @@ def proc_cpu(pid: int) -> float:
 
 APPS = {
     "asgi": ["homeops.asgi:application"],
-    "wsgi": ["homeops.wsgi:application", "--interface", "wsgi"],
+    "wsgi": ["_django_wsgi:application", "--interface", "wsgi", "--app-dir", str(ROOT / "bench")],
     "floor": ["_floor_asgi:app", "--app-dir", str(ROOT / "bench")],
 }
 
@@ -506,7 +506,7 @@ def main() -> None:
         "c": ("1 worker, first pings (state changes)", 1, False),
         # Not how bin/run serves: the same Django app through uvicorn's WSGI interface (a
         # pool of 10 reused threads), to show what per-request connections cost under ASGI.
-        "d": ("COMPARISON ONLY: uvicorn --interface wsgi homeops.wsgi, 1 worker, steady state", 1, True),
+        "d": ("COMPARISON ONLY: uvicorn --interface wsgi bench/_django_wsgi.py, 1 worker, steady state", 1, True),
         # The floor: a trivial ASGI app (bench/_floor_asgi.py) under the same uvicorn, no
         # database: what uvicorn and the load generator cost per request on this machine.
         "e": ("FLOOR: trivial ASGI app (answers OK, records nothing), 1 worker", 1, True),

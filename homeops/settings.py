@@ -98,14 +98,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
+    # Before staticfiles, so that its `runserver` (which refuses: HomeOps runs under ASGI) wins.
+    "apps.core",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
     "allauth",
     "allauth.account",
     "apps.accounts",
-    "apps.core",
     "apps.status",
     "apps.notify",
     "apps.gateway",
@@ -134,6 +134,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "homeops.urls"
 ASGI_APPLICATION = "homeops.asgi.application"
+# Not served: homeops/wsgi.py refuses to load, with the command that starts HomeOps.
 WSGI_APPLICATION = "homeops.wsgi.application"
 
 TEMPLATES = [

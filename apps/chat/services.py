@@ -12,14 +12,16 @@ from datetime import timedelta
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.html import escape, linebreaks
+from django.utils.safestring import SafeString
 
 from apps.accounts.roles import Role, role_in_groups, role_of
 from apps.chat import context, markdown
 from apps.chat.models import Conversation, Message, Preset
+from apps.core import search as core_search
 from apps.gateway import policy, relay, snapshot
 from apps.gateway.errors import GatewayError
 from apps.gateway.models import Endpoint
@@ -184,15 +186,26 @@ def purge_deleted(now=None) -> int:
     return Conversation.objects.filter(deleted_at__lt=cutoff).delete()[0]
 
 
-def search(user, query: str):
+def search(user, query: str) -> QuerySet[Conversation]:
+    """The member's conversations whose title or any message matches: title matches first,
+    best ranked (apps.core.search); then those found by their messages, newest first.
+    Messages are not ranked: a common word can match every message of a long history
+    (200,000 in bench/chat.py), and ranking means computing ts_rank for each of them."""
     conversations = Conversation.objects.of(user)
-    query = query.strip()
-    if query:
-        in_messages = Message.objects.filter(conversation__owner=user, content__icontains=query).values(
-            "conversation_id"
-        )
-        conversations = conversations.filter(Q(title__icontains=query) | Q(pk__in=in_messages))
-    return conversations
+    in_messages = core_search.matches(Message.objects.filter(conversation=OuterRef("pk")), query, fields=["content"])
+    return core_search.search(conversations, query, fields=["title"], or_where=Exists(in_messages))
+
+
+def search_snippets(conversations: list[Conversation], query: str) -> dict[int, SafeString]:
+    """For the conversations a results page shows: the newest matching message of each,
+    highlighted, by conversation id."""
+    if not conversations or not query.strip():
+        return {}
+    newest = core_search.matches(Message.objects.filter(conversation=OuterRef("pk")), query, fields=["content"])
+    chosen = Conversation.objects.filter(pk__in=[c.pk for c in conversations]).values(
+        newest=Subquery(newest.order_by("-id").values("pk")[:1])
+    )
+    return core_search.snippets(Message.objects.filter(pk__in=chosen), query, field="content", key="conversation_id")
 
 
 def export_markdown(conversation: Conversation) -> str:

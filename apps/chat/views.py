@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.roles import can, forbidden, require
 from apps.chat import services
 from apps.chat.models import Conversation, Message
+from apps.core import search
 from apps.gateway import upstream
 
 PAGE_SIZE = 30
@@ -35,9 +35,11 @@ def _wants_json(request: HttpRequest) -> bool:
 @require("chat")
 def index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    page = Paginator(services.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = search.Paginator(services.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
+    snippets = services.search_snippets(list(page.object_list), query)
     context = {
         "page": page,
+        "results": [(c, snippets.get(c.pk, "")) for c in page.object_list],
         "query": query,
         "restore_text": request.session.pop("chat_restore", ""),
         **services.options_for(request.user),
