@@ -9,9 +9,10 @@ given: apps/notify/services.py claims the flips and sends the events.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from apps.core.wording import and_list, duration
 from apps.notify.models import DIGEST, REMINDER, TEST, EventKind
 from apps.status.models import Criticality, Flip, Service, State
 
@@ -56,24 +57,7 @@ def cap(text: str) -> str:
 
 
 def names(labels: list[str]) -> str:
-    labels = [name(label) for label in labels]
-    if len(labels) <= 1:
-        return "".join(labels)
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
-
-
-def duration(delta: timedelta) -> str:
-    minutes = max(0, round(delta.total_seconds() / 60))
-    if minutes < 1:
-        return "less than a minute"
-    if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        text = f"{hours} hour{'s' if hours != 1 else ''}"
-        return f"{text} {rest} minute{'s' if rest != 1 else ''}" if rest else text
-    days = round(hours / 24)
-    return f"{days} days"
+    return and_list([name(label) for label in labels])
 
 
 def _verb(count: int) -> str:

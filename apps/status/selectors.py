@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.formats import time_format
 
+from apps.core.wording import and_list
 from apps.status import history
 from apps.status.models import Service, State
 
@@ -188,5 +189,4 @@ def _count(n: int) -> str:
 
 
 def _join(labels: list[str]) -> str:
-    labels = sorted(labels)
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return and_list(sorted(labels))

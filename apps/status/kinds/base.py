@@ -224,10 +224,6 @@ async def get_json(
         raise Failed(Outcome(State.DOWN, f"{where} did not answer with JSON", ms(start))) from None
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def slow(check: dict[str, Any], latency: float) -> str | None:
     """The DEGRADED message when the answer took longer than the check's degraded_ms."""
     degraded_ms = check.get("degraded_ms")

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from apps.core.wording import plural
 from apps.status.kinds import register
 from apps.status.kinds.base import (
     CheckKind,
@@ -21,7 +22,6 @@ from apps.status.kinds.base import (
     milliseconds_rule,
     models_rule,
     ms,
-    plural,
     url_rule,
     verify,
     version_text,

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from apps.core.wording import and_list, plural
 from apps.status.kinds import register
 from apps.status.kinds.base import (
     CheckKind,
@@ -22,17 +23,12 @@ from apps.status.kinds.base import (
     milliseconds_rule,
     models_rule,
     ms,
-    plural,
     secret_from_env,
     slow,
     url_rule,
     verify,
 )
 from apps.status.models import Kind, State
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def missing_models(expected: Any, present: list[str], *, latest_tag: bool = False) -> list[str]:
@@ -53,7 +49,7 @@ def models_outcome(check: dict[str, Any], names: list[str], up: str, latency: fl
     missing = missing_models(check.get("expect_models"), names, latest_tag=kw.pop("latest_tag", False))
     if missing:
         verb = "is" if len(missing) == 1 else "are"
-        return Outcome(State.DEGRADED, f"answers, but {_and(missing)} {verb} missing", latency, **kw)
+        return Outcome(State.DEGRADED, f"answers, but {and_list(missing)} {verb} missing", latency, **kw)
     if not names:
         return Outcome(State.DEGRADED, "answers, but offers no models", latency, **kw)
     if too_slow := slow(check, latency):

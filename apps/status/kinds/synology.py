@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from apps.core import config
+from apps.core.wording import plural
 from apps.status.kinds import register
 from apps.status.kinds.base import (
     CheckKind,
@@ -23,7 +24,6 @@ from apps.status.kinds.base import (
     flag_rule,
     get_json,
     ms,
-    plural,
     secret_from_env,
     url_rule,
     verify,
