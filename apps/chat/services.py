@@ -267,7 +267,7 @@ def _places() -> dict[str, str]:
 def fallback_notice(answered: relay.Answered) -> str:
     places = _places()
     where = places.get(answered.backend, answered.backend)
-    skipped = [note.split(":", 1)[0].split(" (")[0] for note in answered.passed_over]
+    skipped = [passed.backend for passed in answered.passed_over]
     away = ", ".join(f"the {places.get(name, name)}" for name in dict.fromkeys(skipped))
     return f"Answered by {answered.model} on the {where}: {away} {'is' if len(skipped) == 1 else 'are'} not answering."
 

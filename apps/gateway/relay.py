@@ -39,12 +39,26 @@ class Call:
 
 
 @dataclass(frozen=True)
+class PassedOver:
+    """A target that did not answer: passed over before asking (the status board holds it
+    down, its key cannot be read: no model) or asked and failed (with the model asked)."""
+
+    backend: str
+    why: str
+    model: str = ""
+
+    def __str__(self) -> str:
+        """ "studio (llama3.1:8b): cannot connect", "studio: the status board holds it down"."""
+        return f"{self.backend} ({self.model}): {self.why}" if self.model else f"{self.backend}: {self.why}"
+
+
+@dataclass(frozen=True)
 class Answered:
     alias: str
     backend: str
     model: str
     fallback: bool
-    passed_over: tuple[str, ...] = ()  # "studio: the status board holds it down since 14:02"
+    passed_over: tuple[PassedOver, ...] = ()  # those ahead of the target that answered
 
 
 @dataclass(frozen=True)
@@ -150,7 +164,7 @@ async def _prepare(call: Call, workload: str, validate) -> tuple[RouteInfo, Poli
     return route, rules, record, slot
 
 
-async def _targets(route: RouteInfo) -> tuple[list[tuple[int, TargetInfo]], list[tuple[int, str]]]:
+async def _targets(route: RouteInfo) -> tuple[list[tuple[int, TargetInfo]], list[tuple[int, PassedOver]]]:
     """The targets worth trying, with their place in the route, and why the others were passed
     over, with theirs: only a target passed over BEFORE the one that answers makes a fallback."""
     states = await snapshot.service_states()
@@ -158,24 +172,25 @@ async def _targets(route: RouteInfo) -> tuple[list[tuple[int, TargetInfo]], list
     for position, target in enumerate(route.targets):
         backend = target.backend
         if backend.key_problem:
-            passed.append((position, f"{backend.name}: {backend.key_problem}"))
+            passed.append((position, PassedOver(backend.name, backend.key_problem)))
             continue
         state, since, label = states.get(backend.service_id, ("unknown", None, ""))
         if backend.service_id and state in SKIP_STATES:
             when = f" since {time_format(timezone.localtime(since), 'H:i')}" if since else ""
-            passed.append((position, f"{backend.name}: the status board holds {label or backend.name} {state}{when}"))
+            why = f"the status board holds {label or backend.name} {state}{when}"
+            passed.append((position, PassedOver(backend.name, why)))
             continue
         usable.append((position, target))
     return usable, passed
 
 
-def _before(passed: list[tuple[int, str]], position: int) -> list[str]:
+def _before(passed: list[tuple[int, PassedOver]], position: int) -> list[PassedOver]:
     """Why the targets ahead of `position` were passed over."""
     return [note for where, note in passed if where < position]
 
 
-def _all_failed(alias: str, notes: list[str], tried: int, timeouts: int) -> GatewayError:
-    why = "; ".join(notes) or "the route has no targets"
+def _all_failed(alias: str, notes: list[PassedOver], tried: int, timeouts: int) -> GatewayError:
+    why = "; ".join(map(str, notes)) or "the route has no targets"
     if tried and timeouts == tried:
         return GatewayError(504, f"'{alias}' timed out: {why}.", type="server_error", code="upstream_timeout")
     if tried:
@@ -341,7 +356,7 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
     try:
         targets, passed = await _targets(route)
         tried = timeouts = 0
-        failed: list[str] = []  # targets tried in order: every one failed before the next
+        failed: list[PassedOver] = []  # targets tried in order: every one failed before the next
         answered_at = 0
         for position, target in targets:
             tried += 1
@@ -352,7 +367,7 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
                 break
             except upstream.UpstreamError as exc:
                 timeouts += exc.timeout
-                failed.append(f"{target.backend.name} ({target.model}): {exc.reason}")
+                failed.append(PassedOver(target.backend.name, exc.reason, target.model))
         if stream is None:
             raise _all_failed(route.alias, [note for _, note in passed] + failed, tried, timeouts)
         notes = _before(passed, answered_at) + failed
@@ -433,14 +448,14 @@ async def _whole(call: Call, workload: str, path: str, make_body, validate, chec
     try:
         targets, passed = await _targets(route)
         tried = timeouts = 0
-        failed: list[str] = []
+        failed: list[PassedOver] = []
         for position, target in targets:
             tried += 1
             try:
                 document = check(await upstream.post_json(target.backend, path, make_body(target, rules, route)))
             except upstream.UpstreamError as exc:
                 timeouts += exc.timeout
-                failed.append(f"{target.backend.name} ({target.model}): {exc.reason}")
+                failed.append(PassedOver(target.backend.name, exc.reason, target.model))
                 continue
             notes = _before(passed, position) + failed
             record.first_token()

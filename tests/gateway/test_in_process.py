@@ -39,7 +39,9 @@ def test_chat_streams_in_process_with_the_fallback_named(llm):
     events = asyncio.run(collect(call))
     answered = events[0]
     assert isinstance(answered, relay.Answered) and answered.fallback and answered.backend == "macbook"
-    assert answered.passed_over[0].startswith("studio (llama3.1:8b): cannot connect")
+    passed = answered.passed_over[0]
+    assert (passed.backend, passed.model) == ("studio", "llama3.1:8b") and passed.why.startswith("cannot connect")
+    assert str(passed).startswith("studio (llama3.1:8b): cannot connect")
     assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events[1:]).startswith("Thequick")
     entry = wait_for(lambda: AuditEntry.objects.filter(endpoint="chat").first())
     assert entry.api_key_id is None and entry.via == "chat" and entry.member == bob
