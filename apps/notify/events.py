@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
+
 from apps.core.wording import and_list, duration
 from apps.notify.models import DIGEST, REMINDER, TEST, EventKind
 from apps.status.models import Criticality, Flip, Service, State
@@ -71,17 +73,35 @@ def _reason(flip: Flip) -> str:
 # --- flips -> events -----------------------------------------------------------------------
 
 
-def outage_start(flip: Flip) -> datetime | None:
-    """When the failing run that `flip` (a recovery) ends began: the flip into failure."""
-    start = (
-        Flip.objects.filter(service_id=flip.service_id, created__lte=flip.created, new__in=FAILING)
-        .exclude(old__in=FAILING)
-        .exclude(pk=flip.pk)
+@dataclass(frozen=True)
+class LookBack:
+    """What a recovery needs from its service's earlier flips: when the failing run it ends
+    began, and the cause of the last UNREACHABLE (to fold it into its cause's recovery)."""
+
+    outage_start: datetime | None
+    last_cause_id: int | None
+
+
+def look_back(flips: list[Flip]) -> dict[int, LookBack]:
+    """LookBack for every recovery in `flips`, in one query whatever the batch's size (two
+    correlated subqueries on the flips' own table: no query per flip)."""
+    recoveries = [f.pk for f in flips if f.new == State.UP and f.old in FAILING]
+    if not recoveries:
+        return {}
+    earlier = (
+        Flip.objects.filter(service_id=OuterRef("service_id"), created__lte=OuterRef("created"))
+        .exclude(pk=OuterRef("pk"))
         .order_by("-created", "-pk")
-        .values_list("created", flat=True)
-        .first()
     )
-    return start
+    rows = (
+        Flip.objects.filter(pk__in=recoveries)
+        .annotate(
+            started=Subquery(earlier.filter(new__in=FAILING).exclude(old__in=FAILING).values("created")[:1]),
+            last_cause=Subquery(earlier.filter(new=State.UNREACHABLE).values("cause_id")[:1]),
+        )
+        .values_list("pk", "started", "last_cause")
+    )
+    return {pk: LookBack(started, cause) for pk, started, cause in rows}
 
 
 def _muted(service: Service, now: datetime) -> bool:
@@ -101,13 +121,14 @@ def from_flips(flips: list[Flip], *, now: datetime) -> list[Event]:
     folded: dict[int, list[Flip]] = {}  # cause service id -> dependents' flips
     folded_up: dict[int, list[Flip]] = {}
     events: list[Event] = []
+    history = look_back(flips)
 
     # Which flips fold into a cause's alert.
     for flip in flips:
         if flip.new == State.UNREACHABLE and flip.cause_id in down_now:
             folded.setdefault(flip.cause_id, []).append(flip)
         elif flip.new == State.UP and flip.old == State.UNREACHABLE:
-            cause_id = _last_cause(flip)
+            cause_id = history[flip.pk].last_cause_id
             if cause_id in up_from_down:
                 folded_up.setdefault(cause_id, []).append(flip)
     skip = {f.pk for group in (*folded.values(), *folded_up.values()) for f in group}
@@ -146,7 +167,7 @@ def from_flips(flips: list[Flip], *, now: datetime) -> list[Event]:
         elif flip.new == State.UP and flip.old in FAILING:
             if _muted(service, now):
                 continue
-            events.append(_recovery(flip, folded_up.get(flip.service_id, []), now=now, stamp=stamp))
+            events.append(_recovery(flip, folded_up.get(flip.service_id, []), history[flip.pk], now=now, stamp=stamp))
         elif flip.new == State.UP and flip.old == State.DEGRADED:
             if _muted(service, now):
                 continue
@@ -185,19 +206,9 @@ def from_flips(flips: list[Flip], *, now: datetime) -> list[Event]:
     return events
 
 
-def _last_cause(flip: Flip) -> int | None:
-    return (
-        Flip.objects.filter(service_id=flip.service_id, created__lte=flip.created, new=State.UNREACHABLE)
-        .exclude(pk=flip.pk)
-        .order_by("-created", "-pk")
-        .values_list("cause_id", flat=True)
-        .first()
-    )
-
-
-def _recovery(flip: Flip, dependents: list[Flip], *, now: datetime, stamp: str) -> Event:
+def _recovery(flip: Flip, dependents: list[Flip], history: LookBack, *, now: datetime, stamp: str) -> Event:
     service = flip.service
-    start = outage_start(flip)
+    start = history.outage_start
     after = f" after {duration(flip.created - start)}" if start else ""
     was = "back" if flip.old == State.DOWN else "reachable again"
     text = f"{name(service.label, start=True)} is {was}{after}"

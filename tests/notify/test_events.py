@@ -173,3 +173,23 @@ def test_claiming_makes_a_second_run_see_nothing():
 )
 def test_durations_read_naturally(minutes, words):
     assert events.duration(timedelta(minutes=minutes)) == words
+
+
+@pytest.mark.parametrize("services_in_batch", [5, 250])
+def test_a_batch_of_recoveries_costs_the_same_queries_whatever_its_size(services_in_batch):
+    """500 flips (250 services down, then back) are read with as many queries as 10."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = timezone.now() - timedelta(hours=1)
+    for n in range(services_in_batch):
+        service = svc(f"s{n}", f"Service {n}")
+        flip(service, State.UP, State.DOWN, start, reason="refused")
+        flip(service, State.DOWN, State.UP, start + timedelta(minutes=5 + n % 3))
+    claimed = services.flips_claim(now=timezone.now(), limit=1000)
+    with CaptureQueriesContext(connection) as queries:
+        batch = events.from_flips(claimed, now=timezone.now())
+    recoveries = [e for e in batch if e.kind == EventKind.RECOVERED]
+    assert len(recoveries) == services_in_batch
+    assert recoveries[0].text == "Service 0 is back after 5 minutes."
+    assert len(queries) <= 1
