@@ -91,6 +91,7 @@ def test_an_unsafe_link_saved_before_the_rule_is_not_a_link_on_the_service_page(
     html = signed_in(client, bob).get(reverse("status:service", args=["offsite"])).content.decode()
     assert "Runbook</a>" not in html
     assert "script:" not in html and "data:" not in html
+    assert "The runbook link for this service is not a web address, so it is not shown; the owner can fix it." in html
 
 
 def test_a_safe_link_is_a_link_on_the_service_page(client, bob):
