@@ -93,14 +93,12 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
 
 
 def apply(rows: list[dict]) -> Counter:
-    counts: Counter = Counter(created=0, updated=0, unchanged=0)
     users = get_user_model().objects
+    prepared = []
     for row in rows:
         member = users.get(username=row["member"]) if row["member"] else None
-        fields = {**row, "member": member, "role": "" if member else row["role"]}
-        found = Preset.objects.filter(name=row["name"], member=member, role=fields["role"]).first()
-        counts[config.upsert_one(Preset, found, fields)] += 1
-    return counts
+        prepared.append({**row, "member": member, "role": "" if member else row["role"]})
+    return config.upsert(Preset, prepared, key=("name", "member", "role")).counts
 
 
 SECTION = config.Section(

@@ -9,24 +9,20 @@ leaves the field out.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 
 from apps.core import links
 
 FORMAT_VERSION = 1
-# A secret is referenced by the name of the environment variable holding it (`url_env`,
-# `api_key_env`, `password_env`), never written in the file.
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 Path = tuple[str | int, ...]
 
 
@@ -333,18 +329,111 @@ def moment_text(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="minutes") if value else None
 
 
-def upsert_one(model, found, fields: dict[str, Any]) -> str:
-    """Create `found` anew or update the fields that differ: "created", "updated" or "unchanged",
-    the keys of a section's Counter."""
-    if found is None:
-        model.objects.create(**fields)
-        return "created"
-    changed = [key for key, value in fields.items() if getattr(found, key) != value]
-    for key in changed:
-        setattr(found, key, fields[key])
-    if changed:
-        found.save(update_fields=changed)
-    return "updated" if changed else "unchanged"
+def clock(item: dict, key: str, path: Path, report: Report) -> time | None:
+    """A time of day ("22:00"); None when absent."""
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    # YAML 1.1 reads an unquoted 22:00 as the sexagesimal number 1320: minutes since midnight.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return time(value // 60, value % 60)
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    report.error((*path, key), 'not a time of day like "22:00"')
+    return None
+
+
+def clock_text(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value else None
+
+
+# --- One definition per entity ---------------------------------------------------------------
+
+M = TypeVar("M", bound=models.Model)
+
+
+def model_errors(
+    instance: models.Model,
+    path: Path,
+    report: Report,
+    *,
+    keys: dict[str, str] | None = None,
+    exclude: list[str] | None = None,
+) -> bool:
+    """Judge `instance` by its model's own rules (field validators and choices, clean()) and
+    report each problem at the YAML path of its field; True when there was none.
+
+    The model is an entity's one definition: its Settings form is a ModelForm, which runs the
+    same full_clean, so the form and the file cannot disagree. `keys` maps a model field to
+    its key in the file where they differ; `exclude` names fields the section checks itself
+    (a foreign key to a row that this same file creates). Uniqueness is the upsert's business:
+    a row in the file with an existing name updates it."""
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            where = path if field == NON_FIELD_ERRORS else (*path, (keys or {}).get(field, field))
+            for message in messages:
+                report.error(where, message)
+        return False
+    return True
+
+
+Fate = str  # "created", "updated" or "unchanged": the keys of a section's Counter
+
+
+@dataclass
+class Upserted(Generic[M]):
+    """What an upsert did: counts for the import summary, and each row's object and fate by key."""
+
+    counts: Counter = field(default_factory=lambda: Counter(created=0, updated=0, unchanged=0))
+    objects: dict[Any, M] = field(default_factory=dict)
+    fates: dict[Any, Fate] = field(default_factory=dict)
+
+    def record(self, key: Any, obj: M, fate: Fate) -> None:
+        if key in self.fates:
+            self.counts[self.fates[key]] -= 1
+        self.objects[key], self.fates[key] = obj, fate
+        self.counts[fate] += 1
+
+    def touched(self, key: Any) -> None:
+        """A row whose own fields were unchanged but whose children or links changed."""
+        if self.fates.get(key) == "unchanged":
+            self.record(key, self.objects[key], "updated")
+
+
+def upsert(
+    model: type[M],
+    rows: list[dict[str, Any]],
+    *,
+    key: str | tuple[str, ...] = "name",
+    save: Callable[[M, list[str] | None], Any] | None = None,
+) -> Upserted[M]:
+    """The one way a configuration section writes: each row creates its object or updates the
+    fields that differ (by natural `key`); nothing is deleted. `save(obj, changed_fields)` is
+    the entity's service (which validates and saves); `changed_fields` is None for a new object.
+    Keys of rows are the key's value, or a tuple of values for a composite key."""
+    names = (key,) if isinstance(key, str) else key
+    done: Upserted[M] = Upserted()
+    for row in rows:
+        lookup = {name: row[name] for name in names}
+        found = model._default_manager.filter(**lookup).first()
+        obj = found if found is not None else model()
+        changed = [name for name, value in row.items() if found is None or getattr(found, name) != value]
+        for name in changed:
+            setattr(obj, name, row[name])
+        fate = "created" if found is None else ("updated" if changed else "unchanged")
+        if fate != "unchanged":
+            fields = None if found is None else changed
+            if save is not None:
+                save(obj, fields)
+            else:
+                obj.save(update_fields=fields)
+        done.record(row[key] if isinstance(key, str) else tuple(lookup.values()), obj, fate)
+    return done
 
 
 def duplicates(items: list[Any], key: str, section: str, report: Report, *, fold_case: bool = False) -> None:

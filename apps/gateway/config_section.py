@@ -36,9 +36,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from apps.accounts.roles import Role
-from apps.core import config
+from apps.core import config, rules
 from apps.gateway.models import Backend, Policy, Route, Target, Workload
-from apps.notify.config_section import _time, env_name_problem, time_text
 from apps.status.models import Service
 
 BACKEND_FIELDS = {"name", "kind", "base_url", "api_key_env", "timeout", "service"}
@@ -104,8 +103,8 @@ def validate_backends(items: list[Any], report: config.Report, document: dict[st
         }
         if not row["base_url"].startswith(("http://", "https://")):
             report.error((*path, "base_url"), "must start with http:// or https://")
-        if row["api_key_env"] and (problem := env_name_problem(row["api_key_env"])):
-            report.error((*path, "api_key_env"), problem.replace("the URL", "the key"))
+        if row["api_key_env"] and (problem := rules.env_name_problem(row["api_key_env"], "key")):
+            report.error((*path, "api_key_env"), problem)
         if row["service"] and row["service"] not in services:
             report.error((*path, "service"), f"no service named {row['service']!r} in this file or the portal")
         rows.append(row)
@@ -121,11 +120,9 @@ def _number(item: dict, key: str, path: config.Path, report: config.Report) -> f
 
 
 def apply_backends(rows: list[dict]) -> Counter:
-    counts: Counter = Counter(created=0, updated=0, unchanged=0)
-    for row in rows:
-        row = {**row, "service": Service.objects.filter(name=row["service"]).first() if row["service"] else None}
-        counts[config.upsert_one(Backend, Backend.objects.filter(name=row["name"]).first(), row)] += 1
-    return counts
+    services = {row["service"]: Service.objects.filter(name=row["service"]).first() for row in rows if row["service"]}
+    rows = [{**row, "service": services.get(row["service"])} for row in rows]
+    return config.upsert(Backend, rows).counts
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -238,7 +235,10 @@ def export_policies() -> list[dict[str, Any]]:
             if getattr(policy, key) is not None:
                 row[key] = getattr(policy, key)
         if policy.quiet_from and policy.quiet_until:
-            row["quiet_from"], row["quiet_until"] = time_text(policy.quiet_from), time_text(policy.quiet_until)
+            row["quiet_from"], row["quiet_until"] = (
+                config.clock_text(policy.quiet_from),
+                config.clock_text(policy.quiet_until),
+            )
         if policy.system_prompts:
             row["system_prompts"] = dict(policy.system_prompts)
         rows.append(row)
@@ -288,8 +288,8 @@ def validate_policies(items: list[Any], report: config.Report, document: dict[st
             "aliases": sorted(listed) if listed is not None else None,
             "daily_tokens": _whole(item, "daily_tokens", path, report, None, 1, 2_147_483_647),
             "max_streams": _whole(item, "max_streams", path, report, None, 1, 100),
-            "quiet_from": _time(item, "quiet_from", path, report),
-            "quiet_until": _time(item, "quiet_until", path, report),
+            "quiet_from": config.clock(item, "quiet_from", path, report),
+            "quiet_until": config.clock(item, "quiet_until", path, report),
             "system_prompts": {str(k): v for k, v in prompts.items()},
         }
         if (row["quiet_from"] is None) != (row["quiet_until"] is None):
@@ -299,18 +299,9 @@ def validate_policies(items: list[Any], report: config.Report, document: dict[st
 
 
 def apply_policies(rows: list[dict]) -> Counter:
-    counts: Counter = Counter(created=0, updated=0, unchanged=0)
     users = get_user_model().objects
-    for row in rows:
-        member = users.get(username=row["member"]) if row["member"] else None
-        fields = {**row, "member": member}
-        policy = (
-            Policy.objects.filter(member=member).first()
-            if member
-            else Policy.objects.filter(role=row["role"], member=None).first()
-        )
-        counts[config.upsert_one(Policy, policy, fields)] += 1
-    return counts
+    rows = [{**row, "member": users.get(username=row["member"]) if row["member"] else None} for row in rows]
+    return config.upsert(Policy, rows, key=("role", "member")).counts
 
 
 SECTIONS = [

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.forms.formsets import ORDERING_FIELD_NAME
 
 from apps.accounts.roles import Role
+from apps.core.rules import env_name_problem
 from apps.gateway import secrets, services
 from apps.gateway.models import Backend, Policy, Route, Target
-from apps.notify.config_section import env_name_problem
 from apps.notify.forms import TimeInput
 
 ENV_FILE = "/etc/homeops/homeops.env"
@@ -101,8 +101,8 @@ class BackendForm(forms.ModelForm):
         name = self.cleaned_data.get("api_key_env", "").strip()
         if not name:
             return ""
-        if problem := env_name_problem(name):
-            raise forms.ValidationError(_sentence(problem.replace("the URL", "the key")))
+        if problem := env_name_problem(name, "key"):
+            raise forms.ValidationError(_sentence(problem))
         if not os.environ.get(name, "").strip():
             raise forms.ValidationError(
                 f"The environment variable {name} is not set. Add it to the environment file ({ENV_FILE}) "

@@ -19,13 +19,12 @@ name and never deletes. No secret is exported: there is none stored to export.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from apps.core import config
+from apps.core import config, rules
 from apps.notify.models import Channel, ChannelKind, EventKind
 
 FIELDS = {
@@ -42,35 +41,6 @@ FIELDS = {
 NEEDS_URL = {ChannelKind.DISCORD, ChannelKind.WEBHOOK, ChannelKind.NTFY, ChannelKind.APPRISE}
 
 
-def env_name_problem(value: str) -> str | None:
-    """Why `value` is not an environment variable's name, in words; shared with forms.py."""
-    if "://" in value or "/" in value:
-        return "name the environment variable that holds the URL (like HOMEOPS_DISCORD_URL), not the URL itself"
-    if not config.ENV_NAME.fullmatch(value):
-        return "letters, digits and _ only, not starting with a digit (an environment variable's name)"
-    return None
-
-
-def time_text(value: time | None) -> str | None:
-    return value.strftime("%H:%M") if value else None
-
-
-def _time(item: dict, key: str, path: config.Path, report: config.Report) -> time | None:
-    value = item.get(key)
-    if value is None or value == "":
-        return None
-    # YAML 1.1 reads an unquoted 22:00 as the sexagesimal number 1320: minutes since midnight.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return time(value // 60, value % 60)
-    if isinstance(value, str):
-        try:
-            return time.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    report.error((*path, key), 'not a time of day like "22:00"')
-    return None
-
-
 def export() -> list[dict[str, Any]]:
     rows = []
     for channel in Channel.objects.order_by("name"):
@@ -81,8 +51,8 @@ def export() -> list[dict[str, Any]]:
             row["target"] = channel.target
         row["events"] = [e for e in EventKind.values if e in (channel.events or [])]
         if channel.quiet_from and channel.quiet_until:
-            row["quiet_from"] = time_text(channel.quiet_from)
-            row["quiet_until"] = time_text(channel.quiet_until)
+            row["quiet_from"] = config.clock_text(channel.quiet_from)
+            row["quiet_until"] = config.clock_text(channel.quiet_until)
         if channel.reminder_minutes:
             row["reminder_minutes"] = channel.reminder_minutes
         if not channel.enabled:
@@ -105,8 +75,8 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
             "url_env": config.text(item, "url_env", path, report, max_length=100),
             "target": config.text(item, "target", path, report, max_length=254),
             "events": _events(item, path, report),
-            "quiet_from": _time(item, "quiet_from", path, report),
-            "quiet_until": _time(item, "quiet_until", path, report),
+            "quiet_from": config.clock(item, "quiet_from", path, report),
+            "quiet_until": config.clock(item, "quiet_until", path, report),
             "reminder_minutes": _minutes(item, path, report),
             "enabled": config.flag(item, "enabled", path, report, True),
         }
@@ -115,7 +85,7 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
         if kind in NEEDS_URL:
             if not row["url_env"]:
                 report.error(path, f"url_env is required for {kind}: the environment variable that holds the URL")
-            elif problem := env_name_problem(row["url_env"]):
+            elif problem := rules.env_name_problem(row["url_env"]):
                 report.error((*path, "url_env"), problem)
             if row["target"]:
                 report.error((*path, "target"), "only email channels have a target; this one uses url_env")

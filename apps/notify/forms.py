@@ -5,7 +5,8 @@ import os
 from django import forms
 from django.conf import settings
 
-from apps.notify.config_section import NEEDS_URL, env_name_problem
+from apps.core.rules import env_name_problem
+from apps.notify.config_section import NEEDS_URL
 from apps.notify.models import Channel, ChannelKind, EventKind
 
 

@@ -10,8 +10,6 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from django.forms.models import model_to_dict
-
 from apps.core import config
 from apps.status import kinds
 from apps.status.models import Criticality, Host, Kind, Service
@@ -20,28 +18,6 @@ HOST_FIELDS = {"name", "address", "kind", "location", "description"}
 COMMON = {"name", "label", "criticality", "enabled", "what_to_do", "runbook_url", "depends_on"}
 SERVICE_FIELDS = COMMON | {"host", "check", "interval", "timeout", "retries", "queue"}
 HEARTBEAT_FIELDS = COMMON - {"depends_on"} | {"uuid", "period", "grace", "host", "min_duration"}
-
-
-def _upsert(model, key: str, rows: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, Any]]:
-    """Create or update by natural key; returns each key's fate (created, updated, unchanged)."""
-    fate, objects = {}, {}
-    for row in rows:
-        obj = model.objects.filter(**{key: row[key]}).first()
-        if obj is None:
-            obj, fate[row[key]] = model.objects.create(**row), "created"
-        else:
-            before = model_to_dict(obj, fields=list(row))
-            for field, value in row.items():
-                setattr(obj, field, value)
-            fate[row[key]] = "unchanged" if model_to_dict(obj, fields=list(row)) == before else "updated"
-            if fate[row[key]] == "updated":
-                obj.save(update_fields=list(row))
-        objects[row[key]] = obj
-    return fate, objects
-
-
-def _counts(fate: dict[str, str]) -> Counter:
-    return Counter(created=0, updated=0, unchanged=0) + Counter(fate.values())
 
 
 # --- hosts ---------------------------------------------------------------------------------
@@ -76,7 +52,7 @@ def validate_hosts(items: list[Any], report: config.Report, document: dict) -> l
 
 
 def apply_hosts(rows: list[dict[str, Any]]) -> Counter:
-    return _counts(_upsert(Host, "name", rows)[0])
+    return config.upsert(Host, rows).counts
 
 
 # --- shared service fields -----------------------------------------------------------------
@@ -181,7 +157,7 @@ def apply_heartbeats(rows: list[dict[str, Any]]) -> Counter:
             existing = Service.objects.filter(name=row["name"]).values_list("ping_uuid", flat=True).first()
             row["ping_uuid"] = existing or uuid.uuid4()
         prepared.append(row)
-    return _counts(_upsert(Service, "name", prepared)[0])
+    return config.upsert(Service, prepared).counts
 
 
 # --- services ------------------------------------------------------------------------------
@@ -311,14 +287,14 @@ def apply_services(rows: list[dict[str, Any]]) -> Counter:
         row = _resolve_host(dict(row))
         row.pop("depends_on")
         plain.append(row)
-    fate, objects = _upsert(Service, "name", plain)
+    done = config.upsert(Service, plain)
     for row in rows:  # after every service exists, so a service may depend on a later one
-        service = objects[row["name"]]
+        service = done.objects[row["name"]]
         wanted = set(Service.objects.filter(name__in=row["depends_on"]).values_list("pk", flat=True))
         if wanted != set(service.depends_on.values_list("pk", flat=True)):
             service.depends_on.set(wanted)
-            fate[row["name"]] = "created" if fate[row["name"]] == "created" else "updated"
-    return _counts(fate)
+            done.touched(row["name"])
+    return done.counts
 
 
 SECTIONS = [

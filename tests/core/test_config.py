@@ -277,3 +277,39 @@ def test_a_very_deep_document_is_an_error_not_a_crash():
     """It raised RecursionError (a 500 on the Settings page) while the document was walked."""
     result = config.import_text("members: " + "[" * 100_000 + "]" * 100_000 + "\n", dry_run=True)
     assert not result.ok and result.errors[0].line == 1
+
+
+# --- The helpers every section writes through -------------------------------------------------
+
+
+def test_upsert_creates_updates_and_leaves_alone_by_natural_key():
+    from apps.status.models import Host
+
+    Host.objects.create(name="nas", address="nas.lan")
+    Host.objects.create(name="studio", address="studio.lan")
+    saved = []
+    done = config.upsert(
+        Host,
+        [{"name": "nas", "address": "nas.home"}, {"name": "studio", "address": "studio.lan"}, {"name": "pi"}],
+        save=lambda host, fields: (saved.append((host.name, fields)), host.save(update_fields=fields)),
+    )
+    assert done.counts == {"created": 1, "updated": 1, "unchanged": 1}
+    assert done.fates == {"nas": "updated", "studio": "unchanged", "pi": "created"}
+    assert saved == [("nas", ["address"]), ("pi", None)]  # unchanged rows are not written
+    assert Host.objects.get(name="nas").address == "nas.home"
+    done.touched("studio")  # a child changed: the row counts as updated, once
+    done.touched("studio")
+    assert done.counts == {"created": 1, "updated": 2, "unchanged": 0}
+
+
+def test_model_errors_reports_the_models_own_rules_at_the_files_paths():
+    from apps.status.models import Host
+
+    report = config.Report({("hosts", 2): 9})
+    host = Host(name="x" * 101, kind="toaster")
+    assert not config.model_errors(host, ("hosts", 2), report, keys={"name": "hostname"})
+    found = {error.path: error for error in report.errors}
+    assert set(found) == {"hosts[2].hostname", "hosts[2].kind"}
+    assert "at most 100 characters" in found["hosts[2].hostname"].message
+    assert found["hosts[2].kind"].line == 9  # the nearest line the file has
+    assert config.model_errors(Host(name="nas"), ("hosts", 0), config.Report())

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import aiohttp
 from yarl import URL
 
-from apps.core import config
+from apps.core import config, rules
 from apps.status.models import State
 from homeops import redact
 
@@ -106,7 +106,7 @@ def models_rule(value: Any) -> str | None:
 
 
 def env_name_rule(value: Any) -> str | None:
-    if not (isinstance(value, str) and config.ENV_NAME.fullmatch(value)):
+    if not (isinstance(value, str) and rules.ENV_NAME.fullmatch(value)):
         return "must be the name of an environment variable holding the secret, not the secret itself"
     return None
 
@@ -147,7 +147,7 @@ class Failed(Exception):  # not an error of ours: the answer a check gives back
 
 def secret_from_env(name: Any, what: str) -> str:
     """A secret named by the check (api_key_env, password_env); the value is never stored."""
-    if not isinstance(name, str) or not config.ENV_NAME.fullmatch(name):
+    if not isinstance(name, str) or not rules.ENV_NAME.fullmatch(name):
         raise CheckSettingsError(f"{what} must name an environment variable, like HOMEOPS_NAS_PASSWORD")
     value = os.environ.get(name, "")
     if not value:
