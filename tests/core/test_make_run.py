@@ -9,6 +9,7 @@ environment, so a worker that outlived its bin/run is found wherever it went.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -213,3 +215,24 @@ def test_a_part_that_dies_is_started_again_and_the_others_stay_up(tmp_path):
         portal.wait_stopped()
         assert STOPPED in portal.output
         assert_nothing_left(portal)
+
+
+def test_the_address_and_the_owners_password_come_last_in_a_box(tmp_path):
+    with running_portal(tmp_path) as portal:
+        lines = portal.output.rstrip().splitlines()
+        top = max(i for i, line in enumerate(lines) if line.strip().startswith("+--") and i < len(lines) - 1)
+        box = lines[top:]
+        assert box[-1].strip().startswith("+--")
+        assert f"| HomeOps is running at http://127.0.0.1:{portal.port}/" in box[1]
+        password = re.search(r"\| Sign in as owner with the password (\S+) ", "\n".join(box)).group(1)
+        assert "Example household loaded" in "\n".join(lines[:top])  # what bootstrap did, above
+        # The password in the box signs the owner in.
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        login = f"http://127.0.0.1:{portal.port}/accounts/login/"
+        page = opener.open(login, timeout=5).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "login": "owner", "password": password})
+        request = urllib.request.Request(login, data=form.encode(), headers={"Referer": login})
+        with opener.open(request, timeout=5) as answer:
+            assert not answer.url.endswith("/accounts/login/"), "the password in the box did not sign in"
