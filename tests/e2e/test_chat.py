@@ -135,3 +135,16 @@ def test_the_fallback_notice_and_the_offline_message(page, phone, gateway_url, b
     phone.goto(f"{gateway_url}/chat/{Message.objects.first().conversation_id}/")
     expect(phone.locator(".msg-user").first).to_be_visible()
     screenshot(phone, "chat-phone")
+
+
+def test_the_typing_box_is_in_the_households_font_and_yaml_boxes_stay_monospace(page, gateway_url, bob, studio):
+    make_route("assistant", (make_backend("studio", studio), "llama3.1:8b"))
+    sign_in(page, SimpleNamespace(url=gateway_url), "bob")
+    page.goto(f"{gateway_url}/chat/")
+    box = page.get_by_label("Your question")
+    body = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert box.evaluate("el => getComputedStyle(el).fontFamily") == body
+    assert "monospace" not in body
+    # A box for code says so (spellcheck="false") and keeps a fixed-width font.
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<textarea id=yaml spellcheck=false></textarea>')")
+    assert "monospace" in page.locator("#yaml").evaluate("el => getComputedStyle(el).fontFamily")
