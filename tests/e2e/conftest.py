@@ -81,3 +81,11 @@ def screenshot(page, name: str) -> Path:
 
 # The chat streams, so its browser tests use the uvicorn server the gateway's tests start.
 from tests.gateway.conftest import gateway_url  # noqa: E402, F401 (a fixture)
+
+
+def account_menu(page):
+    """Opens the header's account menu (a details element) and gives it back."""
+    menu = page.locator("details.who")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return menu

@@ -15,7 +15,7 @@ from apps.gateway import audit, keys, snapshot
 from apps.gateway.models import ApiKey, AuditEntry, Backend, Policy, Route, Target, UsageDay
 from apps.status.models import Kind, Service, State
 from tests.conftest import make_member
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import account_menu, screenshot
 from tests.e2e.test_signin import sign_in
 from tests.fixtures.fake_llm import FakeLLM
 from tests.fixtures.ports import free_port
@@ -72,7 +72,7 @@ def test_a_family_member_makes_a_key_sees_it_once_and_revokes_it(page, live_serv
     bob = make_member("bob", Role.FAMILY)
     household()
     sign_in(page, live_server, "bob")
-    page.get_by_role("link", name="API keys", exact=True).click()
+    account_menu(page).get_by_role("link", name="API keys", exact=True).click()
     expect(page.get_by_role("heading", name="Your API keys")).to_be_visible()
     expect(page.get_by_text("No keys yet.")).to_be_visible()
 
@@ -237,7 +237,7 @@ def test_usage_for_the_owner_and_for_a_family_member(page, phone, live_server):
     usage_history(alice, bob, sam)
 
     sign_in(page, live_server, "alice")
-    page.get_by_role("link", name="Usage", exact=True).click()
+    account_menu(page).get_by_role("link", name="Usage", exact=True).click()
     expect(page.get_by_role("heading", name="Usage", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="By member")).to_be_visible()
     rows = page.locator("table.usage-days tbody tr")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from apps.accounts import services
 from apps.accounts.roles import Role
 from tests.conftest import PASSWORD, make_member
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import account_menu, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def test_the_owner_signs_in_and_sees_the_dashboard(page, live_server):
     expect(page.get_by_role("cell", name=re.compile("alice"))).to_be_visible()
     screenshot(page, "members")
 
-    page.get_by_role("button", name="Sign out").click()
+    account_menu(page).get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
@@ -94,6 +94,14 @@ def test_the_dashboard_reads_well_on_a_phone(phone, live_server):
     expect(phone.get_by_role("heading", name="Hello")).to_be_visible()
     # Nothing is wider than the screen: no sideways scrolling on a phone.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # The header is one row (it took three, about 200 px): brand, sections, account menu.
+    header = phone.locator("header.top").bounding_box()
+    assert header["height"] < 60, header
+    menu = account_menu(phone)
+    expect(menu.get_by_role("button", name="Sign out")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the open menu fits too
+    screenshot(phone, "account-menu-phone")
+    menu.locator("summary").click()
     screenshot(phone, "dashboard-phone")
     phone.goto(f"{live_server.url}/settings/members/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
