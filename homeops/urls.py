@@ -13,3 +13,5 @@ urlpatterns = [
     path("", include("apps.ledger.urls")),
     path("", include("apps.binder.urls")),
 ]
+
+handler400 = "apps.core.views.bad_request"

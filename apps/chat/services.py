@@ -55,6 +55,7 @@ def options_for(user) -> dict:
         "routes": routes,
         "configured": any(r.workload == "chat" and r.targets for r in snap.routes.values()),
         "log_content": snap.log_content,
+        "question_limit": QUESTION_LIMIT,
     }
 
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -74,3 +76,19 @@ def config_export(request: HttpRequest) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="homeops-config-{stamp}.yaml"'
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request the portal would not read (handler400): most often a paste far larger than any
+    form takes, refused before a view sees it. Says so in words, as JSON to the chat's script."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f}"
+        problem = (
+            f"That was more than the portal takes at once ({limit} MB). "
+            "If you pasted a long text, shorten it and send it again."
+        )
+    else:
+        problem = "The portal could not read what this page sent. Reload the page and try again."
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"error": problem}, status=400)
+    return render(request, "400.html", {"problem": problem}, status=400)

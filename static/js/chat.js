@@ -10,10 +10,38 @@
   const send = composer.querySelector("[data-chat-send]");
   const stop = composer.querySelector("[data-chat-stop]");
   const errorLine = composer.querySelector("[data-chat-error]");
+  const count = composer.querySelector("[data-chat-count]");
+  const sendLabel = composer.querySelector("[data-chat-send-label]");
+  const limit = Number(box.dataset.chatLimit) || Infinity;
+  // A touch screen has no Shift key to hold: there Enter makes a new line and Send sends.
+  const touch = matchMedia("(pointer: coarse)").matches;
+  box.placeholder = touch ? "Ask anything." : "Ask anything. Enter sends, Shift+Enter for a new line.";
   let running = null;
 
   const showError = (html) => { errorLine.innerHTML = html; errorLine.hidden = !html; };
-  const busy = (on) => { send.disabled = on; stop.hidden = !on; };
+  const number = (n) => n.toLocaleString("en-US");
+  const tooLong = (n) => `That is ${number(n)} characters; a question can be at most ${number(limit)}.`;
+  // While an answer streams nothing else may start: Send shows it is busy, and Regenerate,
+  // Edit and the model picker wait.
+  const busy = (on) => {
+    stop.hidden = !on;
+    sendLabel.textContent = on ? "Answering…" : "Send";
+    send.classList.toggle("busy", on);
+    send.setAttribute("aria-busy", on ? "true" : "false");
+    document.querySelectorAll("[data-chat-action] button, [data-chat-action] textarea, [data-chat-alias]")
+      .forEach((el) => { el.disabled = on; });
+    counted();
+  };
+  // The length, shown from 80% of the limit on; over it Send waits and says why.
+  const counted = () => {
+    const n = box.value.length;
+    count.hidden = n < 0.8 * limit;
+    count.textContent = n > limit ? tooLong(n) : `${number(n)} of ${number(limit)} characters`;
+    count.classList.toggle("bad", n > limit);
+    send.disabled = Boolean(running) || send.classList.contains("busy") || n > limit;
+  };
+  box.addEventListener("input", counted);
+  counted();
 
   const article = (role, html) => {
     log.querySelector("[data-chat-empty]")?.remove();
@@ -41,17 +69,32 @@
   };
   addCopyButtons(document);
 
+  // What went wrong, in words, when the portal's answer is not the JSON it sends for its own errors.
+  const failure = (status) => {
+    if (status === 400 || status === 413) {
+      return `That was more than the portal takes at once; a question can be at most ${number(limit)} characters.`;
+    }
+    if (status === 403) return "You were signed out, or this page is old: reload the page and try again.";
+    if (status >= 500) return `The portal had a problem (error ${status}). Try again in a moment.`;
+    return `The portal answered ${status}.`;
+  };
+
   async function post(form) {
-    const response = await fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-Requested-With": "fetch" },
-      credentials: "same-origin",
-    });
-    let data = {};
-    try { data = await response.json(); } catch { data = { error: "The portal did not answer. Is it running?" }; }
-    if (!response.ok || data.error) throw new Error(data.error || `The portal answered ${response.status}.`);
-    return data;
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-Requested-With": "fetch" },
+        credentials: "same-origin",
+      });
+    } catch {
+      throw new Error("The portal did not answer. Is it running?");
+    }
+    let data = null;
+    try { data = await response.json(); } catch { data = null; }
+    if (response.ok && data && !data.error) return data;
+    throw new Error(data?.error || failure(response.status));
   }
 
   function stream(data, questionEl, questionText, undo) {
@@ -141,10 +184,11 @@
   composer.addEventListener("submit", (event) => {
     event.preventDefault();
     if (running || !box.value.trim()) return;
+    if (box.value.length > limit) { showError(tooLong(box.value.length)); return; }
     ask(composer, { question: box.value });
   });
   box.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touch) {
       event.preventDefault();
       composer.requestSubmit();
     }

@@ -303,6 +303,20 @@ def test_hostile_text_is_shown_as_text_and_long_questions_are_refused(bob, assis
     assert not Message.objects.exists()
 
 
+@pytest.mark.parametrize("script", [True, False], ids=["chat script", "no JavaScript"])
+def test_a_paste_larger_than_any_form_takes_is_answered_in_words(bob, assistant, client, script):
+    """3 MB is refused before the view reads it (DATA_UPLOAD_MAX_MEMORY_SIZE): it said "The portal
+    did not answer. Is it running?" to the chat script, and gave a bare 400 page without it."""
+    client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
+    headers = {"X-Requested-With": "fetch"} if script else {}
+    response = client.post("/chat/send/", {"text": "x" * 3_000_000}, headers=headers)
+    assert response.status_code == 400
+    words = response.json()["error"] if script else response.content.decode()
+    assert "That was more than the portal takes at once (2.6 MB)" in words
+    assert "shorten it and send it again" in words
+    assert not Message.objects.exists()
+
+
 def test_the_chat_says_plainly_when_content_logging_is_on(bob, assistant, client):
     from apps.gateway import audit
 

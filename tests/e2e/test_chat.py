@@ -148,3 +148,54 @@ def test_the_typing_box_is_in_the_households_font_and_yaml_boxes_stay_monospace(
     # A box for code says so (spellcheck="false") and keeps a fixed-width font.
     page.evaluate("document.body.insertAdjacentHTML('beforeend', '<textarea id=yaml spellcheck=false></textarea>')")
     assert "monospace" in page.locator("#yaml").evaluate("el => getComputedStyle(el).fontFamily")
+
+
+def test_on_a_touch_screen_enter_makes_a_new_line_and_nothing_else_starts_while_an_answer_streams(
+    phone, gateway_url, bob, studio
+):
+    make_route("assistant", (make_backend("studio", studio), "llama3.1:8b"))
+    sign_in(phone, SimpleNamespace(url=gateway_url), "bob")
+    phone.goto(f"{gateway_url}/chat/")
+    box = phone.get_by_label("Your question")
+    box.click()
+    box.type("First line")
+    box.press("Enter")
+    box.type("second line")
+    assert box.input_value() == "First line\nsecond line"
+    assert phone.locator("article.msg").count() == 0  # Enter did not send
+    send = phone.locator("[data-chat-send]")
+    send.click()
+    expect(phone.locator(".msg-assistant .streaming")).to_contain_text("Red foxes", timeout=5000)
+    # While it streams: Send is busy and disabled, and so are Regenerate, Edit and the picker.
+    expect(send).to_be_disabled()
+    expect(send).to_have_text("Answering…")
+    expect(send).to_have_attribute("aria-busy", "true")
+    screenshot(phone, "chat-streaming-phone")
+    expect(phone.locator(".msg-assistant")).not_to_have_class(re.compile("msg-streaming"), timeout=10_000)
+    expect(send).to_be_enabled()
+    expect(send).to_have_text("Send")
+    phone.reload()
+    regenerate = phone.get_by_role("button", name="Regenerate")
+    studio.token_delay = 0.12
+    regenerate.click()
+    expect(phone.locator(".msg-assistant .streaming")).to_contain_text("Red foxes", timeout=5000)
+    expect(regenerate).to_be_disabled()
+    expect(send).to_be_disabled()
+
+
+def test_a_huge_paste_says_how_long_it_is_instead_of_failing(page, gateway_url, bob, studio):
+    make_route("assistant", (make_backend("studio", studio), "llama3.1:8b"))
+    sign_in(page, SimpleNamespace(url=gateway_url), "bob")
+    page.goto(f"{gateway_url}/chat/")
+    box = page.get_by_label("Your question")
+    count = page.locator("[data-chat-count]")
+    box.fill("x" * 12_000)
+    expect(count).to_be_hidden()  # far from the limit: no counter
+    box.fill("x" * 14_000)
+    expect(count).to_have_text("14,000 of 16,000 characters")
+    box.fill("x" * 3_000_000)  # 3 MB, as pasted
+    expect(count).to_have_text("That is 3,000,000 characters; a question can be at most 16,000.")
+    expect(page.locator("[data-chat-send]")).to_be_disabled()
+    box.press("Enter")
+    assert page.locator("article.msg").count() == 0 and not Message.objects.exists()
+    screenshot(page, "chat-too-long")
