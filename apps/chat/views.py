@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import can, forbidden, require
@@ -234,5 +236,7 @@ def restore(request: HttpRequest, pk: int) -> HttpResponse:
 def export(request: HttpRequest, pk: int) -> HttpResponse:
     chat = _mine(request, pk)
     response = HttpResponse(services.export_markdown(chat), content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="chat-{chat.pk}.md"'
+    # Named after its title, as a person would save it: "foxes-in-the-garden.md".
+    name = slugify(chat.title)[:60].strip("-") or f"chat-{chat.pk}"
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.md")
     return response

@@ -240,11 +240,27 @@ def test_export_as_markdown(bob, client):
     Message.objects.create(conversation=chat, role="assistant", content="Partly **camouflage**.", state="stopped")
     client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get(f"/chat/{chat.pk}/export.md")
-    assert response["Content-Disposition"] == f'attachment; filename="chat-{chat.pk}.md"'
+    assert response["Content-Disposition"] == 'attachment; filename="foxes.md"'
     assert response.content.decode() == (
         "# Foxes\n\nModel: assistant\n\n## You\n\nWhy are foxes red?\n\n"
         "## Assistant (stopped)\n\nPartly **camouflage**.\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "disposition"),
+    [
+        ("Why are foxes red? (and owls)", 'attachment; filename="why-are-foxes-red-and-owls.md"'),
+        ("Über Füchse", 'attachment; filename="uber-fuchse.md"'),
+        ('"; rm -rf /', 'attachment; filename="rm-rf.md"'),  # nothing of a header's syntax gets through
+        ("???", None),  # nothing left of the title: its number
+    ],
+)
+def test_an_exported_chat_is_named_after_its_title(bob, client, title, disposition):
+    chat = Conversation.objects.create(owner=bob, title=title, alias="assistant")
+    client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
+    expected = disposition or f'attachment; filename="chat-{chat.pk}.md"'
+    assert client.get(f"/chat/{chat.pk}/export.md")["Content-Disposition"] == expected
 
 
 def test_a_locked_preset_is_sent_and_cannot_be_changed(gateway_url, bob, assistant, llm):
