@@ -7,12 +7,26 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from apps.chat.services import options_for
+from apps.chat.models import Conversation
+from apps.chat.services import DASHBOARD_CHAT, options_for
 from apps.core import dashboard, navigation
+
+# How much of the continued conversation the home page shows; the rest is one tap away.
+DASHBOARD_MESSAGES = 4
 
 
 def _options(request: HttpRequest) -> dict[str, Any]:
-    return options_for(request.user)
+    options = options_for(request.user)
+    pk = request.session.get(DASHBOARD_CHAT)
+    chat = Conversation.objects.of(request.user).filter(pk=pk).first() if pk else None
+    if chat is not None:
+        latest = list(chat.messages.order_by("-pk")[: DASHBOARD_MESSAGES + 1])
+        options.update(
+            dashboard_chat=chat,
+            dashboard_messages=latest[:DASHBOARD_MESSAGES][::-1],
+            dashboard_more=len(latest) > DASHBOARD_MESSAGES,
+        )
+    return options
 
 
 dashboard.register(

@@ -28,6 +28,7 @@ from apps.gateway.models import Endpoint
 
 log = logging.getLogger(__name__)
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
+DASHBOARD_CHAT = "dashboard_chat"  # session key: the conversation the home page's box continues
 QUESTION_LIMIT = 16_000  # characters; longer belongs in a file, not a chat box
 # Python-Markdown slows down quadratically on some inputs (thousands of "[", long runs after
 # a fence: 20,000 "[" took 96 s here). Such text is shown as plain text instead.

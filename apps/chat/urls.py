@@ -6,6 +6,7 @@ app_name = "chat"
 urlpatterns = [
     path("chat/", views.index, name="index"),
     path("chat/send/", views.send, name="send_new"),
+    path("chat/home/new/", views.dashboard_new, name="dashboard_new"),
     path("chat/<int:pk>/", views.conversation, name="conversation"),
     path("chat/<int:pk>/send/", views.send, name="send"),
     path("chat/<int:pk>/regenerate/", views.regenerate, name="regenerate"),

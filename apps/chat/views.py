@@ -134,7 +134,17 @@ def send(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     elif request.POST.get("alias"):
         _set_alias(request, chat, request.POST["alias"])
     question, answer = services.ask(chat, text)
+    if request.POST.get("from") == "dashboard":  # the home page's box goes on with this chat after a reload
+        request.session[services.DASHBOARD_CHAT] = chat.pk
     return _answer_response(request, chat, answer, question)
+
+
+@require("chat")
+@require_POST
+def dashboard_new(request: HttpRequest) -> HttpResponse:
+    """The home page's box starts afresh; the conversation stays under Chat."""
+    request.session.pop(services.DASHBOARD_CHAT, None)
+    return redirect("core:dashboard")
 
 
 def _set_alias(request: HttpRequest, chat: Conversation, alias: str) -> None:

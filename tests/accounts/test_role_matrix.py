@@ -100,6 +100,7 @@ MATRIX: dict[str, tuple] = {
     "chat:answer_stream": (LOGIN, NOT_FOUND, OK, DENIED, LOGIN),
     "chat:export": (LOGIN, NOT_FOUND, OK, DENIED, LOGIN),
     "chat:send_new": CHAT_POST,
+    "chat:dashboard_new": CHAT_POST,
     "chat:send": CHAT_POST,
     "chat:regenerate": CHAT_POST,
     "chat:edit": CHAT_POST,
@@ -185,7 +186,13 @@ def url_for(name: str, people: dict) -> str:
 
         preset, _ = Preset.objects.get_or_create(name="Homework helper", role=Role.FAMILY, prompt="Explain.")
         return reverse(name, args=[preset.pk])
-    if name.startswith("chat:") and name not in {"chat:index", "chat:send_new", "chat:presets", "chat:preset_new"}:
+    if name.startswith("chat:") and name not in {
+        "chat:index",
+        "chat:send_new",
+        "chat:dashboard_new",
+        "chat:presets",
+        "chat:preset_new",
+    }:
         from apps.chat.models import Conversation, Message
 
         chat, _ = Conversation.objects.get_or_create(owner=people["family"], title="Bob's homework")

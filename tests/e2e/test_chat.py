@@ -199,3 +199,27 @@ def test_a_huge_paste_says_how_long_it_is_instead_of_failing(page, gateway_url, 
     box.press("Enter")
     assert page.locator("article.msg").count() == 0 and not Message.objects.exists()
     screenshot(page, "chat-too-long")
+
+
+def test_the_home_pages_conversation_goes_on_after_a_reload(page, gateway_url, bob, studio):
+    make_route("assistant", (make_backend("studio", studio), "llama3.1:8b"))
+    studio.token_delay = 0.01
+    sign_in(page, SimpleNamespace(url=gateway_url), "bob")
+    expect(page).to_have_url(f"{gateway_url}/")
+    ask(page, "Tell me about foxes")
+    expect(page.locator("#chat-box .msg-assistant .highlight pre")).to_contain_text("wc -l", timeout=10_000)
+    page.reload()
+    box = page.locator("#chat-box")
+    expect(box.locator(".msg-user")).to_contain_text("Tell me about foxes")
+    expect(box.locator(".msg-assistant .msg-body strong")).to_have_text("small hunters")
+    chat = Message.objects.first().conversation
+    expect(box.locator("[data-chat-whole]")).to_have_attribute("href", f"/chat/{chat.pk}/")
+    ask(page, "And owls?")  # the same conversation, not a new one
+    expect(box.locator(".msg-assistant")).to_have_count(2, timeout=10_000)
+    expect(box.locator(".msg-assistant").last).not_to_have_class(re.compile("msg-streaming"), timeout=10_000)
+    assert set(Message.objects.values_list("conversation", flat=True)) == {chat.pk}
+    screenshot(page, "dashboard-chat-continued")
+    box.get_by_role("button", name="New chat").click()
+    expect(page).to_have_url(f"{gateway_url}/")
+    expect(page.locator("#chat-box article.msg")).to_have_count(0)
+    expect(page.locator("#chat-box [data-chat-whole]")).to_have_count(0)
