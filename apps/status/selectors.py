@@ -6,12 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.formats import time_format
 
 from apps.core.wording import and_list
 from apps.status import history
-from apps.status.models import Service, State
+from apps.status.models import Flip, Service, State
+from apps.status.templatetags.status_tags import percent
 
 OTHER = "Other services and jobs"  # the group for services without a host
 BADGE = {
@@ -30,10 +32,15 @@ def _at(moment: datetime | None) -> str:
 
 def uptime(service_ids: list[int], *, since: datetime, now: datetime) -> dict[int, float | None]:
     """Share of good checks (up or degraded) since `since`, per service that has any."""
-    return {
-        pk: (up + degraded) / (up + degraded + down)
-        for pk, (up, degraded, down) in history.counts(service_ids, since=since, now=now).items()
-    }
+    return {pk: uptime_of(tally) for pk, tally in history.counts(service_ids, since=since, now=now).items()}
+
+
+def uptime_of(tally: tuple[int, int, int] | None) -> float | None:
+    """(up, degraded, down) -> the share of good checks; None without checks."""
+    if not tally or not sum(tally):
+        return None
+    up, degraded, down = tally
+    return (up + degraded) / (up + degraded + down)
 
 
 def sparklines(
@@ -79,40 +86,116 @@ def sparkline_svg_path(points: list[float | None], *, width: int = 120, height: 
     return " ".join(parts)
 
 
+# Problems first: the order rows and hosts take on the board.
+SEVERITY = {State.DOWN: 0, State.UNREACHABLE: 1, State.DEGRADED: 2, State.UNKNOWN: 3, State.UP: 4, State.PAUSED: 5}
+DOT = {State.UP: "ok", State.DEGRADED: "warn", State.DOWN: "bad", State.UNREACHABLE: "bad"}  # else grey
+BAR_CHECKS = 30  # the last checks drawn as a bar per service
+ENOUGH_CHECKS = 10  # fewer than this: "checked since 14:20", no percentage yet
+WINDOWS = (("24 h", timedelta(hours=24)), ("7 d", timedelta(days=7)), ("90 d", timedelta(days=90)))
+
+
+@dataclass
+class Tick:
+    """One check in a service's bar: its colour class and what a hover says."""
+
+    css: str
+    title: str
+
+
 @dataclass
 class Row:
     service: Service
     badge: str
     since: str
-    uptime_24h: float | None
-    uptime_7d: float | None
-    uptime_90d: float | None
-    sparkline: str
+    reason: str  # what the row says: the check's message, or the dependency that explains it
+    bar: list[Tick]
+    uptime: str  # "99.9% 24 h · 98.7% 7 d", "checked since 14:20", or "" before the first check
 
 
-def board(*, now: datetime | None = None) -> list[tuple[str, list[Row]]]:
-    """Services grouped by host (heartbeats and host-less services last)."""
+@dataclass
+class Board:
+    counts: list[tuple[str, int, str]]  # (words, how many, dot class) for the summary strip
+    groups: list[tuple[str, list[Row]]]
+
+
+def _uptime(totals: list[int], figures: list[float | None], first: datetime | None, now: datetime) -> str:
+    """The uptime figures a service's history can honestly give (totals and figures per
+    window of WINDOWS): a window is shown only when the service was watched for longer than
+    the window before it; one minute after the start there is no "0.0%", but "checked since 14:20"."""
+    if not totals[-1]:
+        return ""
+    if totals[-1] == totals[0]:  # all of its history lies within the last day
+        since = _since(first, now)
+        return f"checked {since}" if totals[0] < ENOUGH_CHECKS else f"{percent(figures[0])} {since}"
+    shown = [
+        f"{percent(figures[index])} {name}"
+        for index, (name, _) in enumerate(WINDOWS)
+        if totals[index] and (index == 0 or totals[index] > totals[index - 1])
+    ]
+    return " · ".join(shown)
+
+
+def board(*, now: datetime | None = None) -> Board:
+    """Services grouped by host, problems first in each group and groups with problems first
+    (heartbeats and host-less services in their own group), with the summary strip's counts."""
     now = now or timezone.now()
-    services = list(Service.objects.select_related("host").order_by("host__name", "label"))
+    cause = Flip.objects.filter(service=OuterRef("pk"), new=State.UNREACHABLE).order_by("-created")
+    services = list(
+        Service.objects.select_related("host").annotate(cause_label=Subquery(cause.values("cause__label")[:1]))
+    )
     ids = [s.pk for s in services]
-    day = uptime(ids, since=now - timedelta(hours=24), now=now)
-    week = uptime(ids, since=now - timedelta(days=7), now=now)
-    quarter = uptime(ids, since=now - timedelta(days=90), now=now)
-    lines = sparklines(ids, now=now)
+    tallies = [history.counts(ids, since=now - span, now=now) for _, span in WINDOWS]
+    recent = history.checks(ids, since=now - timedelta(hours=24), until=now)
     groups: dict[str, list[Row]] = defaultdict(list)
     for service in services:
+        totals = [sum(tally.get(service.pk, (0, 0, 0))) for tally in tallies]
+        figures = [uptime_of(tally.get(service.pk)) for tally in tallies]
+        checks = recent.get(service.pk, [])
         groups[service.host.name if service.host else OTHER].append(
             Row(
                 service=service,
                 badge=BADGE[service.state],
                 since=_since(service.state_since, now),
-                uptime_24h=day.get(service.pk),
-                uptime_7d=week.get(service.pk),
-                uptime_90d=quarter.get(service.pk),
-                sparkline=sparkline_svg_path(lines[service.pk]),
+                reason=_reason(service),
+                bar=[
+                    Tick(DOT.get(c.outcome, "none"), f"{_at(c.at)} {State(c.outcome).label}")
+                    for c in checks[-BAR_CHECKS:]
+                ],
+                uptime=_uptime(totals, figures, checks[0].at if checks else None, now),
             )
         )
-    return sorted(groups.items(), key=lambda item: (item[0] == OTHER, item[0]))
+    for rows in groups.values():
+        rows.sort(key=lambda row: (SEVERITY[row.service.state], row.service.label.lower()))
+    ordered = sorted(
+        groups.items(),
+        key=lambda item: (SEVERITY[item[1][0].service.state] > 2, item[0] == OTHER, item[0].lower()),
+    )
+    return Board(counts=_counts(services), groups=ordered)
+
+
+def _reason(service: Service) -> str:
+    """An unreachable service is explained by what it waits for, not by its own error (a name
+    that does not resolve because the machine holding the DNS is off)."""
+    if service.state == State.UNREACHABLE and getattr(service, "cause_label", None):
+        return f"Depends on {service.cause_label}, which is down."
+    if service.state == State.PAUSED:
+        return "Paused: not checked."
+    return service.message
+
+
+def _counts(services: list[Service]) -> list[tuple[str, int, str]]:
+    by_state: dict[str, int] = defaultdict(int)
+    for service in services:
+        by_state[service.state] += 1
+    words = [
+        (State.UP, "up"),
+        (State.DEGRADED, "slow or partly working"),
+        (State.DOWN, "down"),
+        (State.UNREACHABLE, "waiting for another"),
+        (State.PAUSED, "paused"),
+        (State.UNKNOWN, "not checked yet"),
+    ]
+    return [(label, by_state[state], DOT.get(state, "none")) for state, label in words if by_state[state]]
 
 
 def _since(moment: datetime | None, now: datetime) -> str:

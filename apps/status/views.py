@@ -23,7 +23,7 @@ from apps.status.models import Service
 @require("status")
 @vary_on_headers("HX-Request")
 def index(request: HttpRequest) -> HttpResponse:
-    context = {"groups": selectors.board(), "sentence": selectors.sentence(), "now": timezone.now()}
+    context = {"board": selectors.board(), "sentence": selectors.sentence(), "now": timezone.now()}
     if request.htmx and not request.htmx.boosted:
         return render(request, "status/partials/board.html", context)
     return render(request, "status/index.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -84,6 +85,12 @@ def test_the_board_changes_without_a_reload(page, live_server):
         expect(page.locator('tr[data-service="nas"] .badge')).to_have_text("Down")
         expect(page.locator("#board .status-sentence")).to_contain_text("so Forgejo and Grafana are unreachable")
         assert page.evaluate("window.__noReload") is True  # htmx swapped the board in place
+        # The glance: counts by state, problems first, and the reason in the unreachable rows.
+        expect(page.locator("#board .summary-strip")).to_have_text(re.compile(r"2\s*down\s*2\s*waiting for another"))
+        expect(page.locator("#board section").first.locator("tbody tr").first).to_have_attribute("data-service", "nas")
+        expect(row.locator("td.says")).to_have_text("Depends on NAS, which is down.")
+        expect(row.locator(".tick")).to_have_count(2)  # the last checks: up, then red
+        expect(row.locator(".tick").last).to_have_class("tick bad")
         assert Service.objects.get(name="chat").state == State.DOWN
         screenshot(page, "status-board-down")
     finally:
@@ -104,6 +111,10 @@ def test_the_board_reads_well_on_a_phone(phone, live_server):
     phone.goto(f"{live_server.url}/status/")
     expect(phone.locator('tr[data-service="nas"] .badge')).to_have_text("Up")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # A compact row: name and state on one line, what it says below; no column headings.
+    row = phone.locator('tr[data-service="nas"]').bounding_box()
+    assert row["height"] < 90, row
+    expect(phone.locator("table.board thead")).to_be_hidden()
     screenshot(phone, "status-board-phone")
 
 

@@ -138,3 +138,56 @@ def test_check_now_on_a_paused_service_asks_to_resume_first(client, alice):
 def test_a_chart_needs_two_measurements():
     assert selectors.sparkline_svg_path([None, 12.0, None]) == ""
     assert selectors.sparkline_svg_path([10.0, None, 20.0]).startswith("M0.0,")
+
+
+def test_the_board_puts_problems_first_counts_states_and_explains_the_unreachable(http_server):
+    http_server.stop()
+    home = Host.objects.create(name="Home server")
+    nas_host = Host.objects.create(name="NAS")
+    service("zigbee", host=home, label="Zigbee bridge")
+    nas = Service.objects.create(
+        name="nas", label="NAS storage", host=nas_host, kind=Kind.TCP, retries=0,
+        check_config={"host": "127.0.0.1", "port": http_server.port},
+    )  # fmt: skip
+    photos = Service.objects.create(
+        name="photos", label="Photos", host=home, kind=Kind.HTTP, retries=0, check_config={"url": http_server.url("/")}
+    )
+    photos.depends_on.add(nas)
+    service("alpha", host=home, label="Alpha", state=State.DEGRADED, message="answered in 2.1 s")
+    service("backup", label="Backup", state=State.PAUSED, enabled=False)
+    engine.run_round()
+    board = selectors.board()
+    # Hosts with a problem come first, and in each host the worst state first.
+    assert [host for host, _ in board.groups] == ["Home server", "NAS", "Other services and jobs"]
+    home_rows = board.groups[0][1]
+    assert [(r.service.label, r.service.state) for r in home_rows] == [
+        ("Photos", State.UNREACHABLE),
+        ("Alpha", State.DEGRADED),
+        ("Zigbee bridge", State.UP),
+    ]
+    # The row says what it waits for, not its own connection error.
+    assert home_rows[0].reason == "Depends on NAS storage, which is down."
+    assert "refused the connection" in board.groups[1][1][0].reason
+    assert board.counts == [
+        ("up", 1, "ok"),
+        ("slow or partly working", 1, "warn"),
+        ("down", 1, "bad"),
+        ("waiting for another", 1, "bad"),
+        ("paused", 1, "none"),
+    ]
+    # One check so far: no percentage yet, and a bar of one red tick.
+    nas_row = board.groups[1][1][0]
+    since = timezone.localtime(timezone.now()).strftime("%H:%M")
+    assert nas_row.uptime == f"checked since {since}"
+    assert [t.css for t in nas_row.bar] == ["bad"]
+
+
+def test_uptime_is_shown_only_for_the_windows_the_history_covers():
+    now = timezone.now()
+    since = f"since {timezone.localtime(now - timedelta(hours=2)):%H:%M}"
+    uptime = selectors._uptime  # the rule alone; the board test above reads it from real checks
+    assert uptime([0, 0, 0], [None, None, None], None, now) == ""
+    assert uptime([3, 3, 3], [0.0, 0.0, 0.0], now - timedelta(hours=2), now) == f"checked {since}"
+    assert uptime([120, 120, 120], [0.5, 0.5, 0.5], now - timedelta(hours=2), now) == f"50.0% {since}"
+    assert uptime([1440, 5000, 5000], [1.0, 0.99, 0.99], None, now) == "100% 24 h · 99.0% 7 d"
+    assert uptime([1440, 10080, 90000], [1.0, 0.99, 0.95], None, now) == "100% 24 h · 99.0% 7 d · 95.0% 90 d"
