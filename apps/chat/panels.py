@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from apps.chat.models import Conversation
-from apps.chat.services import DASHBOARD_CHAT, options_for
+from apps.chat.services import DASHBOARD_CHAT, headline, options_for
 from apps.core import dashboard, navigation
 
 # How much of the continued conversation the home page shows; the rest is one tap away.
@@ -37,6 +37,11 @@ dashboard.register(
         capability="chat",
         context=_options,
     )
+)
+
+# The home page's line starts with what matters most to the family: can I chat?
+dashboard.register_headline(
+    dashboard.Headline(name="assistant", order=10, capability="chat", sentence=lambda request: headline(request.user))
 )
 
 navigation.register_menu_item(navigation.MenuItem("Chat", "chat:index", order=10, capability="chat"))

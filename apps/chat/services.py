@@ -22,9 +22,11 @@ from apps.accounts.roles import Role, role_in_groups, role_of
 from apps.chat import context, markdown
 from apps.chat.models import Conversation, Message, Preset
 from apps.core import search as core_search
+from apps.core.wording import and_list
 from apps.gateway import policy, relay, snapshot
 from apps.gateway.errors import GatewayError
 from apps.gateway.models import Endpoint
+from apps.status.models import Service, State
 
 log = logging.getLogger(__name__)
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
@@ -58,6 +60,39 @@ def options_for(user) -> dict:
         "log_content": snap.log_content,
         "question_limit": QUESTION_LIMIT,
     }
+
+
+def answering(routes: list[snapshot.RouteInfo]) -> dict[str, bool]:
+    """Per alias: can it answer now, as far as the board knows? A route answers while any of its
+    targets runs on a machine the board does not hold down (a backend no check watches counts
+    as answering: the gateway will try it)."""
+    watched = {t.backend.service_id for route in routes for t in route.targets if t.backend.service_id}
+    down = set(
+        Service.objects.filter(pk__in=watched, enabled=True, state__in=[State.DOWN, State.UNREACHABLE]).values_list(
+            "pk", flat=True
+        )
+    )
+    return {
+        route.alias: any(t.backend.service_id not in down for t in route.targets) and bool(route.targets)
+        for route in routes
+    }
+
+
+def headline(user) -> str:
+    """The home page's first clause: can I chat? "" when the chat box itself says why not."""
+    options = options_for(user)
+    if not options["configured"] or not options["routes"]:
+        return ""
+    routes = options["routes"]
+    up = answering(routes)
+    if all(up.values()):
+        return "The assistant answers."
+    waiting = [route.alias for route in routes if not up[route.alias]]
+    if any(up.values()):
+        verb = "waits" if len(waiting) == 1 else "wait"
+        return f"The assistant answers; {and_list(waiting)} {verb} for a machine that is down."
+    machines = sorted({t.backend.name for route in routes for t in route.targets})
+    return f"The assistant cannot answer now: {and_list(machines)} {'is' if len(machines) == 1 else 'are'} down."
 
 
 def presets_for(user) -> list[Preset]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from apps.accounts.roles import CAPABILITIES, can
@@ -60,6 +61,50 @@ def panels() -> list[Panel]:
 
 def panels_for(request: HttpRequest) -> list[Panel]:
     return [panel for panel in panels() if can(request.user, panel.capability)]
+
+
+# --- The home page's one line ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A clause of the line at the top of the home page, what matters to the family first (can
+    I chat? what is off?). `sentence(request)` gives it in words, or "" when there is nothing
+    to say; `detail` names the page (a URL name) where the whole story is, one tap away."""
+
+    name: str
+    order: int
+    capability: str
+    sentence: Callable[[HttpRequest], str]
+    detail: str = ""
+    detail_label: str = ""
+
+
+_HEADLINES: dict[str, Headline] = {}
+
+
+def register_headline(headline: Headline) -> None:
+    if headline.capability not in CAPABILITIES:
+        raise KeyError(f"Unknown capability {headline.capability!r} for the {headline.name} headline.")
+    _HEADLINES[headline.name] = headline
+
+
+def headlines() -> list[Headline]:
+    return sorted(_HEADLINES.values(), key=lambda h: (h.order, h.name))
+
+
+def headline_for(request: HttpRequest) -> dict[str, Any]:
+    """The clauses this member may read, and the pages with their detail."""
+    clauses, details = [], []
+    for headline in headlines():
+        if not can(request.user, headline.capability):
+            continue
+        words = headline.sentence(request)
+        if words:
+            clauses.append(words)
+            if headline.detail:
+                details.append((reverse(headline.detail), headline.detail_label))
+    return {"headline": " ".join(clauses), "headline_details": details}
 
 
 def rows_for(request: HttpRequest) -> list[Row]:

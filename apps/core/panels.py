@@ -3,7 +3,18 @@ and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 
 from __future__ import annotations
 
-from apps.core import navigation
+from apps.core import dashboard, navigation
+
+# The line at the top of the home page: each app's clause (dashboard.register_headline).
+dashboard.register(
+    dashboard.Panel(
+        name="at-a-glance",
+        template="core/partials/at_a_glance.html",
+        order=10,
+        capability="home",
+        context=dashboard.headline_for,
+    )
+)
 
 navigation.register_menu_item(navigation.MenuItem("Settings", "core:settings", order=100, capability="settings"))
 navigation.register_settings_page(

@@ -3,25 +3,25 @@ and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 
 from apps.core import dashboard, navigation
-from apps.status.selectors import sentence
+from apps.status.selectors import headline
 
 
-def _sentence(request: HttpRequest) -> dict[str, Any]:
-    return {"status_sentence": sentence()}
+def _headline(request: HttpRequest) -> str:
+    return headline()
 
 
-dashboard.register(
-    dashboard.Panel(
-        name="status-sentence",
-        template="status/partials/dashboard_panel.html",
-        order=10,
+# The home page's line: what is off and how much waits for it (the board has the rest).
+dashboard.register_headline(
+    dashboard.Headline(
+        name="status",
+        order=20,
         capability="status",
-        context=_sentence,
+        sentence=_headline,
+        detail="status:index",
+        detail_label="Status board",
     )
 )
 

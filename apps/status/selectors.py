@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.formats import time_format
 
-from apps.core.wording import and_list
+from apps.core.wording import and_list, plural
 from apps.status import history
 from apps.status.models import Flip, Service, State
 from apps.status.templatetags.status_tags import percent
@@ -139,9 +139,10 @@ def board(*, now: datetime | None = None) -> Board:
     """Services grouped by host, problems first in each group and groups with problems first
     (heartbeats and host-less services in their own group), with the summary strip's counts."""
     now = now or timezone.now()
-    cause = Flip.objects.filter(service=OuterRef("pk"), new=State.UNREACHABLE).order_by("-created")
     services = list(
-        Service.objects.select_related("host").annotate(cause_label=Subquery(cause.values("cause__label")[:1]))
+        Service.objects.select_related("host").annotate(
+            cause_label=Subquery(_latest_cause().values("cause__label")[:1])
+        )
     )
     ids = [s.pk for s in services]
     tallies = [history.counts(ids, since=now - span, now=now) for _, span in WINDOWS]
@@ -273,3 +274,57 @@ def _count(n: int) -> str:
 
 def _join(labels: list[str]) -> str:
     return and_list(sorted(labels))
+
+
+# --- The home page's clause -----------------------------------------------------------------
+
+DOWNISH = {State.DOWN, State.UNREACHABLE}
+
+
+def headline() -> str:
+    """The status board in one line of family words, whatever the number of problems: machines
+    that answer on no service first (with how many services wait for them), then the few other
+    problems by name, then what is not checked yet. The whole story is on the board."""
+    services = list(
+        Service.objects.filter(enabled=True)
+        .select_related("host")
+        .annotate(cause_host=Subquery(_latest_cause().values("cause__host__name")[:1]))
+        .only("pk", "label", "state", "host__name")
+    )
+    if not services:
+        return "No services are watched yet."
+    by_host: dict[str, list[Service]] = defaultdict(list)
+    for service in services:
+        if service.host_id:
+            by_host[service.host.name].append(service)
+    dark = sorted(name for name, on_host in by_host.items() if all(s.state in DOWNISH for s in on_host))
+    waiting = [
+        s
+        for s in services
+        if s.state in DOWNISH and ((s.host_id and s.host.name in dark) or getattr(s, "cause_host", None) in dark)
+    ]
+    others = [s for s in services if s.state in DOWNISH | {State.DEGRADED} and s not in waiting]
+    unchecked = sum(1 for s in services if s.state == State.UNKNOWN)
+    clauses = []
+    if dark:
+        machines = "1 machine is" if len(dark) == 1 else f"{len(dark)} machines are"
+        wait = f"{plural(len(waiting), 'service')} {'waits' if len(waiting) == 1 else 'wait'}"
+        clauses.append(f"{machines} not answering: {and_list(dark)}; {wait} for {'it' if len(dark) == 1 else 'them'}.")
+    if len(others) > 2:
+        clauses.append(f"{len(others)}{' more' if dark else ''} services have a problem.")
+    elif others:
+        problems = and_list([f"{s.label} {_state_words(s.state)}" for s in sorted(others, key=lambda s: s.label)])
+        clauses.append(f"{problems[:1].upper()}{problems[1:]}.")
+    if unchecked:
+        clauses.append(f"{plural(unchecked, 'service')} {'is' if unchecked == 1 else 'are'} not checked yet.")
+    if not clauses:
+        return "The one service works." if len(services) == 1 else f"All {len(services)} services work."
+    return " ".join(clauses)
+
+
+def _latest_cause():
+    return Flip.objects.filter(service=OuterRef("pk"), new=State.UNREACHABLE).order_by("-created")
+
+
+def _state_words(state: str) -> str:
+    return {State.DOWN: "is down", State.UNREACHABLE: "is unreachable", State.DEGRADED: "works only partly"}[state]

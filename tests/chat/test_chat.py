@@ -353,3 +353,24 @@ def test_with_redis_down_the_chat_still_answers(gateway_url, bob, assistant, set
     started = client.post("/chat/send/", data={"text": "hi"}).json()
     seen = events(client, started["stream"])
     assert tokens(seen).startswith("Thequick") and seen[-1][1]["state"] == "done"
+
+
+def test_the_home_page_line_starts_with_whether_the_assistant_answers(bob, client):
+    def watched(name: str, state: str) -> Service:
+        return Service.objects.create(name=name, label=name, kind=Kind.OLLAMA, state=state)
+
+    studio = make_backend("Studio", url="http://studio.invalid:11434", kind="ollama", service=watched("s", State.UP))
+    macbook = make_backend("MacBook", url="http://mb.invalid:11434", kind="ollama", service=watched("m", State.DOWN))
+    make_route("assistant", (macbook, "llama3.2:3b"), (studio, "llama3.1:8b"))  # the MacBook sleeps: fallback
+    make_route("code", (macbook, "qwen2.5-coder"))
+    signed_in = client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend") or client
+
+    def line() -> str:
+        html = signed_in.get("/").content.decode()
+        return html.split('role="status">')[1].split("</p>")[0]
+
+    assert line().startswith("The assistant answers; code waits for a machine that is down.")
+    Service.objects.filter(name="m").update(state=State.UP)
+    assert line().startswith("The assistant answers.")
+    Service.objects.update(state=State.UNREACHABLE)
+    assert line().startswith("The assistant cannot answer now: MacBook and Studio are down.")

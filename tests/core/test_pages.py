@@ -32,7 +32,7 @@ def test_navigation_shows_what_the_role_may_open(client, request, who):
 
 def test_the_dashboard_has_its_four_areas_for_the_owner(client, alice):
     html = signed_in(client, alice).get("/").content.decode()
-    for area in ('id="status-sentence"', 'id="chat-box"', 'id="maintenance-due"', 'id="handover"'):
+    for area in ('id="at-a-glance"', 'id="chat-box"', 'id="maintenance-due"', 'id="handover"'):
         assert area in html
     assert "No services are watched yet" in html
     assert "The assistant is not set up yet" in html

@@ -14,9 +14,9 @@ from tests.conftest import signed_in
 pytestmark = pytest.mark.django_db
 
 SEEN = {
-    "alice": ["status-sentence", "chat-box", "handover", "maintenance-due"],
-    "bob": ["status-sentence", "chat-box", "handover"],
-    "charlie": ["status-sentence", "handover"],
+    "alice": ["at-a-glance", "chat-box", "handover", "maintenance-due"],
+    "bob": ["at-a-glance", "chat-box", "handover"],
+    "charlie": ["at-a-glance", "handover"],
 }
 
 
@@ -26,7 +26,7 @@ def panel_ids(html: str) -> list[str]:
 
 def test_each_app_registers_its_panel_with_an_order():
     assert [(p.name, p.order) for p in dashboard.panels()] == [
-        ("status-sentence", 10),
+        ("at-a-glance", 10),
         ("chat-box", 20),
         ("handover", 30),
         ("maintenance-due", 40),
@@ -67,7 +67,7 @@ def extra_panel(settings, tmp_path):
 
 def test_a_panel_registered_by_another_app_shows_at_its_order_for_its_roles(client, alice, charlie, extra_panel):
     html = signed_in(client, alice).get("/").content.decode()
-    assert panel_ids(html) == ["status-sentence", "extra-panel", "chat-box", "handover", "maintenance-due"]
+    assert panel_ids(html) == ["at-a-glance", "extra-panel", "chat-box", "handover", "maintenance-due"]
     assert "Backups checked for alice" in html
     html = signed_in(client, charlie).get("/").content.decode()
     assert "extra-panel" not in panel_ids(html)

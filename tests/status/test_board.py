@@ -117,9 +117,43 @@ def test_the_sentence_folds_dependents_under_their_cause(http_server):
     )
 
 
-def test_the_dashboard_shows_the_sentence(client, bob):
+def test_the_home_page_shows_the_one_line_with_the_board_one_tap_away(client, bob):
     service("a")
-    assert "The one service is working." in signed_in(client, bob).get("/").content.decode()
+    html = signed_in(client, bob).get("/").content.decode()
+    assert "The one service works." in html
+    assert '<a href="/status/">Status board</a>' in html
+
+
+def _machines(states: dict[str, list[str]]) -> None:
+    for host_name, on_host in states.items():
+        host = Host.objects.create(name=host_name)
+        for index, state in enumerate(on_host):
+            service(f"{host_name.lower()}-{index}", host=host, state=state, label=f"{host_name} {index}")
+
+
+@pytest.mark.parametrize(
+    ("machines", "expected"),
+    [
+        ({}, "No services are watched yet."),
+        ({"NAS": [State.UP, State.UP]}, "All 2 services work."),
+        ({"NAS": [State.UNKNOWN, State.UP]}, "1 service is not checked yet."),
+        (  # six down services on two dark machines read as one clause, not six sentences
+            {"NAS": [State.DOWN] * 3, "Mini": [State.DOWN, State.UNREACHABLE, State.DOWN], "Studio": [State.UP]},
+            "2 machines are not answering: Mini and NAS; 6 services wait for them.",
+        ),
+        (
+            {"NAS": [State.DOWN], "Studio": [State.UP, State.DEGRADED]},
+            "1 machine is not answering: NAS; 1 service waits for it. Studio 1 works only partly.",
+        ),
+        (
+            {"Studio": [State.UP, State.DOWN, State.DEGRADED, State.DOWN]},
+            "3 services have a problem.",
+        ),
+    ],
+)
+def test_the_home_page_line_stays_one_line_whatever_the_number_of_problems(machines, expected):
+    _machines(machines)
+    assert selectors.headline() == expected
 
 
 def test_the_board_shows_version_drift(client, bob):
