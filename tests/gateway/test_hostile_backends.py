@@ -94,6 +94,25 @@ def test_keep_alive_comments_do_not_hold_back_the_fallback(gateway_url, key_for,
     assert entry.fallback and entry.backend == "macbook"
 
 
+@pytest.mark.parametrize("stream", [True, False])
+def test_keep_alive_bytes_do_not_hold_back_the_fallback_streamed_or_whole(
+    gateway_url, key_for, bob, llm, macbook, stream
+):
+    # Streamed, ": keep-alive" comments; whole, spaces before the JSON (as some proxies send).
+    # Each resets the socket's read timeout: only the backend's timeout on the whole wait ends it.
+    llm.first_delay, llm.keep_alive = 600, 0.3
+    studio = make_backend("studio", llm, timeout=1)
+    make_route("assistant", (studio, "llama3.1:8b"), (make_backend("macbook", macbook), "llama3.2:3b"))
+    started = time.monotonic()
+    response = api(gateway_url, key_for(bob)).chat.completions.with_raw_response.create(
+        model="assistant", messages=HELLO, stream=stream
+    )
+    assert response.headers["x-homeops-backend"] == "macbook" and time.monotonic() - started < 5
+    entry = wait_for(lambda: AuditEntry.objects.filter(status=200).first())
+    assert entry.fallback and entry.backend == "macbook"
+    assert wait_for(lambda: llm.endings == ["client left"])  # the studio's connection was dropped
+
+
 def test_keep_alive_comments_alone_are_a_timeout(gateway_url, key_for, bob, llm):
     llm.first_delay, llm.keep_alive = 600, 0.3
     make_route("assistant", (make_backend("studio", llm, timeout=1), "llama3.1:8b"))
