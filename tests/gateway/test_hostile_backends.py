@@ -59,22 +59,22 @@ def test_a_backend_error_that_quotes_the_key_reaches_nobody(raw, key_for, bob, l
     services.refresh_models(Backend.objects.get(name="studio"))
     models_error = Backend.objects.get(name="studio").models_error
     assert f"answered {failure}" in models_error and HOUSEHOLD_KEY not in models_error
-    assert "Bearer [redacted]" in models_error
+    assert "Bearer [hidden]" in models_error
     assert HOUSEHOLD_KEY not in caplog.text
 
 
 def test_scrub_takes_out_keys_tokens_and_url_credentials():
-    from apps.gateway.secrets import scrub
+    from homeops.redact import scrub
 
     text = (
         "Incorrect API key provided: Bearer abc.DEF-123_xyz. Also sk-proj-4f9aXk2LmQ8r and hops-Zk39fLq0aBcD, "
         "see https://admin:hunter2@studio.home.arpa:11434/v1; yours is my-own-secret; model llama3.1:8b."
     )
-    cleaned = scrub(text, known=("my-own-secret",))
+    cleaned = scrub(text, known=("my-own-secret",), foreign=True)  # a backend's text
     for secret in ("abc.DEF-123_xyz", "sk-proj-4f9aXk2LmQ8r", "hops-Zk39fLq0aBcD", "hunter2", "my-own-secret"):
         assert secret not in cleaned
-    assert "https://[redacted]@studio.home.arpa:11434/v1" in cleaned and "llama3.1:8b" in cleaned
-    assert "Bearer [redacted]" in cleaned
+    assert "https://[hidden]@studio.home.arpa:11434/v1" in cleaned and "llama3.1:8b" in cleaned
+    assert "Bearer [hidden]" in cleaned
 
 
 # --- 6. Keep-alive comments instead of a first token ----------------------------------------
