@@ -10,6 +10,11 @@ log through settings.LOGGING instead of Celery's own handlers). It removes:
 - credentials in any URL, known or not: the user:password@ part, the token of a Discord or
   Slack webhook's path, query values named like token=, key=, apikey=, password=, sig=;
 - the credentials of an `Authorization: <scheme> ...` value, and any `Bearer ...` token.
+
+`scrub()` is the one function that does it, with the one marker, `[hidden]` (or the secret's
+variable name): the log filter, a backend's error on the owner's pages (apps/gateway/upstream.py)
+and a notification's delivery error (apps/notify/transports/base.py) all call it, so a secret
+reads the same wherever it would have shown.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 HIDDEN = "[hidden]"
@@ -86,11 +92,34 @@ def remember_url(url: str | None, *, label: str = HIDDEN) -> None:
             remember(segment)
 
 
-def redact(text: str) -> str:
-    known = _known
-    if known is not None:
-        text = known.sub(lambda m: _labels.get(m.group(0), HIDDEN), text)
-    for pattern, replacement in _PATTERNS:
+# Text another server wrote (a backend's or a receiver's error) may quote a key we never read
+# ourselves: what merely looks like one goes too. Not for our own logs, where these shapes are
+# ordinary: Celery's task ids are 36-character runs, and "token" is a word in the gateway's lines.
+_FOREIGN_PATTERNS = [
+    # "<scheme> <credentials>" without a header name ("Incorrect API key provided: Bearer sk-...");
+    # not a value already hidden, so a variable's name survives
+    (re.compile(r"(?i)\b(bearer|basic|token)\s+(?![\[$])[^\s,;\"']+"), r"\1 " + HIDDEN),
+    (re.compile(r"\b(?:sk|pk|rk|hops|gsk|xai|hf|api|key)[-_][A-Za-z0-9][A-Za-z0-9_\-]{7,}"), HIDDEN),
+    # Long runs of letters AND digits (tokens, hashes): model names and words are shorter or lack one.
+    (re.compile(r"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{32,}"), HIDDEN),
+]
+
+
+def scrub(text: str, *, known: Iterable[str] | Mapping[str, str] = (), foreign: bool = False) -> str:
+    """`text` without the secrets it may carry, each replaced by its label or HIDDEN.
+
+    In order: every secret this process has read (remember()), so one read by name shows as
+    that name everywhere; the `known` values the caller holds but has not registered (a mapping
+    gives each its label; values shorter than MIN_LENGTH are left, as in remember()); then the
+    patterns for URL credentials and Authorization values; with `foreign=True`, also what only
+    looks like a key (_FOREIGN_PATTERNS)."""
+    registry = _known
+    if registry is not None:
+        text = registry.sub(lambda m: _labels.get(m.group(0), HIDDEN), text)
+    labels = known if isinstance(known, Mapping) else dict.fromkeys(known, HIDDEN)
+    for value in sorted((v for v in labels if v and len(v) >= MIN_LENGTH), key=len, reverse=True):
+        text = text.replace(value, labels[value])  # longest first: a URL before a piece of it
+    for pattern, replacement in _PATTERNS + (_FOREIGN_PATTERNS if foreign else []):
         text = pattern.sub(replacement, text)
     return text
 
@@ -103,13 +132,13 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed call: let the handler report it as usual
             return True
-        clean = redact(message)
+        clean = scrub(message)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = scrub(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = scrub(record.stack_info)
         return True

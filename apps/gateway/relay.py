@@ -14,9 +14,9 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import timezone
 from django.utils.formats import time_format
@@ -24,9 +24,10 @@ from django.utils.formats import time_format
 from apps.gateway import policy, snapshot, upstream
 from apps.gateway.errors import GatewayError, bad_request
 from apps.gateway.models import Endpoint
-from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, TargetInfo
+from apps.gateway.snapshot import BackendInfo, Identity, PolicyInfo, RouteInfo, TargetInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")  # what a target's answer is to its path: an opened stream, a whole document
 SKIP_STATES = {"down", "unreachable"}  # the board says so: the backend is not asked
 
 
@@ -164,29 +165,60 @@ async def _prepare(call: Call, workload: str, validate) -> tuple[RouteInfo, Poli
     return route, rules, record, slot
 
 
-async def _targets(route: RouteInfo) -> tuple[list[tuple[int, TargetInfo]], list[tuple[int, PassedOver]]]:
-    """The targets worth trying, with their place in the route, and why the others were passed
-    over, with theirs: only a target passed over BEFORE the one that answers makes a fallback."""
-    states = await snapshot.service_states()
-    usable, passed = [], []
-    for position, target in enumerate(route.targets):
+# --- Fallback: one walk of the route, for streamed and whole answers alike ------------------
+
+
+def _held_back(backend: BackendInfo, states: dict) -> str:
+    """Why this target is passed over without asking its backend, or "" to ask it."""
+    if backend.key_problem:
+        return backend.key_problem
+    state, since, label = states.get(backend.service_id, ("unknown", None, ""))
+    if backend.service_id and state in SKIP_STATES:
+        when = f" since {time_format(timezone.localtime(since), 'H:i')}" if since else ""
+        return f"the status board holds {label or backend.name} {state}{when}"
+    return ""
+
+
+async def _ask_in_time(target: TargetInfo, ask: Callable[[TargetInfo], Awaitable[T]]) -> T:
+    """The backend's timeout bounds the whole wait for an answer to begin. The socket's read
+    timeout alone would not: keep-alive comments in a stream, or spaces before a JSON answer,
+    reset it for as long as the backend likes, and the fallback would never come."""
+    timeout = target.backend.timeout
+    try:
+        async with asyncio.timeout(timeout):
+            return await ask(target)
+    except TimeoutError as exc:
+        raise upstream.UpstreamError(f"no answer within {timeout:g} s", timeout=True) from exc
+
+
+async def _first_answer(
+    route: RouteInfo, record: Record, ask: Callable[[TargetInfo], Awaitable[T]]
+) -> tuple[Answered, T]:
+    """Ask the route's targets in order until one answers, and say who did on the audit row.
+
+    `ask` sends to one target and returns what the caller relays (an opened stream, a whole
+    answer); an UpstreamError from it, or no answer in time, moves on to the next target.
+    Every target passed over (held back by the status board or its key, or failed) is noted
+    in route order; only those ahead of the one that answers make it a fallback, so a target
+    listed after it never does. When none answers, the GatewayError names them all."""
+    states = await snapshot.service_states()  # read once: no probe on the request path
+    passed: list[PassedOver] = []
+    tried = timeouts = 0
+    for target in route.targets:
         backend = target.backend
-        if backend.key_problem:
-            passed.append((position, PassedOver(backend.name, backend.key_problem)))
+        if why := _held_back(backend, states):
+            passed.append(PassedOver(backend.name, why))
             continue
-        state, since, label = states.get(backend.service_id, ("unknown", None, ""))
-        if backend.service_id and state in SKIP_STATES:
-            when = f" since {time_format(timezone.localtime(since), 'H:i')}" if since else ""
-            why = f"the status board holds {label or backend.name} {state}{when}"
-            passed.append((position, PassedOver(backend.name, why)))
+        tried += 1
+        try:
+            answer = await _ask_in_time(target, ask)
+        except upstream.UpstreamError as exc:
+            timeouts += exc.timeout
+            passed.append(PassedOver(backend.name, exc.reason, target.model))
             continue
-        usable.append((position, target))
-    return usable, passed
-
-
-def _before(passed: list[tuple[int, PassedOver]], position: int) -> list[PassedOver]:
-    """Why the targets ahead of `position` were passed over."""
-    return [note for where, note in passed if where < position]
+        record.backend, record.model, record.fallback = backend.name, target.model, bool(passed)
+        return Answered(route.alias, backend.name, target.model, record.fallback, tuple(passed)), answer
+    raise _all_failed(route.alias, passed, tried, timeouts)
 
 
 def _all_failed(alias: str, notes: list[PassedOver], tried: int, timeouts: int) -> GatewayError:
@@ -298,30 +330,82 @@ def _normalise(chunk: dict, response_id: str, alias: str, created: int) -> int:
     return pieces
 
 
-async def _open(target: TargetInfo, body: dict) -> tuple[upstream.Stream, AsyncIterator[dict], list[dict]]:
-    """Ask one target and read its answer up to the first content. The backend's timeout
-    bounds this whole wait: connecting, headers, keep-alive comments and a role-only chunk
-    alike (a server that only says ": keep-alive" must not hold the fallback back)."""
-    timeout = target.backend.timeout
-    stream: upstream.Stream | None = None
+@dataclass
+class Opened:
+    """A target that has begun to answer: its stream, and the chunks read while waiting for
+    the first content (the role chunk, then the first text), to relay before the rest."""
+
+    stream: upstream.Stream
+    events: AsyncIterator[dict]
+    leading: list[dict]
+
+
+async def _open(target: TargetInfo, body: dict) -> Opened:
+    """Ask one target and read its answer up to the first content (the whole wait is bounded
+    by _ask_in_time). Whatever ends the wait early, a failure, the timeout or a client that
+    went away, closes the connection: the backend must stop generating for nobody."""
+    stream = await upstream.open_stream(target.backend, "/chat/completions", body)
     try:
-        async with asyncio.timeout(timeout):
-            stream = await upstream.open_stream(target.backend, "/chat/completions", body)
-            events = stream.events()
-            leading: list[dict] = []
-            async for chunk in events:
-                leading.append(checked_chunk(chunk))
-                if _begins_answer(chunk):
-                    break
+        events = stream.events()
+        leading: list[dict] = []
+        async for chunk in events:
+            leading.append(checked_chunk(chunk))
+            if _begins_answer(chunk):
+                break
         if not leading:
             raise upstream.UpstreamError("sent nothing")
-        return stream, events, leading
-    except BaseException as exc:
-        if stream is not None:
-            stream.close()
-        if isinstance(exc, TimeoutError):
-            raise upstream.UpstreamError(f"no answer within {timeout:g} s", timeout=True) from exc
+    except BaseException:
+        stream.close()
         raise
+    return Opened(stream, events, leading)
+
+
+@dataclass
+class Relaying:
+    """One streamed answer on its way to the client: the id and time every chunk carries, the
+    backend's own token counts when it sends them, the text kept when content logging is on."""
+
+    record: Record
+    alias: str
+    include_usage: bool  # the client asked for a last chunk with the token counts
+    id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
+    created: int = field(default_factory=lambda: int(time.time()))
+    usage: dict | None = None
+    answer: list[str] = field(default_factory=list)
+
+    def relayed(self, chunk: dict) -> dict | None:
+        """The chunk as the client gets it, counted; None for one that only carries usage."""
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        if not chunk.get("choices"):
+            return None
+        if _normalise(chunk, self.id, self.alias, self.created):
+            self.record.first_token()
+            self.record.completion_tokens += 1
+            if self.record.content is not None:
+                self.answer.extend((c.get("delta") or {}).get("content") or "" for c in chunk["choices"])
+        if self.include_usage:  # OpenAI's clients expect null on every chunk but the last
+            chunk["usage"] = None
+        else:
+            chunk.pop("usage", None)
+        return chunk
+
+    def counted(self, prompt_guess: int) -> dict | None:
+        """At the end: the backend's counts over ours, and the usage chunk if the client asked."""
+        record = self.record
+        record.prompt_tokens = (self.usage or {}).get("prompt_tokens") or prompt_guess
+        if self.usage and self.usage.get("completion_tokens"):
+            record.completion_tokens = self.usage["completion_tokens"]
+        if not self.include_usage:
+            return None
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.alias,
+            "choices": [],
+            "usage": _usage(record),
+        }
 
 
 def _cut_off(record: Record, backend: str, reason: str) -> Broken:
@@ -346,75 +430,27 @@ def _relay_failed(record: Record, exc: Exception) -> GatewayError:
 async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
     route, rules, record, slot = await _prepare(call, "chat", validate_chat)
     include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
-    response_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-    created = int(time.time())
+    relaying = Relaying(record, route.alias, include_usage)
     prompt_guess = prompt_estimate(call.body["messages"])
-    stream: upstream.Stream | None = None
-    answered = False
-    answer: list[str] = []
-    usage: dict | None = None
+    prompt = rules.system_prompts.get(route.alias)
+    opened: Opened | None = None
     try:
-        targets, passed = await _targets(route)
-        tried = timeouts = 0
-        failed: list[PassedOver] = []  # targets tried in order: every one failed before the next
-        answered_at = 0
-        for position, target in targets:
-            tried += 1
-            body = chat_body(call.body, target, rules.system_prompts.get(route.alias), stream=True)
-            try:
-                stream, events, pending = await _open(target, body)
-                answered_at = position
-                break
-            except upstream.UpstreamError as exc:
-                timeouts += exc.timeout
-                failed.append(PassedOver(target.backend.name, exc.reason, target.model))
-        if stream is None:
-            raise _all_failed(route.alias, [note for _, note in passed] + failed, tried, timeouts)
-        notes = _before(passed, answered_at) + failed
-        record.backend, record.model = target.backend.name, target.model
-        record.fallback = bool(notes)
-        yield Answered(route.alias, target.backend.name, target.model, record.fallback, tuple(notes))
-        answered = True
-        while True:
-            try:  # the chunks read while waiting for the first content, then the rest
-                chunk = pending.pop(0) if pending else checked_chunk(await anext(events))
-            except StopAsyncIteration:
-                break
-            except upstream.UpstreamError as exc:  # never retried: the client has our first bytes
-                yield _cut_off(record, target.backend.name, exc.reason)
+        answered, opened = await _first_answer(
+            route, record, lambda target: _open(target, chat_body(call.body, target, prompt, stream=True))
+        )
+        yield answered
+        while (event := await _next_chunk(opened, relaying)) is not None:
+            yield event
+            if isinstance(event, Broken):
                 return
-            if chunk.get("usage"):
-                usage = chunk["usage"]
-            if chunk.get("choices"):
-                pieces = _normalise(chunk, response_id, route.alias, created)
-                if pieces:
-                    record.first_token()
-                    record.completion_tokens += pieces
-                    if record.content is not None:
-                        answer.extend((c.get("delta") or {}).get("content") or "" for c in chunk["choices"])
-                if include_usage:
-                    chunk["usage"] = None
-                else:
-                    chunk.pop("usage", None)
-                yield chunk
-        record.prompt_tokens = (usage or {}).get("prompt_tokens") or prompt_guess
-        if usage and usage.get("completion_tokens"):
-            record.completion_tokens = usage["completion_tokens"]
-        if include_usage:
-            yield {
-                "id": response_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": route.alias,
-                "choices": [],
-                "usage": _usage(record),
-            }
+        if last := relaying.counted(prompt_guess):
+            yield last
     except GatewayError as exc:
         record.status, record.error = exc.status, exc.message
         raise
     except Exception as exc:  # never a crash mid-stream: an error event, and the audit row says so
         error = _relay_failed(record, exc)
-        if not answered:
+        if opened is None:  # nothing sent yet: the caller answers with the error itself
             raise error from exc
         yield Broken(error)
     except (asyncio.CancelledError, GeneratorExit):
@@ -422,14 +458,29 @@ async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
             record.status, record.error = 499, f"the client went away after {record.completion_tokens} tokens"
         raise
     finally:
-        if stream is not None:
-            stream.close()
+        if opened is not None:
+            opened.stream.close()
         slot.release()
         if record.status != 200 and not record.prompt_tokens:
             record.prompt_tokens = prompt_guess if record.backend else 0
         if record.content is not None:
-            record.content["answer"] = "".join(answer)
+            record.content["answer"] = "".join(relaying.answer)
         finish(record)
+
+
+async def _next_chunk(opened: Opened, relaying: Relaying) -> dict | Broken | None:
+    """The next chunk for the client (those read while waiting for the first content come
+    first), None at the end of the answer, or a Broken when the backend fails now: never a
+    retry, since the client already has our first bytes."""
+    while True:
+        try:
+            chunk = opened.leading.pop(0) if opened.leading else checked_chunk(await anext(opened.events))
+        except StopAsyncIteration:
+            return None
+        except upstream.UpstreamError as exc:
+            return _cut_off(relaying.record, opened.stream.backend.name, exc.reason)
+        if (relayed := relaying.relayed(chunk)) is not None:
+            return relayed
 
 
 def _usage(record: Record) -> dict:
@@ -445,28 +496,14 @@ def _usage(record: Record) -> dict:
 
 async def _whole(call: Call, workload: str, path: str, make_body, validate, check) -> tuple[Answered, dict, Record]:
     route, rules, record, slot = await _prepare(call, workload, validate)
+
+    async def ask(target: TargetInfo) -> dict:
+        return check(await upstream.post_json(target.backend, path, make_body(target, rules, route)))
+
     try:
-        targets, passed = await _targets(route)
-        tried = timeouts = 0
-        failed: list[PassedOver] = []
-        for position, target in targets:
-            tried += 1
-            try:
-                document = check(await upstream.post_json(target.backend, path, make_body(target, rules, route)))
-            except upstream.UpstreamError as exc:
-                timeouts += exc.timeout
-                failed.append(PassedOver(target.backend.name, exc.reason, target.model))
-                continue
-            notes = _before(passed, position) + failed
-            record.first_token()
-            record.backend, record.model = target.backend.name, target.model
-            record.fallback = bool(notes)
-            return (
-                Answered(route.alias, target.backend.name, target.model, record.fallback, tuple(notes)),
-                document,
-                record,
-            )
-        raise _all_failed(route.alias, [note for _, note in passed] + failed, tried, timeouts)
+        answered, document = await _first_answer(route, record, ask)
+        record.first_token()
+        return answered, document, record
     except GatewayError as exc:
         record.status, record.error = exc.status, exc.message
         finish(record)

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import httpx
 
-from apps.gateway.secrets import scrub
 from apps.gateway.snapshot import BackendInfo
+from homeops.redact import scrub
 
 _sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = weakref.WeakKeyDictionary()
 
@@ -60,6 +60,13 @@ def _headers(backend: BackendInfo) -> dict[str, str]:
     return headers
 
 
+def _for_owner(text: str, api_key: str) -> str:
+    """A backend's own words, for the owner's pages: a backend's text is foreign (it may quote
+    a key in any shape), and it is scrubbed before it is cut short, so a key cut in half cannot
+    slip past the patterns."""
+    return scrub(text, known=(api_key,), foreign=True)[:200]
+
+
 def _reason(exc: BaseException, backend: BackendInfo) -> UpstreamError:
     if isinstance(exc, asyncio.TimeoutError):
         return UpstreamError(f"no answer within {backend.timeout:g} s", timeout=True)
@@ -69,7 +76,7 @@ def _reason(exc: BaseException, backend: BackendInfo) -> UpstreamError:
         )
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return UpstreamError("closed the connection")
-    return UpstreamError(f"failed ({type(exc).__name__})", detail=scrub(str(exc), known=(backend.api_key,))[:200])
+    return UpstreamError(f"failed ({type(exc).__name__})", detail=_for_owner(str(exc), backend.api_key))
 
 
 STATUS_WORDS = {
@@ -91,9 +98,7 @@ def _http_error(status: int, text: str, api_key: str) -> UpstreamError:
         message = message.get("message", message) if isinstance(message, dict) else message
     except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         message = text.strip()
-    # Redacted before it is cut short: a key cut in half must not slip past the patterns.
-    detail = scrub(str(message or ""), known=(api_key,))[:200]
-    return UpstreamError(f"answered {status} ({words})", status=status, detail=detail)
+    return UpstreamError(f"answered {status} ({words})", status=status, detail=_for_owner(str(message or ""), api_key))
 
 
 async def post_json(backend: BackendInfo, path: str, body: dict) -> dict:
@@ -196,7 +201,7 @@ def list_models(*, kind: str, base_url: str, api_key: str, timeout: float) -> li
     except httpx.TimeoutException as exc:
         raise UpstreamError(f"no answer within {timeout:g} s", timeout=True) from exc
     except httpx.HTTPError as exc:
-        raise UpstreamError("cannot connect", detail=scrub(str(exc), known=(api_key,))[:200]) from exc
+        raise UpstreamError("cannot connect", detail=_for_owner(str(exc), api_key)) from exc
     if response.status_code != 200:
         raise _http_error(response.status_code, response.text, api_key)
     try:

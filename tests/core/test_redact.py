@@ -14,10 +14,18 @@ import pytest
 from django.conf import settings
 
 from apps.gateway import secrets as backend_keys
+from apps.gateway import services as gateway_services
+from apps.gateway.models import Backend
+from apps.notify import services as notify_services
+from apps.notify.events import Event
 from apps.notify.models import Channel
 from apps.notify.transports.discord import DiscordTransport
 from apps.status.kinds import base as check_kinds
 from homeops import env, redact
+from tests.fixtures.http_server import LocalHTTPServer
+from tests.notify.conftest import Receiver, Reply
+
+NOTICE = Event(kind="down", title="The NAS is down", text="The NAS is down.", created="2026-12-02T19:00:00+00:00")
 
 
 @pytest.fixture
@@ -53,7 +61,7 @@ def token(prefix: str) -> str:
     ],
 )
 def test_credentials_in_any_url_are_hidden(line, shown):
-    assert shown in redact.redact(line)
+    assert shown in redact.scrub(line)
 
 
 def test_ordinary_lines_are_left_alone():
@@ -61,7 +69,7 @@ def test_ordinary_lines_are_left_alone():
         "Task notify.deliver[1f0c] succeeded in 0.02s; GET /status/nas/?page=2 200; keyboard=en; "
         "token budget exceeded; Basic settings saved; postgres://db.home.arpa/homeops"
     )
-    assert redact.redact(line) == line
+    assert redact.scrub(line) == line
 
 
 def test_a_secret_read_by_name_is_replaced_by_the_name_at_every_level(monkeypatch, log):
@@ -120,3 +128,31 @@ def test_the_http_clients_are_kept_to_warnings_and_uvicorn_goes_through_the_filt
     text = log()
     assert "HTTP Request" not in text
     assert '"GET /cal.ics?token=[hidden] HTTP/1.1" 200' in text
+
+
+def test_a_secret_reads_the_same_on_the_owners_page_in_the_log_and_in_a_delivery_error(monkeypatch, log, db):
+    # One text, as a backend, a log line and a webhook receiver might each quote it: a secret
+    # HomeOps read by name, a bearer token and a URL password it never read.
+    named = token("sk")
+    monkeypatch.setenv("HOMEOPS_TEST_SHARED_KEY", named)
+    env.secret("HOMEOPS_TEST_SHARED_KEY")
+    said = f"refused Authorization: Bearer {token('tok')} at https://admin:{token('pw')}@studio.home.arpa/v1 ({named})"
+    shown = "refused Authorization: Bearer [hidden] at https://[hidden]@studio.home.arpa/v1 ($HOMEOPS_TEST_SHARED_KEY)"
+
+    backend_server = LocalHTTPServer().start()
+    receiver = Receiver().start()
+    try:
+        backend_server.answer("/v1/models", status=500, body=said)
+        studio = Backend.objects.create(name="studio", kind="openai", base_url=backend_server.url("/v1"), timeout=5)
+        gateway_services.refresh_models(studio)  # the owner's Settings → Gateway line
+        monkeypatch.setenv("HOMEOPS_TEST_HOOK_URL", receiver.reply("/hook", Reply(500, said)))
+        hook = Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL")
+        delivery, _ = notify_services.delivery_attempt(channel_id=hook.pk, event=NOTICE)
+    finally:
+        backend_server.stop()
+        receiver.stop()
+    logging.getLogger("apps.anything").warning("the backend said: %s", said)
+
+    assert studio.models_error == f"answered 500 (it failed on its side): {shown}"
+    assert delivery.error == f"the receiver answered 500 Internal Server Error: {shown}"
+    assert f"the backend said: {shown}" in log()

@@ -59,22 +59,22 @@ def test_a_backend_error_that_quotes_the_key_reaches_nobody(raw, key_for, bob, l
     services.refresh_models(Backend.objects.get(name="studio"))
     models_error = Backend.objects.get(name="studio").models_error
     assert f"answered {failure}" in models_error and HOUSEHOLD_KEY not in models_error
-    assert "Bearer [redacted]" in models_error
+    assert "Bearer [hidden]" in models_error
     assert HOUSEHOLD_KEY not in caplog.text
 
 
 def test_scrub_takes_out_keys_tokens_and_url_credentials():
-    from apps.gateway.secrets import scrub
+    from homeops.redact import scrub
 
     text = (
         "Incorrect API key provided: Bearer abc.DEF-123_xyz. Also sk-proj-4f9aXk2LmQ8r and hops-Zk39fLq0aBcD, "
         "see https://admin:hunter2@studio.home.arpa:11434/v1; yours is my-own-secret; model llama3.1:8b."
     )
-    cleaned = scrub(text, known=("my-own-secret",))
+    cleaned = scrub(text, known=("my-own-secret",), foreign=True)  # a backend's text
     for secret in ("abc.DEF-123_xyz", "sk-proj-4f9aXk2LmQ8r", "hops-Zk39fLq0aBcD", "hunter2", "my-own-secret"):
         assert secret not in cleaned
-    assert "https://[redacted]@studio.home.arpa:11434/v1" in cleaned and "llama3.1:8b" in cleaned
-    assert "Bearer [redacted]" in cleaned
+    assert "https://[hidden]@studio.home.arpa:11434/v1" in cleaned and "llama3.1:8b" in cleaned
+    assert "Bearer [hidden]" in cleaned
 
 
 # --- 6. Keep-alive comments instead of a first token ----------------------------------------
@@ -92,6 +92,25 @@ def test_keep_alive_comments_do_not_hold_back_the_fallback(gateway_url, key_for,
     assert time.monotonic() - started < 5  # the comments would go on for 600 s
     entry = wait_for(lambda: AuditEntry.objects.filter(status=200).first())
     assert entry.fallback and entry.backend == "macbook"
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_keep_alive_bytes_do_not_hold_back_the_fallback_streamed_or_whole(
+    gateway_url, key_for, bob, llm, macbook, stream
+):
+    # Streamed, ": keep-alive" comments; whole, spaces before the JSON (as some proxies send).
+    # Each resets the socket's read timeout: only the backend's timeout on the whole wait ends it.
+    llm.first_delay, llm.keep_alive = 600, 0.3
+    studio = make_backend("studio", llm, timeout=1)
+    make_route("assistant", (studio, "llama3.1:8b"), (make_backend("macbook", macbook), "llama3.2:3b"))
+    started = time.monotonic()
+    response = api(gateway_url, key_for(bob)).chat.completions.with_raw_response.create(
+        model="assistant", messages=HELLO, stream=stream
+    )
+    assert response.headers["x-homeops-backend"] == "macbook" and time.monotonic() - started < 5
+    entry = wait_for(lambda: AuditEntry.objects.filter(status=200).first())
+    assert entry.fallback and entry.backend == "macbook"
+    assert wait_for(lambda: llm.endings == ["client left"])  # the studio's connection was dropped
 
 
 def test_keep_alive_comments_alone_are_a_timeout(gateway_url, key_for, bob, llm):

@@ -51,19 +51,19 @@ class Transport:
         return value
 
     def scrub(self, text: str) -> str:
-        """Remove the secret from an error text before it is stored, shown or logged: the URL,
-        and the parts of it a receiver may echo (a webhook's path and token, a password)."""
+        """Remove the secret from an error text before it is stored, shown or logged: the URL
+        (shown as its variable's name), and the parts of it a receiver may echo (a webhook's
+        path and token, a password), hidden as everywhere else (homeops.redact.scrub)."""
         env = self.channel.url_env
         secret = os.environ.get(env, "").strip() if env else ""
         if not secret:
-            return text
+            return redact.scrub(text, foreign=True)
         parts = urlsplit(secret)
-        pieces = {secret, parts.path, parts.query, parts.password or "", parts.path.rstrip("/").rpartition("/")[2]}
+        pieces = [parts.path, parts.query, parts.password or "", parts.path.rstrip("/").rpartition("/")[2]]
         if parts.query:
-            pieces.add(f"{parts.path}?{parts.query}")
-        for piece in sorted((p for p in pieces if len(p) >= 6), key=len, reverse=True):
-            text = text.replace(piece, f"${env}" if piece == secret else "[hidden]")
-        return text
+            pieces.append(f"{parts.path}?{parts.query}")
+        known = {**dict.fromkeys(pieces, redact.HIDDEN), secret: f"${env}"}
+        return redact.scrub(text, known=known, foreign=True)
 
     @property
     def household(self) -> str:
