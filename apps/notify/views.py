@@ -42,7 +42,7 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _form(request: HttpRequest, channel: Channel) -> HttpResponse:
     form = ChannelForm(request.POST or None, instance=channel)
     if request.method == "POST" and form.is_valid():
-        channel = services.channel_save(channel=form.save(commit=False))
+        channel = services.channel_save(form.instance)
         messages.success(request, f"Saved {channel.name}. Send a test to see that it arrives.")
         return redirect("notify:channels")
     return render(request, "notify/channel_form.html", {"form": form, "channel": channel})
@@ -61,6 +61,6 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=pk)
-    channel.delete()
+    services.channel_delete(channel)
     messages.success(request, f"Removed {channel.name}; its delivery log went with it.")
     return redirect("notify:channels")
