@@ -86,11 +86,5 @@ def apply(rows: list[dict[str, Any]]) -> Counter:
     return config.upsert(Channel, rows, save=services.channel_save).counts
 
 
-SECTION = config.Section(
-    name="channels",
-    order=40,
-    export=export,
-    validate=validate,
-    apply=apply,
-    help="Where alerts go (Discord, email, webhook, ntfy, Apprise); secrets stay in the environment (url_env).",
-)
+HELP = "Where alerts go (Discord, email, webhook, ntfy, Apprise); secrets stay in the environment (url_env)."
+SECTION = config.Section(name="channels", order=40, export=export, validate=validate, apply=apply, help=HELP)
