@@ -4,30 +4,20 @@ a new member gets a sign-in link from Settings -> Members."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from apps.accounts import services
-from apps.accounts.models import Member
+from apps.accounts.models import EMAIL_TAKEN, MEMBER_FIELDS, Member, MemberAccount, email_holders, username_problem
 from apps.accounts.roles import Role, role_in_groups
 from apps.core import config
 
 User = get_user_model()
 FIELDS = {"username", "email", "role", "active", "access_from", "access_until", "name"}
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    """One member as the file gives it. `given` holds only the fields the file names:
-    on an existing member, a field left out keeps its current value."""
-
-    username: str
-    role: str
-    given: dict[str, Any]
+KEYS = {"first_name": "name", "is_active": "active"}  # model field -> key in the file
+# Lengths and every other rule are the models'; this bound only keeps a pasted essay out of the messages.
+_LONG = 10_000
 
 
 def export() -> list[dict[str, Any]]:
@@ -52,7 +42,9 @@ def export() -> list[dict[str, Any]]:
     return rows
 
 
-def validate(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[MemberRow]:
+def validate(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each entry becomes the member it describes (the existing one, changed only in the fields
+    the file names, or a new one), judged by the members' own rules (services.member_check)."""
     rows = []
     config.duplicates(items, "username", "members", report)
     config.duplicates(items, "email", "members", report, fold_case=True)
@@ -64,97 +56,60 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
         path = ("members", index)
         if not config.check_keys(item, path, report, FIELDS, {"username", "role"}):
             continue
-        username = config.text(item, "username", path, report, max_length=150)
-        try:
-            User.username_validator(username)
-        except ValidationError:
-            report.error((*path, "username"), "letters, digits and @ . + - _ only")
-        role = config.choice(item, "role", path, report, [r.value for r in Role])
-        given: dict[str, Any] = {}
+        known = len(report.errors)
+        username = config.text(item, "username", path, report, max_length=_LONG)
+        row: dict[str, Any] = {"username": username, "role": config.choice(item, "role", path, report, Role.values)}
         if "name" in item:
-            given["first_name"] = config.text(item, "name", path, report, max_length=150)
+            row["first_name"] = config.text(item, "name", path, report, max_length=_LONG)
         if "email" in item:
-            given["email"] = _email(item, path, report, username, new_email)
+            row["email"] = config.text(item, "email", path, report, max_length=_LONG)
         if "active" in item:
-            given["is_active"] = config.flag(item, "active", path, report, True)
+            row["is_active"] = config.flag(item, "active", path, report, True)
         for key in ("access_from", "access_until"):
             if key in item:
-                given[key] = config.moment(item, key, path, report)
-        start, end = given.get("access_from"), given.get("access_until")
-        if start and end and end <= start:
-            report.error((*path, "access_until"), "must be after access_from")
-        if role == Role.OWNER and (start or end):
-            report.error(path, "owners have no access window: it could lock the household out")
-        rows.append(MemberRow(username=username, role=role, given=given))
+                row[key] = config.moment(item, key, path, report)
+            elif row["role"] == Role.OWNER:  # owners have no window: making someone owner clears theirs
+                row[key] = None
+        if len(report.errors) == known and _judge(row, path, report, new_email):
+            rows.append(row)
     # An import must not take away the last owner (owners the file does not name stay).
     owners = User.objects.filter(groups__name=Role.OWNER, is_active=True)
-    named = {row.username for row in rows}
+    named = {row["username"] for row in rows}
     kept = owners.exclude(username__in=named).count()
-    if owners.exists() and kept + sum(1 for r in rows if r.role == Role.OWNER and r.given.get("is_active", True)) == 0:
+    active_owners = sum(1 for row in rows if row["role"] == Role.OWNER and row.get("is_active", True))
+    if owners.exists() and kept + active_owners == 0:
         report.error(("members",), "the household needs at least one active owner")
     return rows
 
 
-def _email(item: dict, path: config.Path, report: config.Report, username: str, new_email: dict[str, str]) -> str:
-    email = config.text(item, "email", path, report, max_length=254)
-    if not email:
-        return ""
-    try:
-        validate_email(email)
-    except ValidationError:
-        report.error((*path, "email"), "not an email address")
-        return email
+def _judge(row: dict[str, Any], path: config.Path, report: config.Report, new_email: dict[str, str]) -> bool:
+    account = MemberAccount.objects.filter(username=row["username"]).first()
+    if account is None:
+        if problem := username_problem(row["username"]):
+            report.error((*path, "username"), problem)
+            return False
+        account = MemberAccount(username=row["username"])
+    for field, value in row.items():
+        setattr(account, field, value)
+    ok = config.model_errors(account, path, report, keys=KEYS, exclude=["username", "password"])
+    ok = config.model_errors(account.window, path, report, exclude=["user"]) and ok
     # Sign-in by email needs each address to point at one member.
-    holders = User.objects.filter(email__iexact=email).exclude(username=username).values_list("username", flat=True)
-    if any(new_email.get(holder, email.lower()) == email.lower() for holder in holders):
-        report.error((*path, "email"), "another member already uses this address")
-    return email
+    holders = email_holders(account.email, account).values_list("username", flat=True)
+    if any(new_email.get(holder, account.email.lower()) == account.email.lower() for holder in holders):
+        report.error((*path, "email"), EMAIL_TAKEN)
+        ok = False
+    return ok
 
 
-def apply(rows: list[MemberRow]) -> Counter:
-    counts: Counter = Counter(created=0, updated=0, unchanged=0)
+def _save(account: MemberAccount, fields: list[str] | None) -> None:
+    services.member_save(user=account, **{field: getattr(account, field) for field in MEMBER_FIELDS})
+
+
+def apply(rows: list[dict[str, Any]]) -> Counter:
     # Owners first, so handing the owner role from one member to another never leaves none.
-    for row in sorted(rows, key=lambda r: r.role != Role.OWNER):
-        user = User.objects.filter(username=row.username).select_related("member").first()
-        before = _snapshot(user)
-        member = getattr(user, "member", None) if user else None
-        current = {
-            "email": user.email if user else "",
-            "is_active": user.is_active if user else True,
-            "access_from": member.access_from if member else None,
-            "access_until": member.access_until if member else None,
-        }
-        if row.role == Role.OWNER:  # owners have no window: making someone owner clears theirs
-            current.update(access_from=None, access_until=None)
-        values = {**current, **{k: v for k, v in row.given.items() if k != "first_name"}}
-        user = services.member_save(user=user, username=row.username, role=row.role, **values)
-        if "first_name" in row.given and user.first_name != row.given["first_name"]:
-            user.first_name = row.given["first_name"]
-            user.save(update_fields=["first_name"])
-        after = _snapshot(User.objects.select_related("member").get(pk=user.pk))
-        counts["created" if before is None else ("unchanged" if before == after else "updated")] += 1
-    return counts
+    ordered = sorted(rows, key=lambda row: row["role"] != Role.OWNER)
+    return config.upsert(MemberAccount, ordered, key="username", save=_save).counts
 
 
-def _snapshot(user) -> tuple | None:
-    if user is None:
-        return None
-    member = getattr(user, "member", None)
-    return (
-        user.email,
-        user.first_name,
-        user.is_active,
-        tuple(sorted(user.groups.values_list("name", flat=True))),
-        member.access_from if member else None,
-        member.access_until if member else None,
-    )
-
-
-SECTION = config.Section(
-    name="members",
-    order=10,
-    export=export,
-    validate=validate,
-    apply=apply,
-    help="People who may sign in, with their role and optional access window.",
-)
+HELP = "People who may sign in, with their role and optional access window."
+SECTION = config.Section(name="members", order=10, export=export, validate=validate, apply=apply, help=HELP)

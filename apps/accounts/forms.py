@@ -1,11 +1,19 @@
+"""Member and invitation forms: presentation only. The rules are the models' (apps/accounts/
+models.py): a ModelForm runs them, and services.member_save runs them again for every door."""
+
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from apps.accounts.models import EMAIL_TAKEN, Invitation, Member, email_holders, username_problem
 from apps.accounts.roles import ROLE_HELP, Role
 
 User = get_user_model()
+WINDOW_HELP = {
+    "access_from": "Optional. Sign-in works from this moment.",
+    "access_until": "Optional. Sign-in stops, and open sessions end, at this moment.",
+}
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -13,32 +21,6 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self) -> None:
         super().__init__(format="%Y-%m-%dT%H:%M")
-
-
-class WindowFormMixin:
-    """access_from / access_until, both optional, the end after the start."""
-
-    def clean(self) -> dict:
-        data = super().clean()
-        start, end = data.get("access_from"), data.get("access_until")
-        if start and end and end <= start:
-            self.add_error("access_until", "Access must end after it starts.")
-        if data.get("role") == Role.OWNER and (start or end):
-            self.add_error("access_until", "Owners have no access window: it could lock the household out.")
-        return data
-
-
-def _window_fields() -> tuple[forms.DateTimeField, forms.DateTimeField]:
-    return (
-        forms.DateTimeField(
-            required=False, widget=DateTimeLocalInput(), help_text="Optional. Sign-in works from this moment."
-        ),
-        forms.DateTimeField(
-            required=False,
-            widget=DateTimeLocalInput(),
-            help_text="Optional. Sign-in stops, and open sessions end, at this moment.",
-        ),
-    )
 
 
 def _role_field() -> forms.ChoiceField:
@@ -49,42 +31,55 @@ def _role_field() -> forms.ChoiceField:
     )
 
 
-def _email_free(email: str, user=None) -> str:
-    """Sign-in by email needs each address to belong to one member."""
-    taken = User.objects.filter(email__iexact=email).exclude(pk=getattr(user, "pk", None))
-    if email and taken.exists():
-        raise forms.ValidationError("Another member already uses this address.")
-    return email
+class WindowMeta:
+    fields = ["access_from", "access_until"]
+    widgets = {"access_from": DateTimeLocalInput(), "access_until": DateTimeLocalInput()}
+    help_texts = WINDOW_HELP
 
 
-class InviteForm(WindowFormMixin, forms.Form):
-    email = forms.EmailField(
-        required=False, help_text="Optional. With email set up, the link is sent there; you can always copy it."
-    )
+class InviteForm(forms.ModelForm):
     role = _role_field()
-    access_from, access_until = _window_fields()
 
-    def clean_email(self) -> str:
-        return _email_free(self.cleaned_data["email"])
+    class Meta(WindowMeta):
+        model = Invitation
+        fields = ["email", "role", *WindowMeta.fields]
+        help_texts = {
+            "email": "Optional. With email set up, the link is sent there; you can always copy it.",
+            **WINDOW_HELP,
+        }
 
 
-class MemberForm(WindowFormMixin, forms.Form):
-    first_name = forms.CharField(label="Name", required=False, max_length=150)
-    email = forms.EmailField(required=False)
+class MemberForm(forms.ModelForm):
+    """The window is Member's; name, address and "may sign in" are the user's fields, the role
+    the user's group. The window is judged by the role chosen on this same form."""
+
+    first_name = User._meta.get_field("first_name").formfield(label="Name")
+    email = User._meta.get_field("email").formfield()
     role = _role_field()
-    access_from, access_until = _window_fields()
     is_active = forms.BooleanField(label="May sign in", required=False)
+
+    class Meta(WindowMeta):
+        model = Member
+        fields = ["first_name", "email", "role", *WindowMeta.fields, "is_active"]
 
     def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
     def clean_email(self) -> str:
-        return _email_free(self.cleaned_data["email"], self.user)
+        email = self.cleaned_data["email"]
+        if email_holders(email, self.user).exists():
+            raise forms.ValidationError(EMAIL_TAKEN)
+        return email
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self.instance.role = data.get("role", "")
+        return data
 
 
 class AcceptForm(forms.Form):
-    username = forms.CharField(max_length=150, validators=[User.username_validator])
+    username = forms.CharField()
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(
         label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -99,8 +94,8 @@ class AcceptForm(forms.Form):
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
-        if self.existing_user is None and User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken. Pick another.")
+        if self.existing_user is None and (problem := username_problem(username)):
+            raise forms.ValidationError(problem)
         return username
 
     def clean(self) -> dict:

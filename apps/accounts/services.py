@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Invitation, Member, hash_token
+from apps.accounts.models import Invitation, Member, hash_token, username_problem
 from apps.accounts.roles import Role
 
 User = get_user_model()
@@ -35,14 +35,6 @@ def owner_count() -> int:
     return owners().count()
 
 
-def check_window(*, role: Role | str, access_from: datetime | None, access_until: datetime | None) -> None:
-    if access_from and access_until and access_until <= access_from:
-        raise ValidationError("Access must end after it starts.")
-    # An owner locked out by a window could only get back in from the shell.
-    if Role(role) == Role.OWNER and (access_from or access_until):
-        raise ValidationError("Owners have no access window: it could lock the household out.")
-
-
 def member_set_role(*, user: AbstractUser, role: Role | str) -> None:
     role = Role(role)
     if role != Role.OWNER and user.groups.filter(name=Role.OWNER).exists() and owner_count() <= 1:
@@ -50,6 +42,21 @@ def member_set_role(*, user: AbstractUser, role: Role | str) -> None:
     user.groups.set([Group.objects.get_or_create(name=role.value)[0]])
     if hasattr(user, "_homeops_role"):
         del user._homeops_role
+
+
+def member_check(user: AbstractUser, member: Member) -> None:
+    """The member's own rules (Django's for the user's fields, Member's for the window, and
+    the username rule for a new member); raises one ValidationError by field."""
+    errors: dict = {}
+    if not user.pk and (problem := username_problem(user.username)):
+        errors["username"] = [problem]
+    for instance, exclude in ((user, ["username", "password"]), (member, ["user"])):
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -62,24 +69,28 @@ def member_save(
     access_from: datetime | None = None,
     access_until: datetime | None = None,
     is_active: bool = True,
+    first_name: str | None = None,
     user: AbstractUser | None = None,
 ) -> AbstractUser:
-    """Create or update a member. `password=None` keeps the current password (or none)."""
-    check_window(role=role, access_from=access_from, access_until=access_until)
+    """Create or update a member, from every door: Settings, invitations, the config file and
+    the commands. `password=None` keeps the current password (or none); `first_name=None`
+    keeps the name."""
     if user is None:
         user = User.objects.filter(username=username).first() or User(username=username)
     if not is_active and user.pk and user.groups.filter(name=Role.OWNER).exists() and owner_count() <= 1:
         raise ValidationError("The household needs at least one active owner.")
-    user.username = username
-    user.email = email
-    user.is_active = is_active
+    user.username, user.email, user.is_active = username, email, is_active
+    if first_name is not None:
+        user.first_name = first_name
+    member = (Member.objects.filter(user=user).first() if user.pk else None) or Member(user=user)
+    member.role, member.access_from, member.access_until = Role(role), access_from, access_until
+    member_check(user, member)
     if password is not None:
         user.set_password(password)
     elif not user.pk:
         user.set_unusable_password()
     user.save()
-    member, _ = Member.objects.get_or_create(user=user)
-    member.access_from, member.access_until = access_from, access_until
+    member.user = user
     member.save()
     member_set_role(user=user, role=role)
     return user
@@ -96,11 +107,8 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Returns the invitation and its token; the token is not stored and cannot be shown again.
     A new sign-in link for an existing member replaces the older open ones."""
-    check_window(role=role, access_from=access_from, access_until=access_until)
-    if user is not None:
-        Invitation.objects.filter(user=user, accepted_at=None, revoked_at=None).update(revoked_at=timezone.now())
     token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         token_hash=hash_token(token),
         role=Role(role),
         email=email,
@@ -110,6 +118,10 @@ def invitation_create(
         created_by=created_by,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
     )
+    invitation.full_clean(exclude=["user", "created_by"])
+    if user is not None:
+        Invitation.objects.filter(user=user, accepted_at=None, revoked_at=None).update(revoked_at=timezone.now())
+    invitation.save()
     return invitation, token
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +20,7 @@ from apps.accounts import services
 from apps.accounts.access import window_message
 from apps.accounts.forms import AcceptForm, InviteForm, MemberForm
 from apps.accounts.models import Invitation, Member
-from apps.accounts.roles import require, role_of
+from apps.accounts.roles import Role, require, role_of
 
 User = get_user_model()
 
@@ -39,6 +40,13 @@ def members(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+
+
+def show_errors(form: Form, exc: ValidationError) -> None:
+    """A service's refusal on the form: each problem on its field where the form has it."""
+    problems = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
+    for field, errors in problems.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 def _share(request: HttpRequest, invitation: Invitation, token: str) -> None:
@@ -71,31 +79,15 @@ def invite(request: HttpRequest) -> HttpResponse:
 @require("settings")
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User.objects.select_related("member"), pk=pk)
-    member = Member.objects.get_or_create(user=user)[0]
-    initial = {
-        "first_name": user.first_name,
-        "email": user.email,
-        "role": (role_of(user) or "family"),
-        "access_from": member.access_from,
-        "access_until": member.access_until,
-        "is_active": user.is_active,
-    }
-    form = MemberForm(request.POST or None, initial=initial, user=user)
+    member = Member.objects.filter(user=user).first() or Member(user=user)
+    person = {"first_name": user.first_name, "email": user.email, "is_active": user.is_active}
+    initial = {**person, "role": role_of(user) or Role.FAMILY}
+    form = MemberForm(request.POST or None, instance=member, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.member_save(
-                user=user,
-                username=user.username,
-                role=data["role"],
-                email=data["email"],
-                access_from=data["access_from"],
-                access_until=data["access_until"],
-                is_active=data["is_active"],
-            )
-            User.objects.filter(pk=user.pk).update(first_name=data["first_name"])
+            services.member_save(user=user, username=user.username, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            show_errors(form, exc)
         else:
             messages.success(request, f"Saved {user.username}.")
             return redirect("accounts:members")
@@ -108,7 +100,7 @@ def member_link(request: HttpRequest, pk: int) -> HttpResponse:
     """A one-time link with which an existing member sets a new password."""
     user = get_object_or_404(User, pk=pk)
     invitation, token = services.invitation_create(
-        role=role_of(user) or "family", created_by=request.user, email=user.email, user=user
+        role=role_of(user) or Role.FAMILY, created_by=request.user, email=user.email, user=user
     )
     _share(request, invitation, token)
     return redirect("accounts:members")
@@ -136,7 +128,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            show_errors(form, exc)
         else:
             closed = window_message(user)
             if closed:  # the account exists; sign-in waits for the window

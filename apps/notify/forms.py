@@ -1,13 +1,11 @@
+"""The channel form: presentation only. Every rule is Channel's (its fields and clean()),
+which the ModelForm runs; the form adds the checks of this machine's environment."""
+
 from __future__ import annotations
 
-import os
-
 from django import forms
-from django.conf import settings
 
-from apps.core.rules import env_name_problem
-from apps.notify.config_section import NEEDS_URL
-from apps.notify.models import Channel, ChannelKind, EventKind
+from apps.notify.models import CHANNEL_FIELDS, Channel, ChannelKind, EventKind
 
 
 class TimeInput(forms.TimeInput):
@@ -28,17 +26,7 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = [
-            "name",
-            "kind",
-            "url_env",
-            "target",
-            "events",
-            "quiet_from",
-            "quiet_until",
-            "reminder_minutes",
-            "enabled",
-        ]
+        fields = CHANNEL_FIELDS
         widgets = {"quiet_from": TimeInput(), "quiet_until": TimeInput()}
         labels = {
             "quiet_from": "Quiet from",
@@ -47,34 +35,14 @@ class ChannelForm(forms.ModelForm):
             "target": "Email address",
         }
 
-    def clean_url_env(self) -> str:
-        return self.cleaned_data.get("url_env", "").strip()
-
     def clean(self) -> dict:
         data = super().clean()
-        kind, env, target = data.get("kind"), data.get("url_env", ""), data.get("target", "")
-        if kind in NEEDS_URL:
-            if not env:
-                self.add_error("url_env", "Name the environment variable that holds the URL, e.g. HOMEOPS_DISCORD_URL.")
-            elif problem := env_name_problem(env):
-                self.add_error("url_env", problem[0].upper() + problem[1:] + ".")
-            elif not os.environ.get(env, "").strip():
-                self.add_error(
-                    "url_env",
-                    f"The environment variable {env} is not set. Add it to the environment file "
-                    "(/etc/homeops/homeops.env) and restart HomeOps (web and worker), then save again.",
-                )
-            if target:
-                self.add_error("target", "Only email channels send to an address; leave this empty.")
-        elif kind == ChannelKind.EMAIL:
-            if not target:
-                self.add_error("target", "Give the address that receives alerts.")
-            if not settings.EMAIL_CONFIGURED:
-                self.add_error(
-                    "kind", "Email is not set up: set EMAIL_HOST (and its user and password) in the environment first."
-                )
-            data["url_env"] = ""
-        start, end = data.get("quiet_from"), data.get("quiet_until")
-        if (start is None) != (end is None):
-            self.add_error("quiet_until", "Give both ends of the quiet hours, or neither.")
+        if data.get("kind") == ChannelKind.EMAIL:
+            data["url_env"] = ""  # left over from another kind: the page shows every field
         return data
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # the channel's own rules
+        if not self.errors:
+            for field, problem in self.instance.setup_problems().items():
+                self.add_error(field, problem)

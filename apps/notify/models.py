@@ -3,14 +3,23 @@
 A channel names the environment variable that holds its secret URL (`url_env`); the secret
 itself is never stored here, so it never reaches a page, the config export or the log.
 Delivery keeps one row per attempt, as Healthchecks' Notification does.
+
+Channel is the one definition of a channel: its fields and clean() hold every rule, and both
+the Settings form (a ModelForm) and the `channels` section of the config file judge by them.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, time
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from apps.core import rules
 
 
 class ChannelKind(models.TextChoices):
@@ -38,22 +47,61 @@ def all_events() -> list[str]:
     return list(EventKind.values)
 
 
+# Kinds that post to a URL held in the environment; email sends to `target` instead.
+NEEDS_URL = {ChannelKind.DISCORD, ChannelKind.WEBHOOK, ChannelKind.NTFY, ChannelKind.APPRISE}
+REMINDER_MINUTES_MAX = 7 * 24 * 60
+# What a member sets, on the Settings page and in the config file; the rest is the portal's.
+CHANNEL_FIELDS = [
+    "name",
+    "kind",
+    "url_env",
+    "target",
+    "events",
+    "quiet_from",
+    "quiet_until",
+    "reminder_minutes",
+    "enabled",
+]
+
+
+def validate_url_env(value: str) -> None:
+    """The name of the variable holding the URL, never the URL itself."""
+    if value and (problem := rules.env_name_problem(value, "URL")):
+        raise ValidationError(problem, code="env_name")
+
+
+def validate_events(value: Any) -> None:
+    known = ", ".join(EventKind.values)
+    if not isinstance(value, list):
+        raise ValidationError(f"must be a list among {known}", code="events")
+    unknown = [event for event in value if event not in EventKind.values]
+    if unknown:
+        raise ValidationError(f"must be among {known} (not {', '.join(map(repr, unknown))})", code="events")
+
+
 class Channel(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    kind = models.CharField(
+        max_length=16,
+        choices=ChannelKind.choices,
+        error_messages={"invalid_choice": f"must be one of {', '.join(ChannelKind.values)} (got %(value)r)"},
+    )
     url_env = models.CharField(
         "URL environment variable",
         max_length=100,
         blank=True,
+        validators=[validate_url_env],
         help_text="The NAME of the environment variable that holds the webhook URL or topic URL, "
         "e.g. HOMEOPS_DISCORD_URL. The URL itself is never stored here.",
     )
     target = models.EmailField(blank=True, help_text="Email only: the address that receives alerts.")
-    events = models.JSONField(default=all_events, blank=True)
+    events = models.JSONField(default=all_events, blank=True, validators=[validate_events])
     quiet_from = models.TimeField(null=True, blank=True, help_text="Local time. Non-critical alerts wait until...")
     quiet_until = models.TimeField(null=True, blank=True, help_text="...this local time, then arrive as one message.")
     reminder_minutes = models.PositiveIntegerField(
-        default=0, help_text="Remind every so many minutes while something stays down. 0: no reminders."
+        default=0,
+        validators=rules.between(0, REMINDER_MINUTES_MAX, "minutes"),
+        help_text="Remind every so many minutes while something stays down. 0: no reminders.",
     )
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
@@ -64,6 +112,39 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """What each kind needs, and quiet hours with both ends or none."""
+        errors: dict[str, str] = {}
+        if self.kind in NEEDS_URL:
+            if not self.url_env:
+                errors["url_env"] = "Name the environment variable that holds the URL, e.g. HOMEOPS_DISCORD_URL."
+            if self.target:
+                errors["target"] = "Only email channels send to an address; leave this empty."
+        elif self.kind == ChannelKind.EMAIL:
+            if not self.target:
+                errors["target"] = "Give the address that receives alerts."
+            if self.url_env:
+                errors["url_env"] = "Email channels send to an address, not to a URL; leave this empty."
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            missing = "quiet_from" if self.quiet_from is None else "quiet_until"
+            errors[missing] = "Give both ends of the quiet hours, or neither."
+        if isinstance(self.events, list):  # in the order of EventKind, each once
+            self.events = [event for event in EventKind.values if event in self.events]
+        if errors:
+            raise ValidationError(errors)
+
+    def setup_problems(self) -> dict[str, str]:
+        """What this machine lacks to deliver through the channel now (not a rule of the channel:
+        a configuration file may name a variable before it is set). The Settings form asks."""
+        if self.kind in NEEDS_URL and self.url_env and not os.environ.get(self.url_env, "").strip():
+            return {
+                "url_env": f"The environment variable {self.url_env} is not set. Add it to the environment file "
+                "(/etc/homeops/homeops.env) and restart HomeOps (web and worker), then save again."
+            }
+        if self.kind == ChannelKind.EMAIL and not settings.EMAIL_CONFIGURED:
+            return {"kind": "Email is not set up: set EMAIL_HOST (and its user and password) in the environment first."}
+        return {}
 
     def wants(self, kind: str) -> bool:
         if kind in (DIGEST, TEST):

@@ -168,12 +168,22 @@ def channel_disable(*, channel: Channel, reason: str) -> None:
     log.warning("Alert channel %s turned off: %s", channel.name, reason)
 
 
-def channel_save(*, channel: Channel) -> Channel:
-    """Saving a channel switched on clears the reason it was turned off."""
-    if channel.enabled:
+def channel_save(channel: Channel, fields: list[str] | None = None) -> Channel:
+    """Validate by the channel's own rules and save (only `fields` when given), from the
+    Settings page and the config file alike. A channel saved switched on no longer carries
+    the reason it was turned off."""
+    if channel.enabled and channel.disabled_reason:
         channel.disabled_reason = ""
-    channel.save()
+        if fields is not None:
+            fields = [*fields, "disabled_reason"]
+    channel.full_clean()
+    channel.save(update_fields=fields)
     return channel
+
+
+def channel_delete(channel: Channel) -> None:
+    """The channel and its delivery log, held alerts and reminder marks."""
+    channel.delete()
 
 
 def channel_test(*, channel: Channel) -> tuple[bool, str]:

@@ -39,15 +39,6 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form(request, get_object_or_404(Channel, pk=pk))
 
 
-def _form(request: HttpRequest, channel: Channel) -> HttpResponse:
-    form = ChannelForm(request.POST or None, instance=channel)
-    if request.method == "POST" and form.is_valid():
-        channel = services.channel_save(channel=form.save(commit=False))
-        messages.success(request, f"Saved {channel.name}. Send a test to see that it arrives.")
-        return redirect("notify:channels")
-    return render(request, "notify/channel_form.html", {"form": form, "channel": channel})
-
-
 @require("settings")
 @require_POST
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
@@ -61,6 +52,15 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=pk)
-    channel.delete()
+    services.channel_delete(channel)
     messages.success(request, f"Removed {channel.name}; its delivery log went with it.")
     return redirect("notify:channels")
+
+
+def _form(request: HttpRequest, channel: Channel) -> HttpResponse:
+    form = ChannelForm(request.POST or None, instance=channel)
+    if request.method == "POST" and form.is_valid():
+        channel = services.channel_save(form.instance)
+        messages.success(request, f"Saved {channel.name}. Send a test to see that it arrives.")
+        return redirect("notify:channels")
+    return render(request, "notify/channel_form.html", {"form": form, "channel": channel})

@@ -81,7 +81,7 @@ def test_a_malformed_file_names_path_and_line_and_writes_nothing(tmp_path):
         import_file(tmp_path, bad)
     result = config.import_text(bad)
     assert [str(e) for e in result.errors] == [
-        "members[0].email: not an email address, line 5",
+        "members[0].email: Enter a valid email address., line 5",
         "members[1].role: must be one of owner, family, caretaker (got 'boss'), line 8",
     ]
     assert User.objects.count() == 0
@@ -108,7 +108,7 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path):
         ),
         (
             "members:\n  - {username: c, role: caretaker, access_from: 2027-01-02, access_until: 2027-01-01}\n",
-            "members[0].access_until: must be after access_from",
+            "members[0].access_until: Access must end after it starts.",
         ),
         ("members:\n  - {username: 'b b', role: family}\n", "members[0].username: letters, digits"),
     ],
@@ -187,13 +187,13 @@ def test_the_owner_role_can_be_handed_over_in_one_file_whatever_the_order(tmp_pa
 def test_owners_get_no_access_window():
     make_member("alice", Role.OWNER)
     result = config.import_text("members:\n  - {username: alice, role: owner, access_until: 2020-01-01}\n")
-    assert "members[0]: owners have no access window" in str(result.errors[0])
+    assert "members[0].access_until: Owners have no access window" in str(result.errors[0])
 
 
 def test_an_email_can_belong_to_one_member_only():
     make_member("alice", Role.OWNER)
     result = config.import_text("members:\n  - {username: eve, role: family, email: alice@example.com}\n")
-    assert "members[0].email: another member already uses this address, line 2" in str(result.errors[0])
+    assert "members[0].email: Another member already uses this address., line 2" in str(result.errors[0])
 
 
 def test_an_address_can_move_between_members_in_one_file(tmp_path):

@@ -6,6 +6,14 @@ from apps.accounts import services
 from apps.accounts.roles import Role
 
 
+def _words(exc: ValidationError) -> str:
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    return "; ".join(
+        f"{field}: {' '.join(ValidationError(errors).messages)}" for field, errors in exc.error_dict.items()
+    )
+
+
 class Command(BaseCommand):
     help = "Add a member with a role. Prints a generated password when none is given."
 
@@ -28,8 +36,8 @@ class Command(BaseCommand):
             password_validation.validate_password(password, User(username=username, email=email))
             services.groups_ensure()
             services.member_save(username=username, role=role, email=email, password=password)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
+        except ValidationError as exc:  # the same rules and words as the invitation page and the config file
+            raise CommandError(_words(exc)) from None
         self.stdout.write(f"{username} is now {Role(role).label.lower()}.")
         if generated:
             self.stdout.write(f"Password: {password}")
