@@ -42,10 +42,15 @@ address_name = RegexValidator(
 )
 
 
+def _plain(number: float) -> str:
+    """31622400, not 3.16224e+07 as :g would write it; 0.5 stays 0.5."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
 def between(low: float, high: float, unit: str = "") -> list[Any]:
     """Validators for a bounded number, with one message for both ends:
     "must be from 5 to 86400 seconds"."""
-    words = f"must be from {low:g} to {high:g}" + (f" {unit}" if unit else "")
+    words = f"must be from {_plain(low)} to {_plain(high)}" + (f" {unit}" if unit else "")
     return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
 
 

@@ -2,22 +2,37 @@
 
 Each entry is the whole definition: a field left out takes its default. Import upserts by
 name and never deletes. Heartbeats come before services so that a service may depend on one.
+The rules are the models' (models.py, one definition per entity, shared with the Settings
+forms): this module reads YAML into field values and names into rows, reports the models'
+judgement at the file's paths and lines, and writes through services.py.
 """
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections import Counter
 from typing import Any
 
-from apps.core import config
-from apps.status import kinds
+from apps.core import config, rules
+from apps.status import kinds, services
 from apps.status.models import Criticality, Host, Kind, Service
 
 HOST_FIELDS = {"name", "address", "kind", "location", "description"}
 COMMON = {"name", "label", "criticality", "enabled", "what_to_do", "runbook_url", "depends_on"}
 SERVICE_FIELDS = COMMON | {"host", "check", "interval", "timeout", "retries", "queue"}
 HEARTBEAT_FIELDS = COMMON - {"depends_on"} | {"uuid", "period", "grace", "host", "min_duration"}
+# Model fields whose key in the file differs.
+KEYS = {"check_config": "check", "ping_uuid": "uuid"}
+
+
+def _text(item: dict, key: str, path: config.Path, report: config.Report, default: str = "") -> str:
+    """Text from the file; how long it may be is the model's rule (max_length)."""
+    return config.text(item, key, path, report, default=default, max_length=sys.maxsize)
+
+
+def _default(field: str) -> Any:
+    return Service._meta.get_field(field).get_default()
 
 
 # --- hosts ---------------------------------------------------------------------------------
@@ -39,20 +54,21 @@ def validate_hosts(items: list[Any], report: config.Report, document: dict) -> l
         path = ("hosts", index)
         if not config.check_keys(item, path, report, HOST_FIELDS, {"name"}):
             continue
-        rows.append(
-            {
-                "name": config.text(item, "name", path, report, max_length=100),
-                "address": config.text(item, "address", path, report, max_length=255),
-                "kind": config.choice(item, "kind", path, report, list(Host.HostKind.values), "other"),
-                "location": config.text(item, "location", path, report, max_length=100),
-                "description": config.text(item, "description", path, report, max_length=2000),
-            }
-        )
+        row = {
+            "name": _text(item, "name", path, report),
+            "address": _text(item, "address", path, report),
+            "kind": config.choice(item, "kind", path, report, list(Host.HostKind.values), Host.HostKind.OTHER),
+            "location": _text(item, "location", path, report),
+            "description": _text(item, "description", path, report),
+        }
+        missing = [] if "name" in item else ["name"]  # check_keys has said it is required
+        config.model_errors(Host(**row), path, report, exclude=missing)
+        rows.append(row)
     return rows
 
 
 def apply_hosts(rows: list[dict[str, Any]]) -> Counter:
-    return config.upsert(Host, rows).counts
+    return config.upsert(Host, rows, save=services.host_save).counts
 
 
 # --- shared service fields -----------------------------------------------------------------
@@ -64,29 +80,47 @@ def _known_hosts(document: dict) -> set[str]:
 
 
 def _common(item: dict, path: config.Path, report: config.Report, document: dict) -> dict[str, Any]:
-    name = config.text(item, "name", path, report, max_length=100)
-    if name and not all(c.isalnum() or c in "-_" for c in name):
-        report.error((*path, "name"), "letters, digits, - and _ only (it is used in addresses)")
-    host = config.text(item, "host", path, report)
+    name = _text(item, "name", path, report)
+    host = _text(item, "host", path, report)
     if host and host not in _known_hosts(document):
         report.error((*path, "host"), f"no host named {host!r} in this file or the portal")
     return {
         "name": name,
-        "label": config.text(item, "label", path, report, default=name, max_length=100),
+        "label": _text(item, "label", path, report, default=name),
         "host": host,
         "criticality": config.choice(item, "criticality", path, report, list(Criticality.values), "normal"),
         "enabled": config.flag(item, "enabled", path, report, True),
-        "what_to_do": config.text(item, "what_to_do", path, report, max_length=4000),
-        "runbook_url": config.link(item, "runbook_url", path, report, max_length=255),
+        "what_to_do": _text(item, "what_to_do", path, report),
+        "runbook_url": _text(item, "runbook_url", path, report),
     }
 
 
-def _seconds(item: dict, key: str, path: config.Path, report: config.Report, default: float, low: float, high: float):
-    value = item.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        report.error((*path, key), f"must be a number of seconds from {low:g} to {high:g}")
-        return default
-    return value
+def _number(item: dict, key: str, path: config.Path, report: config.Report, *, whole: bool = True, unit: str = ""):
+    """A number from the file, or the model's default when left out; its bounds are the
+    model's (rules.between on the field)."""
+    value = item.get(key, _default(key))
+    if problem := rules.number_problem(value, whole=whole):
+        report.error((*path, key), problem + unit)
+        return _default(key)
+    return int(value) if whole else float(value)
+
+
+def _judge(row: dict[str, Any], item: dict, path: config.Path, report: config.Report) -> None:
+    """The model's judgement of the row (config.model_errors), each problem at its path. A
+    check's problems are placed at the setting they are about (check.port, on its own line),
+    from the same judge as Service.clean, rather than on the check as a whole."""
+    service = Service(**{field: value for field, value in row.items() if field not in ("host", "depends_on")})
+    exclude = ["host"]  # named in the file, which may create it: checked by _common
+    if "name" not in item:
+        exclude.append("name")  # check_keys has said it is required
+    if not row["kind"]:
+        exclude += ["kind", "check_config"]  # _check has said what is wrong
+    judged = config.Report(report.lines)
+    config.model_errors(service, path, judged, keys=KEYS, exclude=exclude)
+    check = config.format_path((*path, "check"))
+    report.errors += [error for error in judged.errors if error.path != check]
+    for where, problem in service.check_problems():
+        report.error((*path, "check", *where), problem)
 
 
 def _export_common(service: Service) -> dict[str, Any]:
@@ -132,32 +166,27 @@ def validate_heartbeats(items: list[Any], report: config.Report, document: dict)
         if not config.check_keys(item, path, report, HEARTBEAT_FIELDS, {"name", "period"}):
             continue
         row = _common(item, path, report, document)
-        ping_uuid = None
-        if item.get("uuid"):
-            try:
-                ping_uuid = uuid.UUID(str(item["uuid"]))
-            except ValueError:
-                report.error((*path, "uuid"), "not a UUID like 0f9e7c3a-...; leave it out to have one made")
         row.update(
             kind=Kind.HEARTBEAT,
-            ping_uuid=ping_uuid,
-            period=int(_seconds(item, "period", path, report, 86400, 60, 366 * 86400)),
-            grace=int(_seconds(item, "grace", path, report, 3600, 60, 31 * 86400)),
-            min_duration=int(_seconds(item, "min_duration", path, report, 0, 0, 7 * 86400)),
+            period=_number(item, "period", path, report, unit=" of seconds"),
+            grace=_number(item, "grace", path, report, unit=" of seconds"),
+            min_duration=_number(item, "min_duration", path, report, unit=" of seconds"),
         )
+        # Left out, an existing heartbeat keeps its uuid (backup jobs keep their URL) and a
+        # new one is given one (services.heartbeat_save).
+        if item.get("uuid"):
+            try:
+                row["ping_uuid"] = uuid.UUID(str(item["uuid"]))
+            except ValueError:
+                report.error((*path, "uuid"), "not a UUID like 0f9e7c3a-...; leave it out to have one made")
+        _judge(row, item, path, report)
         rows.append(row)
     return rows
 
 
 def apply_heartbeats(rows: list[dict[str, Any]]) -> Counter:
-    prepared = []
-    for row in rows:
-        row = _resolve_host(dict(row))
-        if row["ping_uuid"] is None:
-            existing = Service.objects.filter(name=row["name"]).values_list("ping_uuid", flat=True).first()
-            row["ping_uuid"] = existing or uuid.uuid4()
-        prepared.append(row)
-    return config.upsert(Service, prepared).counts
+    prepared = [_resolve_host(dict(row)) for row in rows]
+    return config.upsert(Service, prepared, save=services.heartbeat_save).counts
 
 
 # --- services ------------------------------------------------------------------------------
@@ -165,8 +194,8 @@ def apply_heartbeats(rows: list[dict[str, Any]]) -> Counter:
 
 def export_services() -> list[dict[str, Any]]:
     rows = []
-    services = Service.objects.exclude(kind=Kind.HEARTBEAT).select_related("host").prefetch_related("depends_on")
-    for service in services.order_by("name"):
+    polled = Service.objects.exclude(kind=Kind.HEARTBEAT).select_related("host").prefetch_related("depends_on")
+    for service in polled.order_by("name"):
         row = _export_common(service)
         row["check"] = {"kind": service.kind, **service.check_config}
         row.update(interval=service.interval, timeout=service.timeout, retries=service.retries)
@@ -180,33 +209,19 @@ def export_services() -> list[dict[str, Any]]:
 
 
 def _check(item: dict, path: config.Path, report: config.Report) -> tuple[str, dict[str, Any]]:
-    """The check's kind and settings, each setting judged by the rule its kind gives it."""
+    """The check's kind and settings; ("", {}) when there is no polled kind to judge them by.
+    The settings are the model's to judge (Service.clean, by the kind's rules)."""
     check = item.get("check")
     path = (*path, "check")
     if not isinstance(check, dict):
         report.error(path, "must be a mapping with at least kind")
         return "", {}
-    by_name = {kind.kind: kind for kind in kinds.polled()}
+    polled = sorted(kind.kind for kind in kinds.polled())
     named = check.get("kind")
-    kind = by_name.get(named) if isinstance(named, str) else None
-    if kind is None:
-        report.error((*path, "kind"), f"must be one of {', '.join(sorted(by_name))} (got {named!r})")
+    if named not in polled:
+        report.error((*path, "kind"), f"must be one of {', '.join(polled)} (got {named!r})")
         return "", {}
-    if not config.check_keys(check, path, report, {"kind", *kind.options}, set(kind.required)):
-        return "", {}
-    settings = {k: v for k, v in check.items() if k != "kind"}
-    for key, rule in kind.options.items():
-        if key in settings and (problem := rule(settings[key])):
-            report.error((*path, key), problem)
-    kind.validate(settings, path, report)
-    return kind.kind, settings
-
-
-def validate_check(check: dict[str, Any]) -> list[str]:
-    """The same rules as the config file, for the owner's forms: messages like 'check.url: ...'."""
-    report = config.Report()
-    _check({"check": check}, (), report)
-    return [str(error) for error in report.errors]
+    return named, {key: value for key, value in check.items() if key != "kind"}
 
 
 def _name_clash(items: list[Any], section: str, other_kind: str, document: dict, report: config.Report) -> None:
@@ -251,12 +266,13 @@ def validate_services(items: list[Any], report: config.Report, document: dict) -
         row.update(
             kind=kind,
             check_config=settings,
-            interval=int(_seconds(item, "interval", path, report, 60, 5, 86400)),
-            timeout=float(_seconds(item, "timeout", path, report, 10, 0.5, 120)),
-            retries=int(_seconds(item, "retries", path, report, 1, 0, 10)),
-            queue=config.text(item, "queue", path, report, default="celery", max_length=64),
+            interval=_number(item, "interval", path, report, unit=" of seconds"),
+            timeout=_number(item, "timeout", path, report, whole=False, unit=" of seconds"),
+            retries=_number(item, "retries", path, report),
+            queue=_text(item, "queue", path, report, default=_default("queue")),
             depends_on=depends_on,
         )
+        _judge(row, item, path, report)
         rows.append(row)
     _check_cycles(rows, report)
     return rows
@@ -282,17 +298,11 @@ def _check_cycles(rows: list[dict[str, Any]], report: config.Report) -> None:
 
 
 def apply_services(rows: list[dict[str, Any]]) -> Counter:
-    plain = []
-    for row in rows:
-        row = _resolve_host(dict(row))
-        row.pop("depends_on")
-        plain.append(row)
-    done = config.upsert(Service, plain)
+    plain = [_resolve_host({field: value for field, value in row.items() if field != "depends_on"}) for row in rows]
+    done = config.upsert(Service, plain, save=services.service_save)
     for row in rows:  # after every service exists, so a service may depend on a later one
-        service = done.objects[row["name"]]
-        wanted = set(Service.objects.filter(name__in=row["depends_on"]).values_list("pk", flat=True))
-        if wanted != set(service.depends_on.values_list("pk", flat=True)):
-            service.depends_on.set(wanted)
+        wanted = Service.objects.filter(name__in=row["depends_on"])
+        if services.service_set_depends_on(done.objects[row["name"]], wanted):
             done.touched(row["name"])
     return done.counts
 

@@ -1,5 +1,7 @@
-"""Owner forms for hosts, services and heartbeats. A service's check is validated by the same
-rules as the config file (config_section.validate_check), so the two never disagree."""
+"""Owner forms for hosts, services and heartbeats: labels, widgets and the check's input boxes.
+Every rule (bounds, the name, the runbook link, a check's settings) is on the model, which a
+ModelForm runs (full_clean) as the configuration file does (config_section): the two cannot
+disagree."""
 
 from __future__ import annotations
 
@@ -7,16 +9,14 @@ from typing import Any
 
 import yaml
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from apps.core import links
 from apps.core.config import RefusedYAML, read_yaml
 from apps.status import kinds
-from apps.status.config_section import validate_check
 from apps.status.models import Host, Kind, Service
 
 POLLED_KINDS = [(k.kind, Kind(k.kind).label) for k in kinds.polled()]
-RESERVED = {"new"}
 LABELS = {
     "label": "Label for the family",
     "what_to_do": "What this means, what to do",
@@ -27,25 +27,26 @@ LABELS = {
 }
 
 
+def bounds_in_widgets(form: forms.ModelForm) -> None:
+    """The browser's min and max, read from the model's own bounds (rules.between)."""
+    for name, field in form.fields.items():
+        try:
+            validators = form._meta.model._meta.get_field(name).validators
+        except FieldDoesNotExist:
+            continue
+        lows = [v.limit_value for v in validators if isinstance(v, MinValueValidator)]
+        highs = [v.limit_value for v in validators if isinstance(v, MaxValueValidator)]
+        if lows:
+            field.widget.attrs["min"] = max(lows)
+        if highs:
+            field.widget.attrs["max"] = min(highs)
+
+
 class HostForm(forms.ModelForm):
     class Meta:
         model = Host
         fields = ["name", "address", "kind", "location", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
-
-
-class _ServiceBase(forms.ModelForm):
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"]
-        if name in RESERVED:
-            raise forms.ValidationError("That name is reserved; pick another.")
-        return name
-
-    def clean_runbook_url(self) -> str:
-        # The same rule as the config file (config.link): http(s) or a path, never script.
-        url = self.cleaned_data["runbook_url"]
-        links.validate_link(url)
-        return url
 
 
 def _for_kinds_with(option: str) -> str:
@@ -55,7 +56,10 @@ def _for_kinds_with(option: str) -> str:
     return f"For {listed} checks."
 
 
-class ServiceForm(_ServiceBase):
+class ServiceForm(forms.ModelForm):
+    """The check's settings are typed in url, check_host, check_port and the `more` YAML box;
+    clean() gathers them into the service's check_config, which the model judges."""
+
     kind = forms.ChoiceField(
         choices=POLLED_KINDS,
         initial=Kind.HTTP,
@@ -63,7 +67,7 @@ class ServiceForm(_ServiceBase):
     )
     url = forms.CharField(label="URL", required=False, help_text=_for_kinds_with("url"))
     check_host = forms.CharField(label="Host to connect to", required=False, help_text=_for_kinds_with("host"))
-    check_port = forms.IntegerField(label="Port", required=False, min_value=1, max_value=65535)
+    check_port = forms.IntegerField(label="Port", required=False)
     more = forms.CharField(
         label="More check settings (YAML)",
         required=False,
@@ -97,10 +101,7 @@ class ServiceForm(_ServiceBase):
         super().__init__(*args, **kwargs)
         self.fields["depends_on"].queryset = Service.objects.exclude(pk=self.instance.pk)
         self.fields["depends_on"].required = False
-        # The same bounds as the config file (config_section.validate_services).
-        for field, low, high in (("interval", 5, 86400), ("timeout", 0.5, 120), ("retries", 0, 10)):
-            self.fields[field].validators += [MinValueValidator(low), MaxValueValidator(high)]
-            self.fields[field].widget.attrs.update(min=low, max=high)
+        bounds_in_widgets(self)
         if self.instance.pk:
             extra = dict(self.instance.check_config)
             self.initial.update(
@@ -112,48 +113,45 @@ class ServiceForm(_ServiceBase):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        try:
-            more = read_yaml(data.get("more") or "")[0] or {}
-        except RefusedYAML as exc:
-            self.add_error("more", exc.problem)
-            return data
-        except yaml.YAMLError as exc:
-            self.add_error("more", f"not valid YAML: {getattr(exc, 'problem', exc)}")
-            return data
-        if not isinstance(more, dict):
-            self.add_error("more", "write name: value lines, like keyword: Welcome")
-            return data
-        check = {"kind": data.get("kind"), **more}
+        check = self._more_settings(data.get("more") or "")
         for field, key in (("url", "url"), ("check_host", "host"), ("check_port", "port")):
             if data.get(field) not in (None, ""):
                 check[key] = data[field]
-        for message in validate_check(check):
-            self.add_error(None, message)
-        self.check_config = {k: v for k, v in check.items() if k != "kind"}
+        self.instance.check_config = check  # judged with the rest of the model after clean()
         return data
 
-    def save(self, commit: bool = True) -> Service:
-        service = super().save(commit=False)
-        service.check_config = self.check_config
-        if commit:
-            service.save()
-            self.save_m2m()
-        return service
+    def _more_settings(self, text: str) -> dict[str, Any]:
+        try:
+            more = read_yaml(text)[0] or {}
+        except RefusedYAML as exc:
+            self.add_error("more", exc.problem)
+            return {}
+        except yaml.YAMLError as exc:
+            self.add_error("more", f"not valid YAML: {getattr(exc, 'problem', exc)}")
+            return {}
+        if not isinstance(more, dict):
+            self.add_error("more", "write name: value lines, like keyword: Welcome")
+            return {}
+        return more
 
-    def unsaved_service(self) -> Service:
-        """The service as the form describes it, for "test this check" without saving."""
-        service = Service(**{f: self.cleaned_data[f] for f in ("kind", "timeout") if f in self.cleaned_data})
-        service.check_config = self.check_config
-        return service
+    def add_error(self, field: str | None, error: Any) -> None:
+        # The model judges the check as one field, check_config, which this form spreads over
+        # url, check_host, check_port and more: its problems ("check.url: ...") go above them all.
+        if field is None and hasattr(error, "error_dict") and "check_config" in error.error_dict:
+            errors = dict(error.error_dict)
+            errors[NON_FIELD_ERRORS] = errors.get(NON_FIELD_ERRORS, []) + errors.pop("check_config")
+            error = ValidationError(errors)
+        super().add_error(field, error)
 
 
-class HeartbeatForm(_ServiceBase):
+class HeartbeatForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["min_duration"].required = False
+        bounds_in_widgets(self)
 
     def clean_min_duration(self) -> int:
-        return self.cleaned_data.get("min_duration") or 0
+        return self.cleaned_data.get("min_duration") or 0  # left empty: no shortest run
 
     class Meta:
         model = Service

@@ -7,7 +7,20 @@ history bounded, one row per service-day.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
+
+from apps.core import config, rules
+from apps.core.links import validate_link
+
+# Addresses that a service's name would shadow (/status/new/).
+RESERVED_NAMES = {"new"}
+
+
+def validate_not_reserved(name: str) -> None:
+    if name in RESERVED_NAMES:
+        raise ValidationError("That name is reserved; pick another.", code="reserved")
 
 
 class State(models.TextChoices):
@@ -48,7 +61,9 @@ class Host(models.Model):
     address = models.CharField(max_length=255, blank=True, help_text="Hostname or IP on the home network.")
     kind = models.CharField(max_length=16, choices=HostKind.choices, default=HostKind.OTHER)
     location = models.CharField(max_length=100, blank=True)
-    description = models.TextField(blank=True, help_text="What this machine is, in words the family knows.")
+    description = models.TextField(
+        blank=True, validators=[MaxLengthValidator(2000)], help_text="What this machine is, in words the family knows."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -59,28 +74,49 @@ class Host(models.Model):
 
 class Service(models.Model):
     host = models.ForeignKey(Host, null=True, blank=True, on_delete=models.CASCADE, related_name="services")
-    name = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[rules.address_name, validate_not_reserved])
     label = models.CharField(max_length=100, help_text='What the family calls it: "Chat assistant".')
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    # Check settings per kind (url, expect_status, keyword, host, port, ...); see kinds/.
+    # Check settings per kind (url, expect_status, keyword, host, port, ...), judged by the
+    # kind's rules in clean(); see kinds/.
     check_config = models.JSONField(default=dict, blank=True)
-    interval = models.PositiveIntegerField(default=60, help_text="Seconds between checks.")
-    timeout = models.FloatField(default=10.0, help_text="Seconds before a check gives up.")
-    retries = models.PositiveSmallIntegerField(default=1, help_text="Failed checks tolerated before DOWN.")
+    interval = models.PositiveIntegerField(
+        default=60, validators=rules.between(5, 86400, "seconds"), help_text="Seconds between checks."
+    )
+    timeout = models.FloatField(
+        default=10.0, validators=rules.between(0.5, 120, "seconds"), help_text="Seconds before a check gives up."
+    )
+    retries = models.PositiveSmallIntegerField(
+        default=1, validators=rules.between(0, 10), help_text="Failed checks tolerated before DOWN."
+    )
     depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
     criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.NORMAL)
     queue = models.CharField(max_length=64, default="celery", help_text="Celery queue of a worker that can reach it.")
     enabled = models.BooleanField(default=True, help_text="Off: paused, not checked.")
     muted_until = models.DateTimeField(null=True, blank=True, help_text="Checked, but no alerts until then.")
-    what_to_do = models.TextField(blank=True, help_text="What this means and what to do, for whoever reads it.")
-    runbook_url = models.CharField(max_length=255, blank=True)
+    what_to_do = models.TextField(
+        blank=True,
+        validators=[MaxLengthValidator(4000)],
+        help_text="What this means and what to do, for whoever reads it.",
+    )
+    runbook_url = models.CharField(max_length=255, blank=True, validators=[validate_link])
 
     # Heartbeat (push) services.
     ping_uuid = models.UUIDField(null=True, blank=True, unique=True)
-    period = models.PositiveIntegerField(default=86400, help_text="Heartbeat: seconds between expected pings.")
-    grace = models.PositiveIntegerField(default=3600, help_text="Heartbeat: extra seconds before DOWN.")
+    period = models.PositiveIntegerField(
+        default=86400,
+        validators=rules.between(60, 366 * 86400, "seconds"),
+        help_text="Heartbeat: seconds between expected pings.",
+    )
+    grace = models.PositiveIntegerField(
+        default=3600,
+        validators=rules.between(60, 31 * 86400, "seconds"),
+        help_text="Heartbeat: extra seconds before DOWN.",
+    )
     min_duration = models.PositiveIntegerField(
-        default=0, help_text="Heartbeat: a run shorter than this many seconds (start to finish) counts as failed."
+        default=0,
+        validators=rules.between(0, 7 * 86400, "seconds"),
+        help_text="Heartbeat: a run shorter than this many seconds (start to finish) counts as failed.",
     )
     last_ping_at = models.DateTimeField(null=True, blank=True)
     last_start_at = models.DateTimeField(null=True, blank=True)
@@ -118,6 +154,18 @@ class Service(models.Model):
     @property
     def is_heartbeat(self) -> bool:
         return self.kind == Kind.HEARTBEAT
+
+    def check_problems(self) -> list[tuple[config.Path, str]]:
+        """The check's settings judged by its kind (kinds/): (where in the check, problem) pairs."""
+        from apps.status import kinds  # the kinds import this module for State and Kind
+
+        return kinds.check_problems(self.kind, self.check_config)
+
+    def clean(self) -> None:
+        problems = self.check_problems()
+        if problems:
+            messages = [f"{config.format_path(('check', *where))}: {problem}" for where, problem in problems]
+            raise ValidationError({"check_config": messages})
 
 
 class Result(models.Model):

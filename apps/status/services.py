@@ -1,23 +1,83 @@
-"""Writes for the status board: pings, pause, mute."""
+"""Writes for the status board: hosts, services and heartbeats (the Settings pages and the
+configuration file both save through these), pings, pause, mute."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.status import engine, state_machine
-from apps.status.models import Flip, Kind, Service, State
+from apps.status.models import Flip, Host, Kind, Service, State
 
 log = logging.getLogger(__name__)
 PING_BODY_LIMIT = 10_000
 PINGS_PER_MINUTE = 60
 OK, UNKNOWN, LIMITED = "ok", "unknown", "limited"
 ANSWERS = {OK: (200, "OK\n"), UNKNOWN: (404, "Not found\n"), LIMITED: (429, "Too many pings\n")}
+
+
+# --- hosts, services and heartbeats ----------------------------------------------------------
+# Each save judges the row by its model's rules (full_clean) first: `fields` are the fields
+# that changed (None for a new row), as config.upsert passes them.
+
+
+def host_save(host: Host, fields: list[str] | None = None) -> Host:
+    host.full_clean()
+    host.save(update_fields=fields)
+    return host
+
+
+def host_delete(host: Host) -> None:
+    """Its services go with it (and their history)."""
+    host.delete()
+
+
+def service_save(
+    service: Service, fields: list[str] | None = None, *, depends_on: Iterable[Service] | None = None
+) -> Service:
+    """A polled service, or a heartbeat through heartbeat_save; `depends_on` replaces its
+    dependencies when given."""
+    service.full_clean()
+    with transaction.atomic():
+        service.save(update_fields=fields)
+        if depends_on is not None:
+            service_set_depends_on(service, depends_on)
+    return service
+
+
+def service_set_depends_on(service: Service, depends_on: Iterable[Service]) -> bool:
+    """Replace what `service` depends on; True when that changed."""
+    wanted = {other.pk for other in depends_on}
+    if service.pk in wanted:
+        raise ValidationError({"depends_on": "a service cannot depend on itself"})
+    if wanted == set(service.depends_on.values_list("pk", flat=True)):
+        return False
+    service.depends_on.set(wanted)
+    return True
+
+
+def heartbeat_save(heartbeat: Service, fields: list[str] | None = None) -> Service:
+    """A new heartbeat gets its ping address here; an existing one keeps it."""
+    heartbeat.kind = Kind.HEARTBEAT
+    if heartbeat.ping_uuid is None:
+        heartbeat.ping_uuid = new_ping_uuid()
+        fields = None if fields is None else [*fields, "ping_uuid"]
+    return service_save(heartbeat, fields)
+
+
+def service_delete(service: Service) -> None:
+    """A polled service or a heartbeat, with its history."""
+    service.delete()
+
+
+# --- pings -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -218,6 +278,9 @@ def too_short(service: Service, now: datetime) -> bool:
     if service.last_ping_at and service.last_ping_at > started:
         return False  # no start ping for this run
     return (now - started).total_seconds() < service.min_duration
+
+
+# --- pause and mute -------------------------------------------------------------------------
 
 
 def service_pause(*, service: Service, paused: bool) -> None:

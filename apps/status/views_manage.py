@@ -1,8 +1,7 @@
-"""Owner pages to add and edit hosts, services and heartbeats (Settings -> Checks)."""
+"""Owner pages to add and edit hosts, services and heartbeats (Settings -> Checks). They write
+through services.py, as the configuration file does."""
 
 from __future__ import annotations
-
-import uuid
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
-from apps.status import engine
+from apps.status import engine, services
 from apps.status.forms import HeartbeatForm, HostForm, ServiceForm
 from apps.status.models import Host, Kind, Service
 
@@ -31,7 +30,7 @@ def host_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     host = get_object_or_404(Host, pk=pk) if pk else None
     form = HostForm(request.POST or None, instance=host)
     if request.method == "POST" and form.is_valid():
-        host = form.save()
+        host = services.host_save(form.instance)
         messages.success(request, f"Saved the host {host.name}.")
         return redirect("status:checks")
     return render(request, "status/manage/form.html", {"form": form, "what": "host", "object": host})
@@ -45,9 +44,9 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if "test" in request.POST:
             # Try the settings as typed, without saving them.
-            outcome = engine.check_now(form.unsaved_service(), save=False)
+            outcome = engine.check_now(form.instance, save=False)
         else:
-            service = form.save()
+            service = services.service_save(form.instance, depends_on=form.cleaned_data["depends_on"])
             messages.success(request, f"Saved {service.label}; it is checked within {service.interval} s.")
             return redirect("status:service", name=service.name)
     context = {"form": form, "what": "service", "object": service, "outcome": outcome}
@@ -59,10 +58,7 @@ def heartbeat_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     heartbeat = get_object_or_404(Service, pk=pk, kind=Kind.HEARTBEAT) if pk else None
     form = HeartbeatForm(request.POST or None, instance=heartbeat)
     if request.method == "POST" and form.is_valid():
-        heartbeat = form.save(commit=False)
-        heartbeat.kind = Kind.HEARTBEAT
-        heartbeat.ping_uuid = heartbeat.ping_uuid or uuid.uuid4()
-        heartbeat.save()
+        heartbeat = services.heartbeat_save(form.instance)
         messages.success(request, f"Saved {heartbeat.label}. Its ping address is on this page.")
         return redirect("status:service", name=heartbeat.name)
     return render(request, "status/manage/form.html", {"form": form, "what": "heartbeat", "object": heartbeat})
@@ -73,9 +69,11 @@ def heartbeat_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def delete(request: HttpRequest, what: str, pk: int) -> HttpResponse:
     if what not in {"host", "service", "heartbeat"}:
         raise Http404
-    model = Host if what == "host" else Service
-    obj = get_object_or_404(model, pk=pk)
-    name = str(obj)
-    obj.delete()
-    messages.success(request, f"Deleted {name} and its history.")
+    if what == "host":
+        obj = get_object_or_404(Host, pk=pk)
+        services.host_delete(obj)
+    else:
+        obj = get_object_or_404(Service, pk=pk)
+        services.service_delete(obj)
+    messages.success(request, f"Deleted {obj} and its history.")
     return redirect("status:checks")

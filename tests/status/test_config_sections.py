@@ -64,8 +64,8 @@ def test_hosts_services_and_heartbeats_import_and_round_trip():
         (("depends_on: [nas]", "depends_on: [nass]"), "services[0].depends_on: no service or heartbeat named 'nass'"),
         (("port: 5001", "port: 99999"), "services[1].check.port: must be a port number"),
         (("kind: tcp", "kind: ping"), "services[1].check.kind: must be one of http, metric, nut, ollama, openai"),
-        (("interval: 60", "interval: 1"), "services[0].interval: must be a number of seconds from 5"),
-        (("period: 86400", "period: soon"), "heartbeats[0].period: must be a number of seconds"),
+        (("interval: 60", "interval: 1"), "services[0].interval: must be from 5 to 86400 seconds"),
+        (("period: 86400", "period: soon"), "heartbeats[0].period: must be a whole number of seconds"),
         (("retries: 2", "retries: 2\n    depends_on: [forgejo]"), "the dependencies go round in a circle"),
     ],
 )

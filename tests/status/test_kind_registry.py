@@ -8,14 +8,14 @@ import inspect
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from apps.core import config
 from apps.status import engine, kinds
 from apps.status.checks import run_probes
-from apps.status.config_section import validate_check
 from apps.status.forms import ServiceForm
 from apps.status.kinds.base import CheckKind, Outcome, Probe
-from apps.status.models import Kind, State
+from apps.status.models import Kind, Service, State
 
 
 def test_the_registry_has_a_module_for_every_kind_choice():
@@ -77,13 +77,22 @@ def echo():
     del kinds.KINDS["echo"]
 
 
+def judged(kind: str, **settings: Any) -> list[str]:
+    """What the model (Service.clean, hence the form and the file) says of a check."""
+    try:
+        Service(kind=kind, check_config=settings).clean()
+    except ValidationError as exc:
+        return exc.messages
+    return []
+
+
 def test_a_registered_kind_is_validated_by_its_own_rules(echo):
-    assert validate_check({"kind": "echo", "say": "hello"}) == []
-    assert validate_check({"kind": "echo"}) == ["check: say is required"]
-    assert validate_check({"kind": "echo", "say": ""}) == ["check.say: must be some words"]
-    [unknown] = validate_check({"kind": "echo", "say": "hi", "port": 80})
-    assert unknown == "check.port: unknown field; expected one of kind, loud, say"
-    assert validate_check({"kind": "echo", "say": "hi", "loud": True}) == ["check.say: a loud echo says it in capitals"]
+    assert judged("echo", say="hello") == []
+    assert judged("echo") == ["check: say is required"]
+    assert judged("echo", say="") == ["check.say: must be some words"]
+    [unknown] = judged("echo", say="hi", port=80)
+    assert unknown == "check.port: unknown field; expected one of loud, say"
+    assert judged("echo", say="hi", loud=True) == ["check.say: a loud echo says it in capitals"]
 
 
 def test_a_registered_kind_is_run_and_polled(echo):
@@ -92,6 +101,7 @@ def test_a_registered_kind_is_run_and_polled(echo):
     assert "echo" in engine.polled_kinds()
 
 
+@pytest.mark.django_db
 def test_an_unknown_kind_names_the_kinds_there_are(echo):
-    [error] = validate_check({"kind": "snmp"})
-    assert error.startswith("check.kind: must be one of echo, http, metric, nut")
+    [error] = config.import_text("services:\n  - name: switch\n    check: {kind: snmp}\n").errors
+    assert str(error).startswith("services[0].check.kind: must be one of echo, http, metric, nut")

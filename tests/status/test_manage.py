@@ -50,7 +50,7 @@ def test_the_owner_adds_a_host_and_a_service(client, alice):
         ({"more": "colour: red"}, "check.colour: unknown field"),
         ({"more": "[not, a, mapping]"}, "write name: value lines"),
         ({"name": "new"}, "That name is reserved"),
-        ({"interval": 1}, "greater than or equal to 5"),
+        ({"interval": 1}, "must be from 5 to 86400 seconds"),
     ],
 )
 def test_bad_settings_are_explained_and_nothing_is_saved(client, alice, overrides, message):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from apps.core import config
 from apps.status.kinds.base import CheckKind
 from apps.status.models import Kind
 
@@ -34,6 +35,34 @@ def polled() -> list[CheckKind]:
     return sorted((k for k in KINDS.values() if k.polled), key=lambda k: order.get(k.kind, len(order)))
 
 
+class _Problems(config.Report):
+    """A Report that keeps each problem's path as a tuple, for a caller that places it itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[config.Path, str]] = []
+
+    def error(self, path: config.Path, message: str) -> None:
+        self.found.append((tuple(path), message))
+
+
+def check_problems(kind: str, settings: Any) -> list[tuple[config.Path, str]]:
+    """What is wrong with the settings of a check of `kind`: each problem with the path of the
+    setting it is about, () for the check as a whole. The one judge of a check's settings:
+    Service.clean asks it, so the Settings form and the configuration file hear the same."""
+    check_kind = KINDS.get(kind)
+    if check_kind is None or not check_kind.polled:
+        return []
+    problems = _Problems()
+    if not config.check_keys(settings, (), problems, set(check_kind.options), set(check_kind.required)):
+        return problems.found
+    for key, rule in check_kind.options.items():
+        if key in settings and (problem := rule(settings[key])):
+            problems.error((key,), problem)
+    check_kind.validate(settings, (), problems)
+    return problems.found
+
+
 def _discover() -> None:
     for module in pkgutil.iter_modules(__path__):
         if module.name != "base":
@@ -42,4 +71,4 @@ def _discover() -> None:
 
 _discover()
 
-__all__ = ["KINDS", "CheckKind", "kind_for", "polled", "register"]
+__all__ = ["KINDS", "CheckKind", "check_problems", "kind_for", "polled", "register"]
