@@ -302,7 +302,7 @@ def apply_services(rows: list[dict[str, Any]]) -> Counter:
     done = config.upsert(Service, plain, save=services.service_save)
     for row in rows:  # after every service exists, so a service may depend on a later one
         wanted = Service.objects.filter(name__in=row["depends_on"])
-        if services.service_set_depends_on(done.objects[row["name"]], wanted):
+        if services.service_set_depends_on(done.objects[row["name"]], wanted, graph_checked=True):
             done.touched(row["name"])
     return done.counts
 

@@ -52,15 +52,35 @@ def service_save(
     return service
 
 
-def service_set_depends_on(service: Service, depends_on: Iterable[Service]) -> bool:
-    """Replace what `service` depends on; True when that changed."""
+def service_set_depends_on(service: Service, depends_on: Iterable[Service], *, graph_checked: bool = False) -> bool:
+    """Replace what `service` depends on; True when that changed. A loop is refused (the board
+    could never say which one is the cause); `graph_checked`: the importer has judged the whole
+    file's graph, whose edges change one service at a time and may loop for a moment."""
     wanted = {other.pk for other in depends_on}
     if service.pk in wanted:
         raise ValidationError({"depends_on": "a service cannot depend on itself"})
     if wanted == set(service.depends_on.values_list("pk", flat=True)):
         return False
+    if not graph_checked and _reaches(wanted, service.pk):
+        raise ValidationError({"depends_on": "the dependencies go round in a circle"})
     service.depends_on.set(wanted)
     return True
+
+
+def _reaches(starts: set[int], target: int) -> bool:
+    """Whether following depends_on from `starts` arrives at `target` (one query for the graph)."""
+    graph: dict[int, set[int]] = {}
+    for source, dependency in Service.depends_on.through.objects.values_list("from_service", "to_service"):
+        graph.setdefault(source, set()).add(dependency)
+    seen, stack = set(), list(starts)
+    while stack:
+        node = stack.pop()
+        if node == target:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph.get(node, ()))
+    return False
 
 
 def heartbeat_save(heartbeat: Service, fields: list[str] | None = None) -> Service:

@@ -4,6 +4,7 @@ through services.py, as the configuration file does."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -46,9 +47,13 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             # Try the settings as typed, without saving them.
             outcome = engine.check_now(form.instance, save=False)
         else:
-            service = services.service_save(form.instance, depends_on=form.cleaned_data["depends_on"])
-            messages.success(request, f"Saved {service.label}; it is checked within {service.interval} s.")
-            return redirect("status:service", name=service.name)
+            try:
+                service = services.service_save(form.instance, depends_on=form.cleaned_data["depends_on"])
+            except ValidationError as exc:  # a loop through other services' dependencies
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Saved {service.label}; it is checked within {service.interval} s.")
+                return redirect("status:service", name=service.name)
     context = {"form": form, "what": "service", "object": service, "outcome": outcome}
     return render(request, "status/manage/form.html", context)
 

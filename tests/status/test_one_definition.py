@@ -179,3 +179,21 @@ def test_a_service_cannot_depend_on_itself():
     with pytest.raises(ValidationError, match="cannot depend on itself"):
         services.service_set_depends_on(web, [web])
     assert not web.depends_on.exists()
+
+
+def test_a_loop_through_other_services_is_refused_on_the_page_and_by_the_service(client, alice):
+    def polled(name: str) -> Service:
+        return services.service_save(Service(name=name, label=name.title(), kind=Kind.HTTP, check_config=CHECK))
+
+    CHECK = {"url": "http://127.0.0.1:1/"}
+    nas, photos, backup = polled("nas"), polled("photos"), polled("backup")
+    services.service_set_depends_on(photos, [nas])
+    services.service_set_depends_on(backup, [photos])
+    with pytest.raises(ValidationError, match="go round in a circle"):
+        services.service_set_depends_on(nas, [backup])  # nas -> backup -> photos -> nas
+    signed_in(client, alice)
+    data = {**service_data(), "name": "nas", "label": "Nas", "depends_on": [backup.pk]}
+    response = client.post(reverse("status:service_edit", args=[nas.pk]), data)
+    assert response.status_code == 200
+    assert "the dependencies go round in a circle" in response.content.decode()
+    assert not nas.depends_on.exists()
