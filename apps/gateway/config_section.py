@@ -38,7 +38,7 @@ from django.core.exceptions import ValidationError
 from apps.accounts import audience
 from apps.core import config, rules
 from apps.gateway import services
-from apps.gateway.models import Backend, Policy, Route, Target, Workload
+from apps.gateway.models import Backend, Policy, Route, Target
 from apps.status.models import Service
 
 BACKEND_FIELDS = {"name", "kind", "base_url", "api_key_env", "timeout", "service"}
@@ -73,6 +73,11 @@ def _number(item: dict, key: str, path: config.Path, report: config.Report, defa
     return int(value) if whole else float(value)
 
 
+def _default(model: type, field: str) -> Any:
+    """What a left-out key means: the model field's default."""
+    return model._meta.get_field(field).default
+
+
 def _names(document: dict, section: str, key: str) -> set[str]:
     return {str(i.get(key)) for i in document.get(section) or [] if isinstance(i, dict) and i.get(key)}
 
@@ -103,10 +108,10 @@ def validate_backends(items: list[Any], report: config.Report, document: dict[st
             continue
         row = {
             "name": _text(item, "name", path, report),
-            "kind": _text(item, "kind", path, report, Backend.BackendKind.OPENAI),
+            "kind": _text(item, "kind", path, report, _default(Backend, "kind")),
             "base_url": _text(item, "base_url", path, report),
             "api_key_env": _text(item, "api_key_env", path, report),
-            "timeout": _number(item, "timeout", path, report, 30.0, whole=False),
+            "timeout": _number(item, "timeout", path, report, _default(Backend, "timeout"), whole=False),
         }
         config.model_errors(Backend(**row), path, report, exclude=["service"])
         service = _text(item, "service", path, report)
@@ -149,7 +154,7 @@ def validate_routes(items: list[Any], report: config.Report, document: dict[str,
             continue
         row = {
             "alias": _text(item, "alias", path, report),
-            "workload": _text(item, "workload", path, report, Workload.CHAT),
+            "workload": _text(item, "workload", path, report, _default(Route, "workload")),
             "description": _text(item, "description", path, report),
         }
         config.model_errors(Route(**row), path, report)
@@ -173,8 +178,8 @@ def _targets(items: list[Any], path: config.Path, report: config.Report, backend
             report.error((*tpath, "backend"), f"no backend named {backend!r} in this file or the portal")
         values = {
             "model": _text(item, "model", tpath, report),
-            "max_tokens": _number(item, "max_tokens", tpath, report, 2048),
-            "context_tokens": _number(item, "context", tpath, report, 8192),
+            "max_tokens": _number(item, "max_tokens", tpath, report, _default(Target, "max_tokens")),
+            "context_tokens": _number(item, "context", tpath, report, _default(Target, "context_tokens")),
         }
         keys = {"context_tokens": "context"}
         config.model_errors(Target(**values), tpath, report, keys=keys, exclude=["route", "backend"])
