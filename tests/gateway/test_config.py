@@ -122,3 +122,13 @@ def test_create_api_key_prints_a_key_that_works(capsys, bob):
         and row.hashed == keys.hash_key(key)
         and key not in row.prefix + "x"
     )
+
+
+def test_create_api_key_refuses_what_the_model_refuses(bob):
+    from django.core.management.base import CommandError
+
+    from apps.gateway.models import ApiKey
+
+    with pytest.raises(CommandError, match="at most 100 characters"):
+        call_command("create_api_key", "bob", "--name", "x" * 101)
+    assert not ApiKey.objects.exists()
