@@ -189,7 +189,7 @@ def main() -> None:
 
     from apps.accounts.roles import Role
     from apps.accounts.services import groups_ensure, member_save
-    from apps.gateway import keys
+    from apps.gateway import services
     from apps.gateway.models import ApiKey, AuditEntry, Backend, Route, Target
 
     AuditEntry.objects.all().delete()
@@ -202,12 +202,12 @@ def main() -> None:
     )
     fake_port, homeops_port, litellm_port = free_port(), free_port(), free_port()
     fake = start([PYTHON, "-c", FAKE, str(fake_port)], log=logs / "fake.log")
-    backend = Backend.objects.create(
-        name="fake", kind="openai", base_url=f"http://127.0.0.1:{fake_port}/v1", timeout=30
+    backend = services.backend_save(
+        Backend(name="fake", kind="openai", base_url=f"http://127.0.0.1:{fake_port}/v1", timeout=30)
     )
-    route = Route.objects.create(alias="assistant")
-    Target.objects.create(route=route, backend=backend, model="llama3.1:8b", max_tokens=100)
-    _, key = keys.create(member=user, name="bench")
+    route = services.route_save(Route(alias="assistant"))
+    services.route_set_targets(route, [Target(backend=backend, model="llama3.1:8b", max_tokens=100)])
+    _, key = services.api_key_create(member=user, name="bench")
 
     env = bench_env(data_dir, REDIS_URL=REDIS_URL)
     homeops = start(

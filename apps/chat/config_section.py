@@ -19,11 +19,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from apps.accounts.roles import Role
+from apps.accounts import audience
+from apps.chat import services
 from apps.chat.models import Preset
 from apps.core import config
 
 FIELDS = {"name", "role", "member", "prompt", "locked"}
+# Only "is it text": the model's fields judge the length.
+ANY_LENGTH = 100_000
 
 
 def export() -> list[dict[str, Any]]:
@@ -38,67 +41,46 @@ def export() -> list[dict[str, Any]]:
     return rows
 
 
-def _who(row: dict) -> tuple[str, str]:
-    return ("member", row["member"]) if row["member"] else ("role", row["role"])
-
-
 def validate(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[dict]:
-    users = get_user_model().objects
-    members = {str(i.get("username")) for i in document.get("members") or [] if isinstance(i, dict)}
-    members |= set(users.values_list("username", flat=True))
     rows, seen, locked = [], {}, {}
     for index, item in enumerate(items):
         path = ("presets", index)
         if not config.check_keys(item, path, report, FIELDS, {"name", "prompt"}):
             continue
+        role, member = audience.from_file(item, path, report, document)
         row = {
-            "name": config.text(item, "name", path, report, max_length=100),
-            "role": config.text(item, "role", path, report, max_length=16),
-            "member": config.text(item, "member", path, report, max_length=150),
-            "prompt": config.text(item, "prompt", path, report, max_length=4000),
+            "name": config.text(item, "name", path, report, max_length=ANY_LENGTH),
+            "role": role,
+            "prompt": config.text(item, "prompt", path, report, max_length=ANY_LENGTH),
             "locked": config.flag(item, "locked", path, report, False),
         }
-        if bool(row["role"]) == bool(row["member"]):
-            report.error(path, "give either role (owner, family, caretaker) or member (a username), not both")
-        elif row["role"] and row["role"] not in Role.values:
-            report.error((*path, "role"), f"must be one of {', '.join(Role.values)} (got {row['role']!r})")
-        elif row["member"] and row["member"] not in members:
-            report.error((*path, "member"), f"no member called {row['member']!r} in this file or the portal")
-        if not row["name"] or not row["prompt"]:
-            report.error(path, "name and prompt must not be empty")
-        key = (row["name"], *_who(row))
+        existing = None
+        if member is None or member.pk:
+            existing = Preset.objects.filter(name=row["name"], role=role, member=member).first()
+        preset = existing or Preset()
+        for name, value in {**row, "member": member}.items():
+            setattr(preset, name, value)
+        config.model_errors(preset, path, report, exclude=["member"])
+        # Within the file: the model's rules see the portal, not the file's other entries.
+        who = ("member", member.get_username()) if member else ("role", role)
+        key = (row["name"], *who)
         if key in seen:
-            report.error(path, f"a second preset {row['name']!r} for the same {key[1]} (first at presets[{seen[key]}])")
+            report.error(path, f"a second preset {row['name']!r} for the same {who[0]} (first at presets[{seen[key]}])")
         seen.setdefault(key, index)
         if row["locked"]:
-            who = _who(row)
             if who in locked:
                 report.error(
                     (*path, "locked"), f"only one locked preset per {who[0]}; presets[{locked[who]}] is locked too"
                 )
             locked.setdefault(who, index)
-            other = Preset.objects.filter(locked=True).exclude(name=row["name"])
-            other = (
-                other.filter(member__username=row["member"])
-                if row["member"]
-                else other.filter(role=row["role"], member=None)
-            )
-            if other.exists():
-                report.error(
-                    (*path, "locked"),
-                    f"the portal already has a locked preset {other.first().name!r} for this {who[0]}; unlock it first",
-                )
-        rows.append(row)
+        rows.append({**row, "member": who[1] if member else None})
     return rows
 
 
 def apply(rows: list[dict]) -> Counter:
     users = get_user_model().objects
-    prepared = []
-    for row in rows:
-        member = users.get(username=row["member"]) if row["member"] else None
-        prepared.append({**row, "member": member, "role": "" if member else row["role"]})
-    return config.upsert(Preset, prepared, key=("name", "member", "role")).counts
+    rows = [{**row, "member": users.get(username=row["member"]) if row["member"] else None} for row in rows]
+    return config.upsert(Preset, rows, key=("name", "member", "role"), save=services.preset_save).counts
 
 
 SECTION = config.Section(

@@ -5,17 +5,27 @@ conversation's page renders no Markdown."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
+from apps.accounts.audience import ForRoleOrMember
+from apps.accounts.roles import Role
 
-class Preset(models.Model):
+PROMPT_LIMIT = 4000  # characters, also for a member's own instructions (views.configure)
+
+
+class Preset(ForRoleOrMember):
     """A system prompt the owner offers a role or a member ("Homework helper").
     A locked preset is always used and cannot be changed by the member."""
 
-    name = models.CharField(max_length=100)
-    prompt = models.TextField()
-    role = models.CharField(max_length=16, blank=True, help_text="For everyone with this role ...")
+    name = models.CharField(max_length=100, error_messages={"blank": "Give the preset a name, like “Homework helper”."})
+    prompt = models.TextField(
+        max_length=PROMPT_LIMIT,  # the form's box; the validator is for every other door
+        validators=[MaxLengthValidator(PROMPT_LIMIT)],
+        error_messages={"blank": "Write the instructions: they are what the preset sends to the assistant."},
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -26,16 +36,13 @@ class Preset(models.Model):
     )
     locked = models.BooleanField(default=False, help_text="Always used; the member cannot change it.")
 
+    noun = "preset"
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            # For a role or for one member, never both and never nobody (PresetForm.clean says
-            # so in words first; these keep shell and import writes honest too).
-            models.CheckConstraint(
-                condition=(Q(member__isnull=True) & ~Q(role="")) | (Q(member__isnull=False) & Q(role="")),
-                name="chat_preset_role_xor_member",
-                violation_error_message="A preset is for a role or for one member.",
-            ),
+            # Model.clean says so in words first; these keep shell writes honest too.
+            ForRoleOrMember.one_audience("chat_preset_role_xor_member"),
             # Only one locked preset can apply (services.locked_preset), so one per role and one per member.
             models.UniqueConstraint(
                 fields=["role"],
@@ -53,6 +60,26 @@ class Preset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()  # a role or a member
+        if not self.locked:
+            return
+        others = Preset.objects.filter(locked=True).exclude(pk=self.pk)
+        if self.has_member:
+            if self.member.pk is None:  # a member this configuration file creates has no presets yet
+                return
+            taken, whom = others.filter(member=self.member).first(), self.member.get_username()
+        else:
+            label = Role(self.role).label.lower() if self.role in Role.values else self.role
+            taken, whom = others.filter(member=None, role=self.role).first(), f"The {label} role"
+        if taken:
+            raise ValidationError(
+                {
+                    "locked": f"{whom} already has a locked preset, “{taken.name}”, and only one can apply. "
+                    "Unlock that one first, or leave this one unlocked."
+                }
+            )
 
 
 class ConversationQuerySet(models.QuerySet):

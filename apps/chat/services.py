@@ -117,6 +117,18 @@ def system_prompt(conversation: Conversation) -> str:
 ROLE_ORDER = {role.value: index for index, role in enumerate(Role)}
 
 
+def preset_save(preset: Preset, fields: list[str] | None = None) -> Preset:
+    """The one way a preset is written (the Settings page, the configuration file)."""
+    preset.full_clean()
+    preset.save(update_fields=fields)
+    return preset
+
+
+def preset_delete(preset: Preset) -> None:
+    # Conversations that chose it keep working without its instructions (Conversation.preset is SET_NULL).
+    preset.delete()
+
+
 def preset_uses(presets: list[Preset]) -> dict[int, int]:
     """Preset id -> how many conversations (not deleted) chose it."""
     rows = (

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import can, forbidden, require
 from apps.chat import services
-from apps.chat.models import Conversation, Message
+from apps.chat.models import PROMPT_LIMIT, Conversation, Message
 from apps.core import search
 from apps.gateway import upstream
 
@@ -217,7 +217,7 @@ def configure(request: HttpRequest, pk: int) -> HttpResponse:
     if services.locked_preset(request.user) is None:
         presets = {str(p.pk): p for p in services.presets_for(request.user)}
         chat.preset = presets.get(request.POST.get("preset", ""))
-        chat.system_prompt = request.POST.get("system_prompt", "").strip()[:4000]
+        chat.system_prompt = request.POST.get("system_prompt", "").strip()[:PROMPT_LIMIT]
         chat.save(update_fields=["preset", "system_prompt"])
     messages.success(request, "Saved. The next answer uses it.")
     return redirect("chat:conversation", pk=chat.pk)

@@ -27,7 +27,7 @@ def preset_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     preset = get_object_or_404(Preset, pk=pk) if pk else None
     form = PresetForm(request.POST or None, instance=preset)
     if request.method == "POST" and form.is_valid():
-        preset = form.save()
+        preset = services.preset_save(form.instance)
         text = f"Saved “{preset.name}”."
         if preset.locked:
             text += f" It is locked: {_audience(preset)} always gets it and cannot change it."
@@ -45,7 +45,6 @@ def preset_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def preset_delete(request: HttpRequest, pk: int) -> HttpResponse:
     preset = get_object_or_404(Preset, pk=pk)
     name = preset.name
-    # Conversations that chose it keep working without its instructions (Conversation.preset is SET_NULL).
-    preset.delete()
+    services.preset_delete(preset)
     messages.success(request, f"Deleted “{name}”.")
     return redirect("chat:presets")

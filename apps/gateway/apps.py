@@ -8,7 +8,7 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core import config
-        from apps.gateway import signals  # noqa: F401 (config changes reach every process)
+        from apps.gateway import signals  # noqa: F401 (member changes reach every process)
         from apps.gateway.config_section import SECTIONS
 
         for section in SECTIONS:

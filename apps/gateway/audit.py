@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
-from apps.gateway.models import ApiKey, AuditEntry, Endpoint, GatewaySettings, UsageDay
+from apps.gateway.models import ApiKey, AuditEntry, Endpoint, UsageDay
 
 log = logging.getLogger(__name__)
 # "Last used" is for people ("2 minutes ago"): one UPDATE a minute per key and process is enough.
@@ -146,23 +146,6 @@ class Writer:
 
 
 writer = Writer()
-
-
-def set_content_logging(*, on: bool, by) -> None:
-    """Turning content logging on or off is itself an audit row."""
-    with transaction.atomic():
-        row = GatewaySettings.load()
-        if row.log_content == on:
-            return
-        row.log_content = on
-        row.save()
-        AuditEntry.objects.create(
-            created=timezone.now(),
-            member=by,
-            endpoint=Endpoint.SETTINGS,
-            status=200,
-            error=f"content logging turned {'on' if on else 'off'} by {by.get_username()}",
-        )
 
 
 # --- Daily rollups -------------------------------------------------------------------------

@@ -33,11 +33,12 @@ from collections import Counter
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.exceptions import ValidationError
 
-from apps.accounts.roles import Role
+from apps.accounts import audience
 from apps.core import config, rules
-from apps.gateway.models import Backend, Policy, Route, Target, Workload
+from apps.gateway import services
+from apps.gateway.models import Backend, Policy, Route, Target
 from apps.status.models import Service
 
 BACKEND_FIELDS = {"name", "kind", "base_url", "api_key_env", "timeout", "service"}
@@ -53,16 +54,28 @@ POLICY_FIELDS = {
     "quiet_until",
     "system_prompts",
 }
+# Only "is it text": each model field's own max_length judges the length.
+ANY_LENGTH = 100_000
 
 
-def _whole(item: dict, key: str, path: config.Path, report: config.Report, default: int | None, low: int, high: int):
-    value = item.get(key, default)
+def _text(item: dict, key: str, path: config.Path, report: config.Report, default: str = "") -> str:
+    return config.text(item, key, path, report, default, max_length=ANY_LENGTH)
+
+
+def _number(item: dict, key: str, path: config.Path, report: config.Report, default: Any, *, whole: bool = True):
+    """A number as the model's field takes it; its bounds are the model's validators."""
+    value = item.get(key)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        report.error((*path, key), f"must be a whole number from {low:,} to {high:,}")
+    if problem := rules.number_problem(value, whole=whole):
+        report.error((*path, key), problem)
         return default
-    return value
+    return int(value) if whole else float(value)
+
+
+def _default(model: type, field: str) -> Any:
+    """What a left-out key means: the model field's default."""
+    return model._meta.get_field(field).default
 
 
 def _names(document: dict, section: str, key: str) -> set[str]:
@@ -87,42 +100,31 @@ def export_backends() -> list[dict[str, Any]]:
 
 def validate_backends(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[dict]:
     config.duplicates(items, "name", "backends", report)
-    services = _names(document, "services", "name") | set(Service.objects.values_list("name", flat=True))
+    services_named = _names(document, "services", "name") | set(Service.objects.values_list("name", flat=True))
     rows = []
     for index, item in enumerate(items):
         path = ("backends", index)
         if not config.check_keys(item, path, report, BACKEND_FIELDS, {"name", "base_url"}):
             continue
         row = {
-            "name": config.text(item, "name", path, report, max_length=64),
-            "kind": config.choice(item, "kind", path, report, list(Backend.BackendKind.values), "openai"),
-            "base_url": config.text(item, "base_url", path, report, max_length=255),
-            "api_key_env": config.text(item, "api_key_env", path, report, max_length=100),
-            "timeout": _number(item, "timeout", path, report),
-            "service": config.text(item, "service", path, report, max_length=100),
+            "name": _text(item, "name", path, report),
+            "kind": _text(item, "kind", path, report, _default(Backend, "kind")),
+            "base_url": _text(item, "base_url", path, report),
+            "api_key_env": _text(item, "api_key_env", path, report),
+            "timeout": _number(item, "timeout", path, report, _default(Backend, "timeout"), whole=False),
         }
-        if not row["base_url"].startswith(("http://", "https://")):
-            report.error((*path, "base_url"), "must start with http:// or https://")
-        if row["api_key_env"] and (problem := rules.env_name_problem(row["api_key_env"], "key")):
-            report.error((*path, "api_key_env"), problem)
-        if row["service"] and row["service"] not in services:
-            report.error((*path, "service"), f"no service named {row['service']!r} in this file or the portal")
-        rows.append(row)
+        config.model_errors(Backend(**row), path, report, exclude=["service"])
+        service = _text(item, "service", path, report)
+        if service and service not in services_named:
+            report.error((*path, "service"), f"no service named {service!r} in this file or the portal")
+        rows.append({**row, "service": service})
     return rows
 
 
-def _number(item: dict, key: str, path: config.Path, report: config.Report) -> float:
-    value = item.get(key, 30)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 600:
-        report.error((*path, key), "must be a number of seconds from 1 to 600")
-        return 30.0
-    return float(value)
-
-
 def apply_backends(rows: list[dict]) -> Counter:
-    services = {row["service"]: Service.objects.filter(name=row["service"]).first() for row in rows if row["service"]}
-    rows = [{**row, "service": services.get(row["service"])} for row in rows]
-    return config.upsert(Backend, rows).counts
+    named = {row["service"]: Service.objects.filter(name=row["service"]).first() for row in rows if row["service"]}
+    rows = [{**row, "service": named.get(row["service"])} for row in rows]
+    return config.upsert(Backend, rows, save=services.backend_save).counts
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -151,75 +153,68 @@ def validate_routes(items: list[Any], report: config.Report, document: dict[str,
         if not config.check_keys(item, path, report, ROUTE_FIELDS, {"alias", "targets"}):
             continue
         row = {
-            "alias": config.text(item, "alias", path, report, max_length=64),
-            "workload": config.choice(item, "workload", path, report, list(Workload.values), "chat"),
-            "description": config.text(item, "description", path, report, max_length=200),
-            "targets": [],
+            "alias": _text(item, "alias", path, report),
+            "workload": _text(item, "workload", path, report, _default(Route, "workload")),
+            "description": _text(item, "description", path, report),
         }
+        config.model_errors(Route(**row), path, report)
         targets = item.get("targets")
-        if not isinstance(targets, list) or not targets:
-            report.error((*path, "targets"), "must list at least one target (backend and model)")
+        if not isinstance(targets, list):
+            report.error((*path, "targets"), "must be a list of targets, each a backend and a model")
             targets = []
-        for position, target in enumerate(targets):
-            tpath = (*path, "targets", position)
-            if not config.check_keys(target, tpath, report, TARGET_FIELDS, {"backend", "model"}):
-                continue
-            backend = config.text(target, "backend", tpath, report, max_length=64)
-            if backend and backend not in backends:
-                report.error((*tpath, "backend"), f"no backend named {backend!r} in this file or the portal")
-            row["targets"].append(
-                {
-                    "backend": backend,
-                    "model": config.text(target, "model", tpath, report, max_length=200),
-                    "max_tokens": _whole(target, "max_tokens", tpath, report, 2048, 1, 1_000_000),
-                    "context_tokens": _whole(target, "context", tpath, report, 8192, 256, 10_000_000),
-                }
-            )
+        row["targets"] = _targets(targets, path, report, backends)
         rows.append(row)
     return rows
 
 
+def _targets(items: list[Any], path: config.Path, report: config.Report, backends: set[str]) -> list[dict]:
+    targets = []
+    for position, item in enumerate(items):
+        tpath = (*path, "targets", position)
+        if not config.check_keys(item, tpath, report, TARGET_FIELDS, {"backend", "model"}):
+            continue
+        backend = _text(item, "backend", tpath, report)
+        if backend and backend not in backends:
+            report.error((*tpath, "backend"), f"no backend named {backend!r} in this file or the portal")
+        values = {
+            "model": _text(item, "model", tpath, report),
+            "max_tokens": _number(item, "max_tokens", tpath, report, _default(Target, "max_tokens")),
+            "context_tokens": _number(item, "context", tpath, report, _default(Target, "context_tokens")),
+        }
+        keys = {"context_tokens": "context"}
+        config.model_errors(Target(**values), tpath, report, keys=keys, exclude=["route", "backend"])
+        targets.append({"backend": backend, **values})
+    if len(targets) == len(items):  # a malformed entry is reported already
+        try:
+            Route.check_targets([(target["backend"], target["model"]) for target in targets])
+        except ValidationError as exc:
+            report.error((*path, "targets"), exc.messages[0])
+    return targets
+
+
+def _targets_of(route: Route) -> list[dict]:
+    return [
+        {"backend": t.backend.name, "model": t.model, "max_tokens": t.max_tokens, "context_tokens": t.context_tokens}
+        for t in route.targets.select_related("backend")
+    ]
+
+
 def apply_routes(rows: list[dict]) -> Counter:
-    counts: Counter = Counter(created=0, updated=0, unchanged=0)
+    """The routes' own fields by the one upsert; then each route whose targets differ gets the
+    file's list (services.route_set_targets), and counts as changed."""
+    done = config.upsert(Route, [_without(row, "targets") for row in rows], key="alias", save=services.route_save)
+    backends = {backend.name: backend for backend in Backend.objects.all()}
     for row in rows:
-        targets = row["targets"]
-        fields = {k: v for k, v in row.items() if k != "targets"}
-        route = Route.objects.filter(alias=row["alias"]).first()
-        before = export_routes_for(route) if route else None
-        with transaction.atomic():
-            if route is None:
-                route = Route.objects.create(**fields)
-            else:
-                Route.objects.filter(pk=route.pk).update(**fields)
-            if before is None or before != {**fields, "targets": targets}:
-                route.targets.all().delete()
-                backends = {b.name: b for b in Backend.objects.filter(name__in={t["backend"] for t in targets})}
-                Target.objects.bulk_create(
-                    Target(route=route, position=i, **{**t, "backend": backends[t["backend"]]})
-                    for i, t in enumerate(targets)
-                )
-                Route.objects.get(pk=route.pk).save()  # one signal, so every process reloads
-        counts[
-            "created" if before is None else ("unchanged" if before == {**fields, "targets": targets} else "updated")
-        ] += 1
-    return counts
+        route = done.objects[row["alias"]]
+        if _targets_of(route) != row["targets"]:
+            targets = [Target(**{**t, "backend": backends[t["backend"]]}) for t in row["targets"]]
+            services.route_set_targets(route, targets)
+            done.touched(row["alias"])
+    return done.counts
 
 
-def export_routes_for(route: Route) -> dict:
-    return {
-        "alias": route.alias,
-        "workload": route.workload,
-        "description": route.description,
-        "targets": [
-            {
-                "backend": t.backend.name,
-                "model": t.model,
-                "max_tokens": t.max_tokens,
-                "context_tokens": t.context_tokens,
-            }
-            for t in route.targets.select_related("backend")
-        ],
-    }
+def _without(row: dict, key: str) -> dict:
+    return {name: value for name, value in row.items() if name != key}
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -247,22 +242,14 @@ def export_policies() -> list[dict[str, Any]]:
 
 def validate_policies(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[dict]:
     aliases = _names(document, "routes", "alias") | set(Route.objects.values_list("alias", flat=True))
-    members = _names(document, "members", "username") | set(get_user_model().objects.values_list("username", flat=True))
     seen: dict[tuple, int] = {}
     rows = []
     for index, item in enumerate(items):
         path = ("policies", index)
         if not config.check_keys(item, path, report, POLICY_FIELDS, set()):
             continue
-        role = item.get("role")
-        member = config.text(item, "member", path, report, max_length=150)
-        if bool(role) == bool(member):
-            report.error(path, "give either role (owner, family, caretaker) or member (a username), not both")
-        if role:
-            role = config.choice(item, "role", path, report, list(Role.values))
-        if member and member not in members:
-            report.error((*path, "member"), f"no member called {member!r} in this file or the portal")
-        who = ("role", role) if role else ("member", member)
+        role, member = audience.from_file(item, path, report, document)
+        who = ("member", member.get_username()) if member else ("role", role)
         if who in seen:
             report.error(path, f"a second policy for {who[0]} {who[1]!r} (first at policies[{seen[who]}])")
         seen.setdefault(who, index)
@@ -283,25 +270,27 @@ def validate_policies(items: list[Any], report: config.Report, document: dict[st
                     (*path, "system_prompts", alias), f"no route with alias {alias!r} in this file or the portal"
                 )
         row = {
-            "role": role or "",
-            "member": member,
+            "role": role,
             "aliases": sorted(listed) if listed is not None else None,
-            "daily_tokens": _whole(item, "daily_tokens", path, report, None, 1, 2_147_483_647),
-            "max_streams": _whole(item, "max_streams", path, report, None, 1, 100),
+            "daily_tokens": _number(item, "daily_tokens", path, report, None),
+            "max_streams": _number(item, "max_streams", path, report, None),
             "quiet_from": config.clock(item, "quiet_from", path, report),
             "quiet_until": config.clock(item, "quiet_until", path, report),
             "system_prompts": {str(k): v for k, v in prompts.items()},
         }
-        if (row["quiet_from"] is None) != (row["quiet_until"] is None):
-            report.error(path, "quiet_from and quiet_until go together: give both or neither")
-        rows.append(row)
+        existing = Policy.objects.filter(role=role, member=member).first() if not member or member.pk else None
+        policy = existing or Policy()
+        for name, value in {**row, "member": member}.items():
+            setattr(policy, name, value)
+        config.model_errors(policy, path, report, exclude=["member"])
+        rows.append({**row, "member": member.get_username() if member else None})
     return rows
 
 
 def apply_policies(rows: list[dict]) -> Counter:
     users = get_user_model().objects
     rows = [{**row, "member": users.get(username=row["member"]) if row["member"] else None} for row in rows]
-    return config.upsert(Policy, rows, key=("role", "member")).counts
+    return config.upsert(Policy, rows, key=("role", "member"), save=services.policy_save).counts
 
 
 SECTIONS = [

@@ -1,46 +1,46 @@
 """Owner forms for backends, routes (with their ordered targets) and policies; the members' key
-and usage forms. Bounds and rules are the config file's (config_section.py), so a setting the
-page accepts also imports, and the other way round."""
+and usage forms. Bounds and rules are the models' (models.py): these forms add labels, widgets
+and the input that exists only here (a typed API key, "May use" and the locked prompts)."""
 
 from __future__ import annotations
 
 import os
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import transaction
 from django.forms.formsets import ORDERING_FIELD_NAME
 
 from apps.accounts.roles import Role
-from apps.core.rules import env_name_problem
-from apps.gateway import secrets, services
-from apps.gateway.models import Backend, Policy, Route, Target
+from apps.gateway import secrets
+from apps.gateway.models import ApiKey, Backend, Policy, Route, Target
 from apps.notify.forms import TimeInput
 
 ENV_FILE = "/etc/homeops/homeops.env"
 
 
-def _sentence(text: str) -> str:
-    return text[0].upper() + text[1:] + "."
+def show_bounds(form: forms.ModelForm) -> None:
+    """The browser's min/max hints, read from the model's validators (not typed again)."""
+    for name, field in form.fields.items():
+        try:
+            model_field = form._meta.model._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field
+            continue
+        for validator in model_field.validators:
+            if isinstance(validator, MinValueValidator):
+                field.widget.attrs["min"] = validator.limit_value
+            elif isinstance(validator, MaxValueValidator):
+                field.widget.attrs["max"] = validator.limit_value
 
 
 # --- Backends ------------------------------------------------------------------------------
 
 
 class BackendForm(forms.ModelForm):
-    # Not the model's URLField: home networks use bare host names (http://studio:11434), which
-    # Django's URL validator refuses. The config file only asks for http:// or https:// too.
-    base_url = forms.CharField(
-        label="Address",
-        max_length=255,
-        help_text=Backend._meta.get_field("base_url").help_text,
-        widget=forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false", "autocomplete": "off"}),
-    )
     # Write-only: never given an initial value, never rendered back (PasswordInput drops it).
     api_key = forms.CharField(
         label="API key",
@@ -57,6 +57,7 @@ class BackendForm(forms.ModelForm):
         labels = {
             "name": "Name",
             "kind": "Kind of server",
+            "base_url": "Address",
             "api_key_env": "Or: environment variable with the key",
             "timeout": "Timeout (seconds)",
             "service": "Watched by",
@@ -66,49 +67,40 @@ class BackendForm(forms.ModelForm):
             "api_key_env": "Its name, like HOMEOPS_STUDIO_KEY, set in the environment file. "
             "Used instead of a stored key.",
         }
+        widgets = {
+            "base_url": forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false", "autocomplete": "off"})
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].required = False
         self.fields["service"].empty_label = "No status-board service"
-        self.fields["timeout"].widget.attrs.update(min=1, max=600, step="any")
+        show_bounds(self)
+        self.fields["timeout"].widget.attrs["step"] = "any"
         if self.instance.api_key_encrypted:
             key_help = "A key is stored. Leave this empty to keep it; type a new one to replace it."
             self.fields["api_key"].help_text = key_help
         else:
             del self.fields["clear_api_key"]
 
-    def _get_validation_exclusions(self) -> set[str]:
-        # The model's URLValidator would refuse http://studio:11434 again; clean_base_url decides.
-        return super()._get_validation_exclusions() | {"base_url"}
-
-    def clean_base_url(self) -> str:
-        url = self.cleaned_data["base_url"].strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise forms.ValidationError(
-                "Give the whole address, starting with http:// or https://, like http://studio.home.arpa:11434."
-            )
-        return url
-
-    def clean_timeout(self) -> float:
-        timeout = self.cleaned_data["timeout"]
-        if not 1 <= timeout <= 600:
-            raise forms.ValidationError("Give a number of seconds from 1 to 600.")
-        return timeout
-
     def clean_api_key_env(self) -> str:
+        # Whether the variable is set is a fact of this server, not a rule of the setting: a
+        # configuration file may be imported before the environment file is written.
         name = self.cleaned_data.get("api_key_env", "").strip()
-        if not name:
-            return ""
-        if problem := env_name_problem(name, "key"):
-            raise forms.ValidationError(_sentence(problem))
-        if not os.environ.get(name, "").strip():
+        if name and not os.environ.get(name, "").strip() and self._is_a_name(name):
             raise forms.ValidationError(
                 f"The environment variable {name} is not set. Add it to the environment file ({ENV_FILE}) "
                 "and restart HomeOps (web and worker), then save again."
             )
         return name
+
+    @staticmethod
+    def _is_a_name(name: str) -> bool:
+        try:
+            Backend._meta.get_field("api_key_env").run_validators(name)
+        except forms.ValidationError:
+            return False  # the model's rule says why
+        return True
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -116,31 +108,12 @@ class BackendForm(forms.ModelForm):
             self.add_error("api_key", "Type a new key or remove the stored one, not both.")
         if data.get("api_key") and data.get("api_key_env"):
             self.add_error("api_key_env", "Type the key or name its environment variable, not both.")
+        # The typed key becomes the stored, encrypted one (saved with the rest, or only tried).
+        if data.get("api_key"):
+            self.instance.api_key_encrypted = secrets.encrypt(data["api_key"])
+        elif data.get("clear_api_key"):
+            self.instance.api_key_encrypted = ""
         return data
-
-    def _encrypted_key(self) -> str:
-        if self.cleaned_data.get("api_key"):
-            return secrets.encrypt(self.cleaned_data["api_key"])
-        if self.cleaned_data.get("clear_api_key"):
-            return ""
-        return self.instance.api_key_encrypted
-
-    def unsaved_backend(self) -> Backend:
-        """The backend as the form describes it, for "Test connection" without saving."""
-        fields = ("name", "kind", "base_url", "api_key_env", "timeout")
-        backend = Backend(**{f: self.cleaned_data[f] for f in fields}, api_key_encrypted=self._encrypted_key())
-        backend.pk = self.instance.pk  # missing_models() looks at this backend's targets
-        return backend
-
-    @transaction.atomic
-    def save(self, commit: bool = True) -> Backend:
-        backend = super().save(commit=commit)
-        if commit:
-            if self.cleaned_data.get("api_key"):
-                services.set_api_key(backend, self.cleaned_data["api_key"])
-            elif self.cleaned_data.get("clear_api_key"):
-                services.clear_api_key(backend)
-        return backend
 
 
 # --- Routes and their targets --------------------------------------------------------------
@@ -164,10 +137,7 @@ class TargetForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["backend"].empty_label = "Choose a backend"
-        # The config file's bounds (config_section.validate_routes).
-        for field, low, high in (("max_tokens", 1, 1_000_000), ("context_tokens", 256, 10_000_000)):
-            self.fields[field].validators += [MinValueValidator(low), MaxValueValidator(high)]
-            self.fields[field].widget.attrs.update(min=low, max=high)
+        show_bounds(self)
 
 
 class BaseTargetFormSet(forms.BaseInlineFormSet):
@@ -180,30 +150,13 @@ class BaseTargetFormSet(forms.BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
-        if any(self.errors):
-            return
-        kept = [f for f in self.ordered_forms if f.cleaned_data.get("backend")]
-        if not kept:
-            raise forms.ValidationError("Add at least one target: a backend and the model to ask it for.")
-        seen = set()
-        for form in kept:
-            pair = (form.cleaned_data["backend"].name, form.cleaned_data["model"])
-            if pair in seen:
-                raise forms.ValidationError(f"{pair[0]} / {pair[1]} is listed twice; keep it once.")
-            seen.add(pair)
+        if not any(self.errors):
+            Route.check_targets([(target.backend.name, target.model) for target in self.in_order()])
 
-    def save_in_order(self, route: Route) -> list[Target]:
-        """Positions follow "Try order" (then the rows' order); removed targets go."""
-        for form in self.deleted_forms:
-            if form.instance.pk:
-                form.instance.delete()
-        targets = []
-        for position, form in enumerate(self.ordered_forms):
-            target = form.save(commit=False)
-            target.route, target.position = route, position
-            target.save()
-            targets.append(target)
-        return targets
+    def in_order(self) -> list[Target]:
+        """The kept targets (unsaved), ordered by "Try order" and then the rows' order;
+        services.route_set_targets saves them and removes the others."""
+        return [form.instance for form in self.ordered_forms if form.cleaned_data.get("backend")]
 
 
 TargetFormSet = forms.inlineformset_factory(
@@ -271,9 +224,7 @@ class PolicyForm(forms.ModelForm):
         member.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         member.label_from_instance = lambda user: user.get_username()
         member.empty_label = "—"
-        self.fields["daily_tokens"].validators.append(MinValueValidator(1))
-        self.fields["daily_tokens"].widget.attrs.update(min=1)
-        self.fields["max_streams"].widget.attrs.update(min=1, max=100)
+        show_bounds(self)
         prompts = self.instance.system_prompts or {}
         self.prompt_fields = []
         for route in routes:
@@ -290,59 +241,30 @@ class PolicyForm(forms.ModelForm):
             self.initial["scope"] = EVERY if self.instance.aliases is None else LISTED
             self.initial["aliases"] = list(self.instance.aliases or [])
 
-    def clean_max_streams(self) -> int | None:
-        value = self.cleaned_data.get("max_streams")
-        if value is not None and not 1 <= value <= 100:
-            raise forms.ValidationError("Give a number from 1 to 100, or leave it empty for no limit.")
-        return value
-
     def clean(self) -> dict[str, Any]:
+        """The form-only input becomes the policy's fields; the model judges the rest (who it
+        is for, one per role or member, quiet hours) when the form runs its full_clean."""
         data = super().clean()
-        role, member = data.get("role"), data.get("member")
-        if "member" in self.errors:
-            return data
-        if role and member:
-            self.add_error("role", "Choose a role or a member, not both.")
-        elif not role and not member:
-            self.add_error("role", "Choose who this policy is for: a role or a member.")
-        others = Policy.objects.exclude(pk=self.instance.pk)
-        if role and not member and others.filter(role=role, member=None).exists():
-            self.add_error("role", f"There is already a policy for the {role} role: edit that one instead.")
-        if member and others.filter(member=member).exists():
-            self.add_error("member", f"{member.get_username()} already has a policy: edit that one instead.")
         if data.get("scope") == EVERY and data.get("aliases"):
             self.add_error(
                 "aliases", "You ticked models but chose “Every model”: choose “Only the models ticked” or untick them."
             )
-        start, end = data.get("quiet_from"), data.get("quiet_until")
-        if (start is None) != (end is None):
-            self.add_error("quiet_until", "Give both ends of the quiet hours, or neither.")
-        elif start is not None and start == end:
-            self.add_error("quiet_until", "The quiet hours start and end at the same time; leave both empty for none.")
-        return data
-
-    def save(self, commit: bool = True) -> Policy:
-        policy = super().save(commit=False)
-        data = self.cleaned_data
-        policy.role = "" if data.get("member") else data.get("role", "")
-        policy.aliases = None if data["scope"] == EVERY else sorted(data.get("aliases") or [])
+        self.instance.aliases = None if data.get("scope") == EVERY else sorted(data.get("aliases") or [])
         prompts = {name.removeprefix("prompt_"): data.get(name, "").strip() for name in self.prompt_fields}
-        policy.system_prompts = {alias: prompt for alias, prompt in prompts.items() if prompt}
-        if commit:
-            policy.save()
-        return policy
+        self.instance.system_prompts = {alias: prompt for alias, prompt in prompts.items() if prompt}
+        return data
 
 
 # --- Members: keys and usage ---------------------------------------------------------------
 
 
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(
-        label="What is it for?",
-        max_length=100,
-        help_text="A name to recognise it later: “laptop scripts”, “Home Assistant”.",
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name"]
+        labels = {"name": "What is it for?"}
+        help_texts = {"name": "A name to recognise it later: “laptop scripts”, “Home Assistant”."}
+        widgets = {"name": forms.TextInput(attrs={"autocomplete": "off"})}
 
 
 class UsageFilterForm(forms.Form):

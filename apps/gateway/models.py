@@ -4,8 +4,37 @@ record of every request (AuditEntry, rolled up into UsageDay)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from apps.accounts.audience import ForRoleOrMember
+from apps.core import rules
+
+
+def whole_between(low: int, high: int) -> list:
+    """Validators for a bounded count, one message for both ends: "must be a whole number
+    from 1 to 100" (rules.between writes large numbers as 1e+06)."""
+    words = f"must be a whole number from {low:,} to {high:,}"
+    return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
+
+
+def validate_base_url(value: str) -> None:
+    # Not Django's URLValidator: home networks use bare host names (http://studio:11434).
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            "must be the whole address, starting with http:// or https://, like http://studio.home.arpa:11434",
+            code="base_url",
+        )
+
+
+def validate_key_env(value: str) -> None:
+    if value and (problem := rules.env_name_problem(value, "key")):
+        raise ValidationError(problem, code="env_name")
 
 
 class Workload(models.TextChoices):
@@ -29,17 +58,25 @@ class Backend(models.Model):
 
     name = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=16, choices=BackendKind.choices, default=BackendKind.OPENAI)
-    base_url = models.URLField(
+    base_url = models.CharField(
         max_length=255,
+        validators=[validate_base_url],
         help_text="OpenAI-compatible: the API root, e.g. http://studio.home.arpa:8080/v1. "
         "Ollama: the server, e.g. http://studio.home.arpa:11434.",
     )
     # Write-only: encrypted with a key derived from SECRET_KEY (secrets.py), never shown again.
     api_key_encrypted = models.TextField(blank=True, editable=False)
     api_key_env = models.CharField(
-        max_length=100, blank=True, help_text="Or the name of an environment variable holding the key."
+        max_length=100,
+        blank=True,
+        validators=[validate_key_env],
+        help_text="Or the name of an environment variable holding the key.",
     )
-    timeout = models.FloatField(default=30.0, help_text="Seconds to connect and to wait for the first token.")
+    timeout = models.FloatField(
+        default=30.0,
+        validators=rules.between(1, 600, "seconds"),
+        help_text="Seconds to connect and to wait for the first token.",
+    )
     service = models.ForeignKey(
         "status.Service",
         null=True,
@@ -75,6 +112,18 @@ class Route(models.Model):
     def __str__(self) -> str:
         return self.alias
 
+    @staticmethod
+    def check_targets(pairs: list[tuple[str, str]]) -> None:
+        """A route's targets, as (backend name, model) in the order they are tried: at least
+        one, and none twice. Raises ValidationError."""
+        if not pairs:
+            raise ValidationError("Add at least one target: a backend and the model to ask it for.", code="no_targets")
+        seen = set()
+        for backend, model in pairs:
+            if (backend, model) in seen:
+                raise ValidationError(f"{backend} / {model} is listed twice; keep it once.", code="twice")
+            seen.add((backend, model))
+
 
 class Target(models.Model):
     """One place a route can be answered, tried in `position` order."""
@@ -83,8 +132,12 @@ class Target(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="targets")
     model = models.CharField(max_length=200, help_text="The model's name on that backend.")
-    max_tokens = models.PositiveIntegerField(default=2048, help_text="Most tokens one answer may take.")
-    context_tokens = models.PositiveIntegerField(default=8192, help_text="The model's context window.")
+    max_tokens = models.PositiveIntegerField(
+        default=2048, validators=whole_between(1, 1_000_000), help_text="Most tokens one answer may take."
+    )
+    context_tokens = models.PositiveIntegerField(
+        default=8192, validators=whole_between(256, 10_000_000), help_text="The model's context window."
+    )
 
     class Meta:
         ordering = ["route", "position", "id"]
@@ -93,33 +146,53 @@ class Target(models.Model):
         return f"{self.route.alias} -> {self.backend.name}/{self.model}"
 
 
-class Policy(models.Model):
+class Policy(ForRoleOrMember):
     """Per role, or per member (a member's policy takes each empty field from the role's)."""
 
-    role = models.CharField(max_length=16, blank=True)
     member = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="gateway_policy"
     )
     # None: every alias (or, for a member, the role's list).
     aliases = models.JSONField(null=True, blank=True)
-    daily_tokens = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no daily limit.")
-    max_streams = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    daily_tokens = models.PositiveIntegerField(
+        null=True, blank=True, validators=whole_between(1, 2_147_483_647), help_text="Empty: no daily limit."
+    )
+    max_streams = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=whole_between(1, 100), help_text="Empty: no limit."
+    )
     quiet_from = models.TimeField(null=True, blank=True, help_text="No answers from this time ...")
     quiet_until = models.TimeField(null=True, blank=True, help_text="... until this time (household time).")
     # {alias: prompt}: a system prompt the member cannot change (a homework helper).
     system_prompts = models.JSONField(default=dict, blank=True)
 
+    noun = "policy"
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["role"], condition=models.Q(member=None), name="policy_one_per_role"),
-            models.CheckConstraint(
-                condition=(models.Q(member=None) & ~models.Q(role="")) | (models.Q(role="") & ~models.Q(member=None)),
-                name="policy_role_or_member",
-            ),
+            ForRoleOrMember.one_audience("policy_role_or_member"),
         ]
 
     def __str__(self) -> str:
         return f"policy for {self.member.get_username() if self.member_id else self.role}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean()  # a role or a member
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        others = Policy.objects.exclude(pk=self.pk)
+        if self.role and not self.has_member and others.filter(role=self.role, member=None).exists():
+            errors.setdefault("role", [f"There is already a policy for the {self.role} role: edit that one instead."])
+        if self.member_id and others.filter(member_id=self.member_id).exists():
+            errors["member"] = [f"{self.member.get_username()} already has a policy: edit that one instead."]
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            errors["quiet_until"] = ["Give both ends of the quiet hours, or neither."]
+        elif self.quiet_from is not None and self.quiet_from == self.quiet_until:
+            errors["quiet_until"] = ["The quiet hours start and end at the same time; leave both empty for none."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class ApiKey(models.Model):

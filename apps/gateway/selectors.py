@@ -60,7 +60,7 @@ def policies() -> list[Policy]:
 
 
 def settings_changes(limit: int = 5) -> list[AuditEntry]:
-    """Who switched content logging, and when (audit.set_content_logging writes these)."""
+    """Who switched content logging, and when (services.gateway_settings_log_content writes these)."""
     return list(AuditEntry.objects.filter(endpoint=Endpoint.SETTINGS).order_by("-created")[:limit])
 
 

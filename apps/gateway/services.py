@@ -1,23 +1,41 @@
-"""Writes for the gateway's settings: backend keys, model discovery."""
+"""Every write to the gateway's settings, one function per entity and action. Each validates
+(full_clean: the model is the one definition of its fields and rules), saves, and announces the
+change so every process reloads its snapshot (snapshot.announce, once per transaction). Pages,
+the configuration file and commands all write through here."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
-from apps.gateway import secrets, upstream
-from apps.gateway.models import Backend
+from apps.gateway import keys, secrets, snapshot, upstream
+from apps.gateway.models import ApiKey, AuditEntry, Backend, Endpoint, GatewaySettings, Policy, Route, Target
+
+# --- Backends ------------------------------------------------------------------------------
 
 
-def set_api_key(backend: Backend, plain: str) -> None:
+def backend_save(backend: Backend, fields: list[str] | None = None) -> Backend:
+    backend.full_clean()
+    backend.save(update_fields=fields)
+    snapshot.announce()
+    return backend
+
+
+def backend_set_key(backend: Backend, plain: str) -> None:
     """Write-only: stored encrypted; an empty value keeps the current key."""
     if plain:
         backend.api_key_encrypted = secrets.encrypt(plain)
-        backend.save(update_fields=["api_key_encrypted"])
+        backend_save(backend, ["api_key_encrypted"])
 
 
-def clear_api_key(backend: Backend) -> None:
+def backend_clear_key(backend: Backend) -> None:
     backend.api_key_encrypted = ""
-    backend.save(update_fields=["api_key_encrypted"])
+    backend_save(backend, ["api_key_encrypted"])
+
+
+def backend_delete(backend: Backend) -> None:
+    backend.delete()  # and its targets
+    snapshot.announce()
 
 
 def discover_models(backend: Backend) -> tuple[list[str], str]:
@@ -34,8 +52,9 @@ def discover_models(backend: Backend) -> tuple[list[str], str]:
     return names, ""
 
 
-def refresh_models(backend: Backend) -> str:
-    """Store what the backend offers; keeps the last good list when it does not answer."""
+def backend_refresh_models(backend: Backend) -> str:
+    """Store what the backend offers; keeps the last good list when it does not answer.
+    Not announced: the request path does not read the list."""
     names, problem = discover_models(backend)
     fields = {"models_error": problem[:300]}
     if not problem:
@@ -53,3 +72,88 @@ def missing_models(backend: Backend) -> list[str]:
     offered = set(backend.model_names)
     wanted = {t.model for t in backend.targets.all()}
     return sorted(m for m in wanted if m not in offered and f"{m}:latest" not in offered)
+
+
+# --- Routes and their targets --------------------------------------------------------------
+
+
+def route_save(route: Route, fields: list[str] | None = None) -> Route:
+    route.full_clean()
+    route.save(update_fields=fields)
+    snapshot.announce()
+    return route
+
+
+@transaction.atomic
+def route_set_targets(route: Route, targets: list[Target]) -> list[Target]:
+    """The route's whole list of targets, in the order they are tried: rows not in it go."""
+    Route.check_targets([(target.backend.name, target.model) for target in targets])
+    route.targets.exclude(pk__in=[target.pk for target in targets if target.pk]).delete()
+    for position, target in enumerate(targets):
+        target.route, target.position = route, position
+        target.full_clean()
+        target.save()
+    snapshot.announce()
+    return targets
+
+
+def route_delete(route: Route) -> None:
+    route.delete()
+    snapshot.announce()
+
+
+# --- Policies ------------------------------------------------------------------------------
+
+
+def policy_save(policy: Policy, fields: list[str] | None = None) -> Policy:
+    policy.full_clean()
+    policy.save(update_fields=fields)
+    snapshot.announce()
+    return policy
+
+
+def policy_delete(policy: Policy) -> None:
+    policy.delete()
+    snapshot.announce()
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+def api_key_create(*, member, name: str) -> tuple[ApiKey, str]:
+    """The new row and the key itself, which is never stored or shown again."""
+    key = keys.new_key()
+    row = ApiKey(member=member, name=name.strip() or "key", prefix=key[:12], hashed=keys.hash_key(key))
+    row.full_clean()
+    row.save()
+    snapshot.announce()
+    return row, key
+
+
+def api_key_revoke(row: ApiKey) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = timezone.now()
+        row.save(update_fields=["revoked_at"])
+        snapshot.announce()
+
+
+# --- Gateway settings ----------------------------------------------------------------------
+
+
+def gateway_settings_log_content(*, on: bool, by) -> None:
+    """Turning content logging on or off is itself an audit row."""
+    with transaction.atomic():
+        row = GatewaySettings.load()
+        if row.log_content == on:
+            return
+        row.log_content = on
+        row.full_clean()
+        row.save()
+        AuditEntry.objects.create(
+            created=timezone.now(),
+            member=by,
+            endpoint=Endpoint.SETTINGS,
+            status=200,
+            error=f"content logging turned {'on' if on else 'off'} by {by.get_username()}",
+        )
+        snapshot.announce()

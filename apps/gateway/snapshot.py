@@ -1,8 +1,10 @@
 """What the request path needs, read from the database once and kept in memory.
 
 /v1 must not pay for database reads per request (bench/README.md), so each process keeps an
-immutable Snapshot of backends, routes, policies and API keys. Any change bumps a version in
-the shared cache (signals.py); a request reads that one value and reloads on a mismatch.
+immutable Snapshot of backends, routes, policies and API keys. Every write service that changes
+one of them announces it (announce(), which bumps a version in the shared cache once the change
+is committed; signals.py does it for members); a request reads that one value and reloads on a
+mismatch.
 The snapshot also expires after MAX_AGE, which covers a cache that lost the version; the
 version itself is asked at most once a second.
 Service states from the status board are read at most every STATES_TTL seconds.
@@ -18,7 +20,7 @@ from datetime import time as clock
 
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 from apps.accounts.roles import Role, role_in_groups
 
@@ -202,6 +204,16 @@ def bump() -> None:
     global _current, _version_seen
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
     _current, _version_seen = None, (0.0, None)
+
+
+def announce() -> None:
+    """Called by every write service of something the request path reads: after the commit
+    (another process must not reload before it can see the change), once per transaction
+    however many rows it wrote, never when it rolls back."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(callback is bump for _, callback, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(bump)
 
 
 def _fresh(snapshot: Snapshot | None, version: str | None) -> bool:

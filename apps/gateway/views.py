@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.roles import require
-from apps.gateway import keys, selectors
+from apps.gateway import selectors, services
 from apps.gateway.forms import ApiKeyForm, UsageFilterForm
 from apps.gateway.models import ApiKey, Workload
 
@@ -25,7 +25,7 @@ def keys_page(request: HttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST" and form.is_valid():
         # Shown on this response only: the key is not stored, put in the session or in a message.
-        row, new_key = keys.create(member=request.user, name=form.cleaned_data["name"])
+        row, new_key = services.api_key_create(member=request.user, name=form.cleaned_data["name"])
         form = ApiKeyForm()
     allowance = selectors.allowance(request.user)
     chat = [route.alias for route in allowance.aliases if route.workload == Workload.CHAT]
@@ -45,7 +45,7 @@ def keys_page(request: HttpRequest) -> HttpResponse:
 def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     # Only one's own keys: anyone else's is "not found", not "forbidden".
     row = get_object_or_404(ApiKey, pk=pk, member=request.user)
-    keys.revoke(row)
+    services.api_key_revoke(row)
     messages.success(request, f"Revoked “{row.name}” ({row.prefix}…). Programs that use it are refused from now on.")
     return redirect("gateway:keys")
 

@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
-from apps.gateway import audit, selectors, services
+from apps.gateway import selectors, services
 from apps.gateway.forms import BackendForm, PolicyForm, RouteForm, TargetFormSet
 from apps.gateway.models import Backend, GatewaySettings, Policy, Route
 
@@ -41,7 +41,7 @@ def backend_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if "test" in request.POST:
             # Try the settings as typed, without saving them (like status's "Test this check").
-            unsaved = form.unsaved_backend()
+            unsaved = form.instance  # as typed, with the typed key encrypted; not saved
             names, problem = services.discover_models(unsaved)
             unsaved.model_names, unsaved.models_refreshed_at = names, timezone.now()
             outcome = {
@@ -52,7 +52,7 @@ def backend_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "typed_key": bool(form.cleaned_data.get("api_key")),
             }
         else:
-            backend = form.save()
+            backend = services.backend_save(form.instance)
             messages.success(
                 request,
                 f"Saved {backend.name}. “Test connection” asks it for its models now; HomeOps also does "
@@ -70,7 +70,7 @@ def backend_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def backend_test(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask a saved backend for its models now, and keep the answer (as the background refresh does)."""
     backend = get_object_or_404(Backend, pk=pk)
-    problem = services.refresh_models(backend)
+    problem = services.backend_refresh_models(backend)
     if problem:
         messages.error(request, f"{backend.name} did not answer: {problem}.")
     else:
@@ -92,10 +92,9 @@ def route_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = RouteForm(request.POST or None, instance=route)
     targets = TargetFormSet(request.POST or None, instance=route or Route(), prefix="targets")
     if request.method == "POST" and form.is_valid() and targets.is_valid():
-        with transaction.atomic():
-            route = form.save()
-            targets.save_in_order(route)
-            route.save()  # one more signal after the targets, so every process reloads the whole route
+        with transaction.atomic():  # one announcement, after both
+            route = services.route_save(form.instance)
+            services.route_set_targets(route, targets.in_order())
         messages.success(request, f"Saved the route {route.alias}.")
         return redirect("gateway:settings")
     context = {
@@ -114,13 +113,17 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(Policy, pk=pk) if pk else None
     form = PolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        policy = form.save()
+        policy = services.policy_save(form.instance)
         messages.success(request, f"Saved the {policy}.")
         return redirect("gateway:settings")
     return render(request, "gateway/manage/policy_form.html", {"form": form, "object": policy, "what": "policy"})
 
 
-DELETABLE = {"backend": Backend, "route": Route, "policy": Policy}
+DELETABLE = {
+    "backend": (Backend, services.backend_delete),
+    "route": (Route, services.route_delete),
+    "policy": (Policy, services.policy_delete),
+}
 
 
 @require("settings")
@@ -128,9 +131,10 @@ DELETABLE = {"backend": Backend, "route": Route, "policy": Policy}
 def delete(request: HttpRequest, what: str, pk: int) -> HttpResponse:
     if what not in DELETABLE:
         raise Http404
-    obj = get_object_or_404(DELETABLE[what], pk=pk)
+    model, delete_it = DELETABLE[what]
+    obj = get_object_or_404(model, pk=pk)
     name = str(obj)
-    obj.delete()
+    delete_it(obj)
     messages.success(request, f"Deleted {name}.")
     return redirect("gateway:settings")
 
@@ -139,7 +143,7 @@ def delete(request: HttpRequest, what: str, pk: int) -> HttpResponse:
 @require_POST
 def content_logging(request: HttpRequest) -> HttpResponse:
     on = request.POST.get("log_content") == "on"
-    audit.set_content_logging(on=on, by=request.user)
+    services.gateway_settings_log_content(on=on, by=request.user)
     if on:
         messages.warning(request, "Content logging is on: prompts and answers are kept in the audit log from now on.")
     else:

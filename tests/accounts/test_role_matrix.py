@@ -210,7 +210,7 @@ def url_for(name: str, people: dict) -> str:
 
 
 def gateway_args(name: str, people: dict) -> dict:
-    from apps.gateway import keys
+    from apps.gateway import services as gateway_services
     from apps.gateway.models import Backend, Policy, Route
 
     backend, _ = Backend.objects.get_or_create(name="studio", base_url="http://127.0.0.1:9/v1")
@@ -223,7 +223,7 @@ def gateway_args(name: str, people: dict) -> dict:
     if name == "gateway:delete":
         return {"args": ["backend", backend.pk]}
     # Someone else's key: the revoke URL answers POST only, whoever asks.
-    return {"args": [keys.create(member=people["family"], name="laptop")[0].pk]}
+    return {"args": [gateway_services.api_key_create(member=people["family"], name="laptop")[0].pk]}
 
 
 @pytest.fixture

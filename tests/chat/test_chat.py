@@ -334,12 +334,12 @@ def test_a_paste_larger_than_any_form_takes_is_answered_in_words(bob, assistant,
 
 
 def test_the_chat_says_plainly_when_content_logging_is_on(bob, assistant, client):
-    from apps.gateway import audit
+    from apps.gateway import services as gateway_services
 
     client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
     notice = b"The owner has turned on content logging"
     assert notice not in client.get("/chat/").content
-    audit.set_content_logging(on=True, by=make_member("alice", Role.OWNER))
+    gateway_services.gateway_settings_log_content(on=True, by=make_member("alice", Role.OWNER))
     assert notice in client.get("/chat/").content
     chat = Conversation.objects.create(owner=bob, title="x")
     assert notice in client.get(f"/chat/{chat.pk}/").content

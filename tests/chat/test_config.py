@@ -32,7 +32,7 @@ def test_presets_round_trip():
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ("presets:\n  - {name: a, prompt: b}\n", "presets[0]: give either role"),
+        ("presets:\n  - {name: a, prompt: b}\n", "presets[0].role: Choose who this preset is for: a role or a member."),
         ("presets:\n  - {name: a, prompt: b, role: kids}\n", "presets[0].role: must be one of"),
         ("presets:\n  - {name: a, prompt: b, member: ghost}\n", "no member called 'ghost'"),
         (
@@ -50,4 +50,7 @@ def test_errors_name_the_entry(document, message):
 def test_a_locked_preset_in_the_portal_is_named():
     Preset.objects.create(name="Old helper", prompt="x", role="family", locked=True)
     result = config.import_text("presets:\n  - {name: New helper, prompt: y, role: family, locked: true}\n")
-    assert any("already has a locked preset 'Old helper'" in str(error) for error in result.errors)
+    assert any(
+        "presets[0].locked: The family role already has a locked preset, “Old helper”" in str(error)
+        for error in result.errors
+    )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.accounts.roles import Role
-from apps.gateway import audit, keys, snapshot
+from apps.gateway import audit, keys, services, snapshot
 from apps.gateway.models import ApiKey, AuditEntry, Backend, Policy, Route, Target, UsageDay
 from apps.status.models import Kind, Service, State
 from tests.conftest import make_member
@@ -101,7 +101,7 @@ def test_a_family_member_makes_a_key_sees_it_once_and_revokes_it(page, live_serv
 def test_the_keys_page_reads_well_on_a_phone(phone, live_server):
     bob = make_member("bob", Role.FAMILY)
     household()
-    keys.create(member=bob, name="Home Assistant")
+    services.api_key_create(member=bob, name="Home Assistant")
     sign_in(phone, live_server, "bob")
     phone.goto(f"{live_server.url}/keys/")
     phone.get_by_label("What is it for?").fill("laptop scripts")

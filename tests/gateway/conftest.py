@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from apps.accounts.roles import Role
-from apps.gateway import audit, keys, snapshot
+from apps.gateway import audit, services, snapshot
 from apps.gateway.models import Backend, Policy, Route, Target
 from tests.fixtures.fake_llm import FakeLLM
 from tests.fixtures.uvicorn_server import UvicornServer
@@ -66,15 +66,13 @@ def ollama():
 
 def make_backend(name: str, server: FakeLLM | None = None, *, url: str = "", **fields) -> Backend:
     kind = server.flavour if server else fields.pop("kind", "openai")
-    return Backend.objects.create(
-        name=name, kind=kind, base_url=url or server.root, timeout=fields.pop("timeout", 5), **fields
-    )
+    backend = Backend(name=name, kind=kind, base_url=url or server.root, timeout=fields.pop("timeout", 5), **fields)
+    return services.backend_save(backend)  # through the service, as the pages do: it announces the change
 
 
 def make_route(alias: str, *targets: tuple[Backend, str], workload: str = "chat", **target_fields) -> Route:
-    route = Route.objects.create(alias=alias, workload=workload, description=f"{alias} for tests")
-    for position, (backend, model) in enumerate(targets):
-        Target.objects.create(route=route, position=position, backend=backend, model=model, **target_fields)
+    route = services.route_save(Route(alias=alias, workload=workload, description=f"{alias} for tests"))
+    services.route_set_targets(route, [Target(backend=b, model=model, **target_fields) for b, model in targets])
     return route
 
 
@@ -96,7 +94,7 @@ def wait_for(predicate, timeout: float = 5.0):
 @pytest.fixture
 def key_for(transactional_db):
     def make(user, name: str = "tests") -> str:
-        return keys.create(member=user, name=name)[1]
+        return services.api_key_create(member=user, name=name)[1]
 
     return make
 
@@ -108,4 +106,4 @@ def raw(gateway_url):
 
 
 def policy(role: Role | None = None, member=None, **fields) -> Policy:
-    return Policy.objects.create(role=role or "", member=member, **fields)
+    return services.policy_save(Policy(role=role or "", member=member, **fields))

@@ -78,14 +78,21 @@ def test_a_typed_in_key_is_never_exported():
     [
         (
             "backends:\n  - {name: a, base_url: ftp://x}\n",
-            "backends[0].base_url: must start with http:// or https://, line 2",
+            "backends[0].base_url: must be the whole address, starting with http:// or https://, "
+            "like http://studio.home.arpa:11434, line 2",
         ),
         ("backends:\n  - {name: a, base_url: 'http://x', api_key_env: 'sk-123'}\n", "backends[0].api_key_env:"),
         ("routes:\n  - alias: x\n    targets: [{backend: nowhere, model: m}]\n", "no backend named 'nowhere'"),
-        ("routes:\n  - alias: x\n    targets: []\n", "routes[0].targets: must list at least one target"),
-        ("policies:\n  - {role: family, member: sam}\n", "give either role"),
+        (
+            "routes:\n  - alias: x\n    targets: []\n",
+            "routes[0].targets: Add at least one target: a backend and the model to ask it for.",
+        ),
+        ("policies:\n  - {role: family, member: sam}\n", "policies[0].role: Choose a role or a member, not both."),
         ("policies:\n  - {role: family, aliases: [ghost]}\n", "policies[0].aliases[0]: no route with alias 'ghost'"),
-        ("policies:\n  - {role: family, max_streams: 0}\n", "policies[0].max_streams: must be a whole number from 1"),
+        (
+            "policies:\n  - {role: family, max_streams: 0}\n",
+            "policies[0].max_streams: must be a whole number from 1 to 100",
+        ),
     ],
 )
 def test_errors_name_the_field_and_line(document, message):
@@ -115,3 +122,13 @@ def test_create_api_key_prints_a_key_that_works(capsys, bob):
         and row.hashed == keys.hash_key(key)
         and key not in row.prefix + "x"
     )
+
+
+def test_create_api_key_refuses_what_the_model_refuses(bob):
+    from django.core.management.base import CommandError
+
+    from apps.gateway.models import ApiKey
+
+    with pytest.raises(CommandError, match="at most 100 characters"):
+        call_command("create_api_key", "bob", "--name", "x" * 101)
+    assert not ApiKey.objects.exists()

@@ -25,9 +25,9 @@ def test_the_background_task_refreshes_every_backend(llm, ollama):
 
 def test_a_backend_that_does_not_answer_keeps_its_last_list(llm):
     backend = make_backend("studio", llm)
-    services.refresh_models(backend)
+    services.backend_refresh_models(backend)
     llm.stop()
-    problem = services.refresh_models(backend)
+    problem = services.backend_refresh_models(backend)
     backend.refresh_from_db()
     assert "cannot connect" in problem and backend.models_error == problem
     assert backend.model_names == ["llama3.1:8b", "llama3.2:3b"]
@@ -37,7 +37,7 @@ def test_a_wrong_key_is_said_plainly(llm):
     llm.api_key = "sk-right"
     backend = make_backend("studio", llm, api_key_env="HOMEOPS_TEST_UNSET_KEY")
     assert services.discover_models(backend) == ([], "the environment variable HOMEOPS_TEST_UNSET_KEY is not set")
-    services.set_api_key(backend, "sk-wrong")
+    services.backend_set_key(backend, "sk-wrong")
     backend.api_key_env = ""
     assert services.discover_models(backend) == (
         [],

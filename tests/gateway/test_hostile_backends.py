@@ -56,7 +56,7 @@ def test_a_backend_error_that_quotes_the_key_reaches_nobody(raw, key_for, bob, l
     assert wait_for(lambda: AuditEntry.objects.filter(status=502).count() == 2)
     assert all(HOUSEHOLD_KEY not in entry.error for entry in AuditEntry.objects.all())
     # The owner's page keeps what the backend said, with the key taken out.
-    services.refresh_models(Backend.objects.get(name="studio"))
+    services.backend_refresh_models(Backend.objects.get(name="studio"))
     models_error = Backend.objects.get(name="studio").models_error
     assert f"answered {failure}" in models_error and HOUSEHOLD_KEY not in models_error
     assert "Bearer [hidden]" in models_error
@@ -203,10 +203,9 @@ def test_a_malformed_whole_answer_falls_back(gateway_url, key_for, bob, llm, mac
 
 def test_a_lone_surrogate_loses_no_audit_row(raw, key_for, bob, llm):
     from apps.accounts.roles import Role
-    from apps.gateway import audit
     from tests.conftest import make_member
 
-    audit.set_content_logging(on=True, by=make_member("alice", Role.OWNER))
+    services.gateway_settings_log_content(on=True, by=make_member("alice", Role.OWNER))
     make_route("assistant", (make_backend("studio", llm), "llama3.1:8b"))
     headers = {"Authorization": f"Bearer {key_for(bob)}", "Content-Type": "application/json"}
     for body in (

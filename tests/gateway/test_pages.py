@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.roles import Role
 from apps.core import config
-from apps.gateway import keys, secrets
+from apps.gateway import keys, secrets, services
 from apps.gateway.models import ApiKey, AuditEntry, Backend, GatewaySettings, Policy, Route, Target, UsageDay
 from tests.conftest import make_member, signed_in
 from tests.fixtures.ports import free_port
@@ -115,7 +115,7 @@ def test_a_key_is_not_echoed_back_when_the_form_has_errors(client, alice):
         reverse("gateway:backend_new"), backend_data(base_url="studio", api_key=SECRET)
     )
     text = response.content.decode()
-    assert "Give the whole address, starting with http:// or https://" in text
+    assert "must be the whole address, starting with http:// or https://" in text
     assert SECRET not in text
     assert not Backend.objects.exists()
 
@@ -128,8 +128,8 @@ def test_a_bare_host_name_is_a_good_address(client, alice):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ("http://studio/key", "Name the environment variable that holds the key (like"),
-        ("1KEY", "Letters, digits and _ only"),
+        ("http://studio/key", "name the environment variable that holds the key (like"),
+        ("1KEY", "letters, digits and _ only"),
         ("HOMEOPS_TEST_UNSET_KEY", "The environment variable HOMEOPS_TEST_UNSET_KEY is not set."),
     ],
 )
@@ -169,9 +169,7 @@ def test_test_connection_tries_the_form_without_saving(client, alice, llm):
 def test_test_connection_uses_the_stored_key_when_none_is_typed(client, alice, llm):
     llm.api_key = SECRET
     studio = make_backend("studio", llm)
-    from apps.gateway import services
-
-    services.set_api_key(studio, SECRET)
+    services.backend_set_key(studio, SECRET)
     make_route("big", (studio, "llama3.1:70b"))
     response = signed_in(client, alice).post(
         reverse("gateway:backend_edit", args=[studio.pk]), backend_data(base_url=llm.root, test="1")
@@ -272,7 +270,10 @@ def test_a_route_keeps_its_targets_in_the_order_given(client, alice):
     [
         ([{}], "Add at least one target: a backend and the model to ask it for."),
         ([{"model": "llama3.1:8b", "backend": "studio"}] * 2, "studio / llama3.1:8b is listed twice"),
-        ([{"model": "llama3.1:8b", "backend": "studio", "max_tokens": "0"}], "greater than or equal to 1"),
+        (
+            [{"model": "llama3.1:8b", "backend": "studio", "max_tokens": "0"}],
+            "must be a whole number from 1 to 1,000,000",
+        ),
         ([{"model": "", "backend": "studio"}], "This field is required."),
     ],
 )
@@ -349,8 +350,8 @@ def test_the_owner_writes_a_family_policy_and_a_members_override(client, alice, 
         ({"quiet_from": "22:00"}, "Give both ends of the quiet hours, or neither."),
         ({"quiet_from": "22:00", "quiet_until": "22:00"}, "start and end at the same time"),
         ({"aliases": ["assistant"]}, "You ticked models but chose “Every model”"),
-        ({"daily_tokens": "0"}, "greater than or equal to 1"),
-        ({"max_streams": "500"}, "Give a number from 1 to 100"),
+        ({"daily_tokens": "0"}, "must be a whole number from 1 to 2,147,483,647"),
+        ({"max_streams": "500"}, "must be a whole number from 1 to 100"),
         ({"aliases": ["nope"], "scope": "listed"}, "Select a valid choice. nope is not one of the available choices."),
     ],
 )
@@ -419,8 +420,8 @@ def test_a_member_makes_a_key_and_sees_it_once(client, bob):
 
 
 def test_a_member_revokes_their_own_key_but_not_someone_elses(client, alice, bob):
-    mine, _ = keys.create(member=bob, name="bob's tablet")
-    hers, _ = keys.create(member=alice, name="server")
+    mine, _ = services.api_key_create(member=bob, name="bob's tablet")
+    hers, _ = services.api_key_create(member=alice, name="server")
     signed_in(client, bob)
     assert client.post(reverse("gateway:key_revoke", args=[hers.pk])).status_code == 404
     hers.refresh_from_db()

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.roles import Role
-from apps.gateway import audit, keys, policy, snapshot
+from apps.gateway import audit, policy, services, snapshot
 from apps.gateway.errors import GatewayError
 from apps.gateway.models import ApiKey, AuditEntry
 from tests.conftest import make_member
@@ -127,11 +127,11 @@ def test_a_member_policy_overrides_the_roles(gateway_url, key_for, bob, studio):
 
 
 def test_a_revoked_key_stops_at_once(gateway_url, bob, studio):
-    row, key = keys.create(member=bob, name="n8n")
+    row, key = services.api_key_create(member=bob, name="n8n")
     client = api(gateway_url, key)
     assert [m.id for m in client.models.list()] == ["assistant"]
     wait_for(lambda: ApiKey.objects.get(pk=row.pk).last_used_at is None or True)
-    keys.revoke(row)
+    services.api_key_revoke(row)
     with pytest.raises(openai.AuthenticationError):
         client.models.list()
 
@@ -157,7 +157,7 @@ def test_no_content_in_the_audit_log_unless_the_owner_turns_it_on(gateway_url, k
     ask(client)
     first = wait_for(lambda: AuditEntry.objects.filter(endpoint="chat.completions").first())
     assert first.content is None
-    audit.set_content_logging(on=True, by=owner)
+    services.gateway_settings_log_content(on=True, by=owner)
     switched = AuditEntry.objects.get(endpoint="settings")
     assert switched.member == owner and "turned on by alice" in switched.error
     ask(client, stream=True).close()
