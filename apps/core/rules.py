@@ -54,6 +54,13 @@ def between(low: float, high: float, unit: str = "") -> list[Any]:
     return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
 
 
+def whole_between(low: int, high: int) -> list[Any]:
+    """Validators for a bounded count, with one message for both ends and thousands marked:
+    "must be a whole number from 1 to 1,000,000"."""
+    words = f"must be a whole number from {low:,} to {high:,}"
+    return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
+
+
 def number_problem(value: Any, *, whole: bool = False) -> str | None:
     """A YAML value that is not a number (booleans are not numbers here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

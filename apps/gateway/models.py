@@ -8,18 +8,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.accounts.audience import ForRoleOrMember
 from apps.core import rules
-
-
-def whole_between(low: int, high: int) -> list:
-    """Validators for a bounded count, one message for both ends: "must be a whole number
-    from 1 to 100" (rules.between writes large numbers as 1e+06)."""
-    words = f"must be a whole number from {low:,} to {high:,}"
-    return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
 
 
 def validate_base_url(value: str) -> None:
@@ -133,10 +125,10 @@ class Target(models.Model):
     backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="targets")
     model = models.CharField(max_length=200, help_text="The model's name on that backend.")
     max_tokens = models.PositiveIntegerField(
-        default=2048, validators=whole_between(1, 1_000_000), help_text="Most tokens one answer may take."
+        default=2048, validators=rules.whole_between(1, 1_000_000), help_text="Most tokens one answer may take."
     )
     context_tokens = models.PositiveIntegerField(
-        default=8192, validators=whole_between(256, 10_000_000), help_text="The model's context window."
+        default=8192, validators=rules.whole_between(256, 10_000_000), help_text="The model's context window."
     )
 
     class Meta:
@@ -155,10 +147,10 @@ class Policy(ForRoleOrMember):
     # None: every alias (or, for a member, the role's list).
     aliases = models.JSONField(null=True, blank=True)
     daily_tokens = models.PositiveIntegerField(
-        null=True, blank=True, validators=whole_between(1, 2_147_483_647), help_text="Empty: no daily limit."
+        null=True, blank=True, validators=rules.whole_between(1, 2_147_483_647), help_text="Empty: no daily limit."
     )
     max_streams = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=whole_between(1, 100), help_text="Empty: no limit."
+        null=True, blank=True, validators=rules.whole_between(1, 100), help_text="Empty: no limit."
     )
     quiet_from = models.TimeField(null=True, blank=True, help_text="No answers from this time ...")
     quiet_until = models.TimeField(null=True, blank=True, help_text="... until this time (household time).")
