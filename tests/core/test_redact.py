@@ -144,7 +144,7 @@ def test_a_secret_reads_the_same_on_the_owners_page_in_the_log_and_in_a_delivery
     try:
         backend_server.answer("/v1/models", status=500, body=said)
         studio = Backend.objects.create(name="studio", kind="openai", base_url=backend_server.url("/v1"), timeout=5)
-        gateway_services.refresh_models(studio)  # the owner's Settings → Gateway line
+        gateway_services.backend_refresh_models(studio)  # the owner's Settings → Gateway line
         monkeypatch.setenv("HOMEOPS_TEST_HOOK_URL", receiver.reply("/hook", Reply(500, said)))
         hook = Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL")
         delivery, _ = notify_services.delivery_attempt(channel_id=hook.pk, event=NOTICE)
