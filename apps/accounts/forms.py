@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
@@ -15,11 +17,19 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M")
 
 
-class WindowFormMixin:
+# The mixin goes before a Form or ModelForm; mypy checks it as one.
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
+
+class WindowFormMixin(_FormBase):
     """access_from / access_until, both optional, the end after the start."""
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("access_from"), data.get("access_until")
         if start and end and end <= start:
             self.add_error("access_until", "Access must end after it starts.")
@@ -51,7 +61,9 @@ def _role_field() -> forms.ChoiceField:
 
 def _email_free(email: str, user=None) -> str:
     """Sign-in by email needs each address to belong to one member."""
-    taken = User.objects.filter(email__iexact=email).exclude(pk=getattr(user, "pk", None))
+    taken = User.objects.filter(email__iexact=email)
+    if user is not None:
+        taken = taken.exclude(pk=user.pk)
     if email and taken.exists():
         raise forms.ValidationError("Another member already uses this address.")
     return email
@@ -104,7 +116,8 @@ class AcceptForm(forms.Form):
         return username
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The two passwords differ.")

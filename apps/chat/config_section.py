@@ -30,7 +30,7 @@ def export() -> list[dict[str, Any]]:
     rows = []
     for preset in Preset.objects.select_related("member").order_by("name", "id"):
         row: dict[str, Any] = {"name": preset.name}
-        row.update({"member": preset.member.get_username()} if preset.member_id else {"role": preset.role})
+        row.update({"member": preset.member.get_username()} if preset.member is not None else {"role": preset.role})
         row["prompt"] = preset.prompt
         if preset.locked:
             row["locked"] = True
@@ -46,12 +46,14 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
     users = get_user_model().objects
     members = {str(i.get("username")) for i in document.get("members") or [] if isinstance(i, dict)}
     members |= set(users.values_list("username", flat=True))
-    rows, seen, locked = [], {}, {}
+    rows: list[dict] = []
+    seen: dict[tuple[str, ...], int] = {}
+    locked: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
         path = ("presets", index)
         if not config.check_keys(item, path, report, FIELDS, {"name", "prompt"}):
             continue
-        row = {
+        row: dict[str, Any] = {
             "name": config.text(item, "name", path, report, max_length=100),
             "role": config.text(item, "role", path, report, max_length=16),
             "member": config.text(item, "member", path, report, max_length=150),
@@ -83,10 +85,11 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
                 if row["member"]
                 else other.filter(role=row["role"], member=None)
             )
-            if other.exists():
+            taken = other.first()
+            if taken is not None:
                 report.error(
                     (*path, "locked"),
-                    f"the portal already has a locked preset {other.first().name!r} for this {who[0]}; unlock it first",
+                    f"the portal already has a locked preset {taken.name!r} for this {who[0]}; unlock it first",
                 )
         rows.append(row)
     return rows

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from apps.accounts.fields import MemberChoiceField
 from apps.accounts.roles import CAPABILITIES, Role
 from apps.chat.models import Preset
 
@@ -36,6 +37,7 @@ class PresetForm(forms.ModelForm):
     class Meta:
         model = Preset
         fields = ["name", "role", "member", "prompt", "locked"]
+        field_classes = {"member": MemberChoiceField}
         labels = {"name": "Name", "member": "Or for one member", "locked": "Locked"}
         help_texts = {
             "name": "What members see in the list: “Homework helper”, “Short answers”.",
@@ -46,20 +48,20 @@ class PresetForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        member = self.fields["member"]
+        member = cast(forms.ModelChoiceField, self.fields["member"])
         # Active members who may chat; the one already chosen stays listed so that editing the
         # name of a former member's preset does not fail on a choice that vanished.
         who = Q(is_active=True, groups__name__in=[role.value for role in CHAT_ROLES])
         if self.instance.member_id:
             who |= Q(pk=self.instance.member_id)
         member.queryset = get_user_model().objects.filter(who).distinct().order_by("username")
-        member.label_from_instance = lambda user: user.get_username()
         member.empty_label = "—"
         member.error_messages["invalid_choice"] = "That member is not listed any more; choose another."
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        role, member = data.get("role"), data.get("member")
+        super().clean()
+        data = self.cleaned_data
+        role, member = data.get("role", ""), data.get("member")
         if "member" in self.errors:
             return data
         if role and member:

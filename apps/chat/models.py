@@ -25,6 +25,7 @@ class Preset(models.Model):
         help_text="... or for one member.",
     )
     locked = models.BooleanField(default=False, help_text="Always used; the member cannot change it.")
+    uses: int  # not stored: set for the presets page (services.preset_groups)
 
     class Meta:
         ordering = ["name", "id"]

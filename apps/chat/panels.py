@@ -12,7 +12,8 @@ from apps.core import dashboard, navigation
 
 
 def _options(request: HttpRequest) -> dict[str, Any]:
-    return options_for(request.user)
+    user = request.user  # a panel with a capability is only shown to members
+    return options_for(user) if user.is_authenticated else {}
 
 
 dashboard.register(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.forms.formsets import ORDERING_FIELD_NAME
 
+from apps.accounts.fields import MemberChoiceField
 from apps.accounts.roles import Role
 from apps.core.rules import env_name_problem
 from apps.gateway import secrets, services
@@ -70,7 +71,7 @@ class BackendForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].required = False
-        self.fields["service"].empty_label = "No status-board service"
+        cast(forms.ModelChoiceField, self.fields["service"]).empty_label = "No status-board service"
         self.fields["timeout"].widget.attrs.update(min=1, max=600, step="any")
         if self.instance.api_key_encrypted:
             key_help = "A key is stored. Leave this empty to keep it; type a new one to replace it."
@@ -80,7 +81,7 @@ class BackendForm(forms.ModelForm):
 
     def _get_validation_exclusions(self) -> set[str]:
         # The model's URLValidator would refuse http://studio:11434 again; clean_base_url decides.
-        return super()._get_validation_exclusions() | {"base_url"}
+        return super()._get_validation_exclusions() | {"base_url"}  # type: ignore[misc]  # Django has it, the stub not
 
     def clean_base_url(self) -> str:
         url = self.cleaned_data["base_url"].strip()
@@ -111,7 +112,8 @@ class BackendForm(forms.ModelForm):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("api_key") and data.get("clear_api_key"):
             self.add_error("api_key", "Type a new key or remove the stored one, not both.")
         if data.get("api_key") and data.get("api_key_env"):
@@ -163,7 +165,7 @@ class TargetForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["backend"].empty_label = "Choose a backend"
+        cast(forms.ModelChoiceField, self.fields["backend"]).empty_label = "Choose a backend"
         # The config file's bounds (config_section.validate_routes).
         for field, low, high in (("max_tokens", 1, 1_000_000), ("context_tokens", 256, 10_000_000)):
             self.fields[field].validators += [MinValueValidator(low), MaxValueValidator(high)]
@@ -206,14 +208,18 @@ class BaseTargetFormSet(forms.BaseInlineFormSet):
         return targets
 
 
-TargetFormSet = forms.inlineformset_factory(
-    Route,
-    Target,
-    form=TargetForm,
-    formset=BaseTargetFormSet,
-    extra=2,
-    can_order=True,
-    can_delete=True,
+# The stub's return type forgets the formset= class, and with it save_in_order.
+TargetFormSet = cast(
+    type[BaseTargetFormSet],
+    forms.inlineformset_factory(
+        Route,
+        Target,
+        form=TargetForm,
+        formset=BaseTargetFormSet,
+        extra=2,
+        can_order=True,
+        can_delete=True,
+    ),
 )
 
 
@@ -243,6 +249,7 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = Policy
         fields = ["role", "member", "daily_tokens", "max_streams", "quiet_from", "quiet_until"]
+        field_classes = {"member": MemberChoiceField}
         labels = {
             "member": "Or for one member",
             "daily_tokens": "Tokens per day",
@@ -264,12 +271,11 @@ class PolicyForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         routes = list(Route.objects.all())
-        self.fields["aliases"].choices = [
+        cast(forms.ChoiceField, self.fields["aliases"]).choices = [
             (r.alias, f"{r.alias} ({r.description})" if r.description else r.alias) for r in routes
         ]
-        member = self.fields["member"]
+        member = cast(forms.ModelChoiceField, self.fields["member"])
         member.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
-        member.label_from_instance = lambda user: user.get_username()
         member.empty_label = "—"
         self.fields["daily_tokens"].validators.append(MinValueValidator(1))
         self.fields["daily_tokens"].widget.attrs.update(min=1)
@@ -297,7 +303,8 @@ class PolicyForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         role, member = data.get("role"), data.get("member")
         if "member" in self.errors:
             return data
@@ -348,7 +355,7 @@ class ApiKeyForm(forms.Form):
 class UsageFilterForm(forms.Form):
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    member = forms.ModelChoiceField(
+    member = MemberChoiceField(
         label="Member", queryset=get_user_model().objects.none(), required=False, empty_label="Everyone"
     )
 
@@ -358,13 +365,13 @@ class UsageFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today
         if everyone:
-            self.fields["member"].queryset = get_user_model().objects.order_by("username")
-            self.fields["member"].label_from_instance = lambda user: user.get_username()
+            cast(MemberChoiceField, self.fields["member"]).queryset = get_user_model().objects.order_by("username")
         else:
             del self.fields["member"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         end = data.get("end") or self.today
         start = data.get("start") or end - timedelta(days=self.DEFAULT_DAYS - 1)
         if start > end:

@@ -119,7 +119,7 @@ class Policy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"policy for {self.member.get_username() if self.member_id else self.role}"
+        return f"policy for {self.member.get_username() if self.member is not None else self.role}"
 
 
 class ApiKey(models.Model):
@@ -183,6 +183,7 @@ class UsageDay(models.Model):
     completion_tokens = models.PositiveBigIntegerField(default=0)
     ttft_p50_ms = models.FloatField(null=True)
     ttft_p95_ms = models.FloatField(null=True)
+    member_name: str  # not stored: set for the usage page (selectors.usage)
 
     class Meta:
         ordering = ["-day", "alias"]

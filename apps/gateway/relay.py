@@ -14,7 +14,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +174,8 @@ async def _targets(route: RouteInfo) -> tuple[list[tuple[int, TargetInfo]], list
         if backend.key_problem:
             passed.append((position, PassedOver(backend.name, backend.key_problem)))
             continue
-        state, since, label = states.get(backend.service_id, ("unknown", None, ""))
+        unknown = ("unknown", None, "")
+        state, since, label = states.get(backend.service_id, unknown) if backend.service_id else unknown
         if backend.service_id and state in SKIP_STATES:
             when = f" since {time_format(timezone.localtime(since), 'H:i')}" if since else ""
             why = f"the status board holds {label or backend.name} {state}{when}"
@@ -343,7 +344,7 @@ def _relay_failed(record: Record, exc: Exception) -> GatewayError:
     )
 
 
-async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
+async def stream_chat(call: Call) -> AsyncGenerator[Answered | dict | Broken, None]:
     route, rules, record, slot = await _prepare(call, "chat", validate_chat)
     include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
     response_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from apps.gateway import secrets, upstream
@@ -37,7 +39,7 @@ def discover_models(backend: Backend) -> tuple[list[str], str]:
 def refresh_models(backend: Backend) -> str:
     """Store what the backend offers; keeps the last good list when it does not answer."""
     names, problem = discover_models(backend)
-    fields = {"models_error": problem[:300]}
+    fields: dict[str, Any] = {"models_error": problem[:300]}
     if not problem:
         fields.update(model_names=names, models_refreshed_at=timezone.now())
     Backend.objects.filter(pk=backend.pk).update(**fields)

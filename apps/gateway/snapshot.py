@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as clock
+from typing import TypeGuard
 
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
@@ -81,7 +82,7 @@ DEFAULT_POLICIES = {Role.OWNER: PolicyInfo(), Role.FAMILY: PolicyInfo(), Role.CA
 class Identity:
     member_id: int
     username: str
-    role: str | None
+    role: Role | None
     api_key_id: int | None = None
     access_from: datetime | None = None
     access_until: datetime | None = None
@@ -109,7 +110,7 @@ class Snapshot:
     keys: dict[str, Identity]  # sha256 of the key -> who
     log_content: bool
 
-    def policy_for(self, member_id: int, role: str | None) -> PolicyInfo:
+    def policy_for(self, member_id: int, role: Role | None) -> PolicyInfo:
         if role is None:
             return NOTHING
         base = self.role_policies.get(role) or DEFAULT_POLICIES.get(role, NOTHING)
@@ -204,7 +205,7 @@ def bump() -> None:
     _current, _version_seen = None, (0.0, None)
 
 
-def _fresh(snapshot: Snapshot | None, version: str | None) -> bool:
+def _fresh(snapshot: Snapshot | None, version: str | None) -> TypeGuard[Snapshot]:
     return snapshot is not None and snapshot.version == version and time.monotonic() - snapshot.loaded_at < MAX_AGE
 
 

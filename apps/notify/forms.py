@@ -51,7 +51,8 @@ class ChannelForm(forms.ModelForm):
         return self.cleaned_data.get("url_env", "").strip()
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind, env, target = data.get("kind"), data.get("url_env", ""), data.get("target", "")
         if kind in NEEDS_URL:
             if not env:

@@ -3,7 +3,7 @@ rules as the config file (config_section.validate_check), so the two never disag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from django import forms
@@ -95,7 +95,9 @@ class ServiceForm(_ServiceBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["depends_on"].queryset = Service.objects.exclude(pk=self.instance.pk)
+        cast(forms.ModelMultipleChoiceField, self.fields["depends_on"]).queryset = Service.objects.exclude(
+            pk=self.instance.pk
+        )
         self.fields["depends_on"].required = False
         # The same bounds as the config file (config_section.validate_services).
         for field, low, high in (("interval", 5, 86400), ("timeout", 0.5, 120), ("retries", 0, 10)):
@@ -111,11 +113,12 @@ class ServiceForm(_ServiceBase):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         try:
             more = read_yaml(data.get("more") or "")[0] or {}
         except RefusedYAML as exc:
-            self.add_error("more", exc.problem)
+            self.add_error("more", exc.problem or str(exc))
             return data
         except yaml.YAMLError as exc:
             self.add_error("more", f"not valid YAML: {getattr(exc, 'problem', exc)}")

@@ -14,7 +14,7 @@ from apps.status import history
 from apps.status.models import Service, State
 
 OTHER = "Other services and jobs"  # the group for services without a host
-BADGE = {
+BADGE: dict[str, str] = {  # by Service.state
     State.UP: "ok",
     State.DEGRADED: "warn",
     State.DOWN: "bad",
