@@ -31,9 +31,11 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 run: $(VENV)/.runtime
 	@bin/run
 
+# mypy's django-stubs plugin imports homeops.settings, which makes a data dir: not var/ (as for pytest).
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	HOMEOPS_DATA_DIR=.mypy_cache/data $(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
@@ -48,4 +50,4 @@ lock:
 	$(UV) pip compile --quiet requirements-dev.txt -c requirements.lock $(LOCK_FLAGS) $(UPGRADE) -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

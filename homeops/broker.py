@@ -29,7 +29,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from kombu.transport import filesystem
+from kombu.transport import filesystem, virtual
 from kombu.utils.json import dumps, loads
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class Channel(filesystem.Channel):
         os.replace(tmp, target)  # same file system: atomic
 
     # -- messages --------------------------------------------------------------------------
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's own filesystem Channel has these two signatures; its stub ignores the same mismatch with virtual's.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         # Wall-clock nanoseconds, zero-padded, so that names sort in sending order across
         # processes and across reboots (kombu used the monotonic clock, which restarts at boot).
         name = f"{time.time_ns():020d}_{uuid.uuid4().hex}.{queue}.msg"
@@ -72,7 +73,7 @@ class Channel(filesystem.Channel):
             if suffix.endswith(".msg") and stem:
                 self._pending.setdefault(suffix[: -len(".msg")], deque()).append(name)
 
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: str) -> Any:  # type: ignore[override]
         for attempt in range(2):
             pending = self._pending.get(queue)
             if not pending:
@@ -121,7 +122,7 @@ class Channel(filesystem.Channel):
     # -- exchange tables (fanout, Celery's remote control) ----------------------------------
     def get_table(self, exchange: str) -> list:
         try:
-            rows = json.loads(self._exchange_file(exchange).read_bytes() or b"[]")
+            rows = json.loads(self._exchange_file(exchange).read_bytes() or b"[]")  # type: ignore[attr-defined]
         except FileNotFoundError:
             return []
         return [filesystem.exchange_queue_t(*row) for row in rows]
@@ -129,10 +130,11 @@ class Channel(filesystem.Channel):
     def _rewrite_table(self, exchange: str, change: Any) -> None:
         """Read, change and replace an exchange table under an exclusive lock on a side file,
         so two processes binding at once both land."""
-        file = self._exchange_file(exchange)
+        # _exchange_file and LOCK_EX are in kombu 5.7 but missing from its stub (celery-types).
+        file: Path = self._exchange_file(exchange)  # type: ignore[attr-defined]
         file.parent.mkdir(parents=True, exist_ok=True)
         with open(file.with_suffix(".lock"), "a") as lock_file:
-            filesystem.lock(lock_file, filesystem.LOCK_EX)
+            filesystem.lock(lock_file, filesystem.LOCK_EX)  # type: ignore[attr-defined]
             try:
                 rows = self.get_table(exchange)
                 new_rows = change(rows)
@@ -141,7 +143,7 @@ class Channel(filesystem.Channel):
             finally:
                 filesystem.unlock(lock_file)
 
-    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str | None, queue: str) -> None:
         row = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
         self._rewrite_table(exchange, lambda rows: rows if row in rows else [row, *rows])
 
@@ -153,4 +155,4 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
-    global_state = filesystem.virtual.BrokerState()
+    global_state = virtual.BrokerState()

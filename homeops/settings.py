@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -176,7 +177,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "homeops.sqlite3",
+            "NAME": str(DATA_DIR / "homeops.sqlite3"),
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
@@ -195,7 +196,7 @@ if REDIS_URL:
     # kombu waits for ever on a Redis that accepts connections and never answers (frozen,
     # swapped out): bound every call, so a publish from beat or a task gives up and says so.
     # 5 s, not less: the worker's sync BRPOP waits up to a second for the server's reply.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2}
     CELERY_BROKER_CONNECTION_TIMEOUT = 2
     CACHES = {
         "default": {

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 
 from apps.accounts.access import window_message
@@ -37,7 +37,7 @@ class AccessWindowMiddleware:
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
     """Django's middleware; htmx requests get HX-Redirect so the whole page goes to sign-in."""
 
-    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponseRedirect:
         response = super().handle_no_permission(request, view_func)
         if request.headers.get("HX-Request"):
             response["HX-Redirect"] = response["Location"]

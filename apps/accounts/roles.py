@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL, as request.user
+    from django.views import View
+
+    _ViewBase = View  # the mixin goes before a View; mypy checks it as one
+else:
+    _ViewBase = object
 
 
 class Role(models.TextChoices):
@@ -48,32 +56,30 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
 }
 
 
-def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+def role_of(user: User | AnonymousUser) -> Role | None:
     """The member's role; the first matching group wins if someone is in several."""
     if not user.is_authenticated or not user.is_active:
         return None
-    cached = getattr(user, "_homeops_role", False)
-    if cached is not False:
-        return cached
-    role = role_in_groups(user)
-    user._homeops_role = role
-    return role
+    cache = user.__dict__  # kept on the user object for the request, as a cached_property would be
+    if "_homeops_role" not in cache:
+        cache["_homeops_role"] = role_in_groups(user)
+    return cache["_homeops_role"]
 
 
-def role_in_groups(user: AbstractBaseUser) -> Role | None:
+def role_in_groups(user: User | AnonymousUser) -> Role | None:
     """The role a user's groups give, whether or not the user may sign in now."""
     names = {group.name for group in user.groups.all()}  # uses prefetch_related("groups")
     return next((r for r in Role if r.value in names), None)
 
 
-def can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:
+def can(user: User | AnonymousUser, capability: str) -> bool:
     if capability not in CAPABILITIES:
         raise KeyError(f"Unknown capability {capability!r}; add it to CAPABILITIES.")
     role = role_of(user)
     return role is not None and role in CAPABILITIES[capability]
 
 
-def capabilities_of(user: AbstractBaseUser | AnonymousUser) -> dict[str, bool]:
+def capabilities_of(user: User | AnonymousUser) -> dict[str, bool]:
     return {name: can(user, name) for name in CAPABILITIES}
 
 
@@ -97,18 +103,17 @@ def require(capability: str) -> Callable:
                 return forbidden(request, capability)
             return view(request, *args, **kwargs)
 
-        wrapper.required_capability = capability
         return wrapper
 
     return decorator
 
 
-class RequireMixin:
+class RequireMixin(_ViewBase):
     """Class-based views: set `capability = "settings"`."""
 
     capability: str = ""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not can(request.user, self.capability):
             return forbidden(request, self.capability)
         return super().dispatch(request, *args, **kwargs)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Invitation, Member, hash_token, username_problem
 from apps.accounts.roles import Role
 
-User = get_user_model()
+if TYPE_CHECKING:  # mypy needs a class; get_user_model() gives the same one (settings.AUTH_USER_MODEL)
+    from django.contrib.auth.models import User
+else:
+    User = get_user_model()
 
 
 def groups_ensure() -> None:
@@ -27,7 +32,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def owners():
+def owners() -> QuerySet[User]:
     return User.objects.filter(groups__name=Role.OWNER, is_active=True)
 
 
@@ -99,9 +104,9 @@ def member_save(
 def invitation_create(
     *,
     role: Role | str,
-    created_by: AbstractUser | None,
+    created_by: User | None,
     email: str = "",
-    user: AbstractUser | None = None,
+    user: User | None = None,
     access_from: datetime | None = None,
     access_until: datetime | None = None,
 ) -> tuple[Invitation, str]:
@@ -139,14 +144,14 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, username: str, password: str) -> AbstractUser:
+def invitation_accept(*, invitation: Invitation, username: str, password: str) -> User:
     # Claim the invitation with a conditional UPDATE so a double submit cannot use it twice.
     claimed = Invitation.objects.filter(
         pk=invitation.pk, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
     ).update(accepted_at=timezone.now())
     if claimed != 1:
         raise ValidationError("This invitation has already been used or has expired.")
-    if invitation.user_id:
+    if invitation.user is not None:  # no query when user_id is None
         user = invitation.user
         user.set_password(password)
         user.save(update_fields=["password"])

@@ -21,6 +21,7 @@ from apps.accounts.access import window_message
 from apps.accounts.forms import AcceptForm, InviteForm, MemberForm
 from apps.accounts.models import Invitation, Member
 from apps.accounts.roles import Role, require, role_of
+from apps.core.http import MemberRequest
 
 User = get_user_model()
 
@@ -66,7 +67,7 @@ def _share(request: HttpRequest, invitation: Invitation, token: str) -> None:
 
 
 @require("settings")
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: MemberRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation, token = services.invitation_create(created_by=request.user, **form.cleaned_data)
@@ -96,7 +97,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require("settings")
 @require_POST
-def member_link(request: HttpRequest, pk: int) -> HttpResponse:
+def member_link(request: MemberRequest, pk: int) -> HttpResponse:
     """A one-time link with which an existing member sets a new password."""
     user = get_object_or_404(User, pk=pk)
     invitation, token = services.invitation_create(

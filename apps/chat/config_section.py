@@ -33,7 +33,7 @@ def export() -> list[dict[str, Any]]:
     rows = []
     for preset in Preset.objects.select_related("member").order_by("name", "id"):
         row: dict[str, Any] = {"name": preset.name}
-        row.update({"member": preset.member.get_username()} if preset.member_id else {"role": preset.role})
+        row.update({"member": preset.member.get_username()} if preset.member is not None else {"role": preset.role})
         row["prompt"] = preset.prompt
         if preset.locked:
             row["locked"] = True

@@ -54,6 +54,5 @@ class PresetForm(forms.ModelForm):
         if self.instance.member_id:
             who |= Q(pk=self.instance.member_id)
         member.queryset = get_user_model().objects.filter(who).distinct().order_by("username")
-        member.label_from_instance = lambda user: user.get_username()
         member.empty_label = "—"
         member.error_messages["invalid_choice"] = "That member is not listed any more; choose another."

@@ -41,7 +41,7 @@ from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
 
 _EXTENSIONS = ["fenced_code", "tables", "sane_lists", "nl2br", "codehilite"]
-_EXTENSION_CONFIGS = {
+_EXTENSION_CONFIGS: dict[str, dict[str, Any]] = {
     "codehilite": {
         # Classes, not inline styles: nh3 drops style attributes and highlight.css themes the classes.
         "css_class": "highlight",
@@ -96,7 +96,8 @@ class _ChatRules(Extension):
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
         fenced = md.preprocessors["fenced_code_block"]
-        md.preprocessors.register(_FencedBlock(md, fenced.config), "fenced_code_block", 25)
+        # FencedBlockPreprocessor keeps the extension's config; types-Markdown's Preprocessor has no such field.
+        md.preprocessors.register(_FencedBlock(md, fenced.config), "fenced_code_block", 25)  # type: ignore[attr-defined]
         # After "inline" (20), which creates the <img> elements.
         md.treeprocessors.register(_ImagesAsLinks(md), "images_as_links", 15)
 
@@ -106,7 +107,8 @@ class _FencedBlock(FencedBlockPreprocessor):
         # A fence's {...} keys go to Pygments as lexer and formatter options (pygments_formatter,
         # encoding, noclasses, use_pygments...), which would let a message change the output's
         # type or structure. Keep the language and hl_lines only.
-        _id, classes, config = super().handle_attrs(attrs)
+        # Python-Markdown's own signature takes str | None values; types-Markdown's says str.
+        _id, classes, config = super().handle_attrs(attrs)  # type: ignore[arg-type]
         return "", classes[:1], {key: value for key, value in config.items() if key == "hl_lines"}
 
 

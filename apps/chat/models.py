@@ -35,6 +35,7 @@ class Preset(ForRoleOrMember):
         help_text="... or for one member.",
     )
     locked = models.BooleanField(default=False, help_text="Always used; the member cannot change it.")
+    uses: int  # not stored: set for the presets page (services.preset_groups)
 
     noun = "preset"
 

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
@@ -27,6 +28,11 @@ from apps.gateway import policy, relay, snapshot
 from apps.gateway.errors import GatewayError
 from apps.gateway.models import Endpoint
 from apps.status.models import Service, State
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 log = logging.getLogger(__name__)
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
@@ -49,7 +55,7 @@ def render(text: str) -> str:
 # --- What a member may use -----------------------------------------------------------------
 
 
-def options_for(user) -> dict:
+def options_for(user: User) -> dict:
     """The models (aliases) this member may chat with, and what the page must say."""
     snap = snapshot.current_sync()
     who = snapshot.identity_for(user)
@@ -100,7 +106,7 @@ def presets_for(user) -> list[Preset]:
     return list(Preset.objects.filter(Q(member=user) | Q(member=None, role=role or "-")))
 
 
-def locked_preset(user) -> Preset | None:
+def locked_preset(user: User) -> Preset | None:
     presets = [p for p in presets_for(user) if p.locked]
     return next((p for p in presets if p.member_id), None) or next(iter(presets), None)
 
@@ -151,10 +157,13 @@ def preset_groups() -> list[dict]:
     groups: dict[tuple, dict] = {}
     for preset in presets:
         preset.uses = uses.get(preset.pk, 0)
-        if preset.member_id:
-            key = (1, preset.member.get_username().lower(), preset.member_id)
+        key: tuple[int, str | int, str | int]
+        group: dict[str, Any]
+        if preset.member is not None:
+            key = (1, preset.member.get_username().lower(), preset.member.pk)
             role = role_in_groups(preset.member)
-            group = {"label": preset.member.get_username(), "kind": "member", "role_lock": role_locks.get(role)}
+            lock = role_locks.get(role) if role else None
+            group = {"label": preset.member.get_username(), "kind": "member", "role_lock": lock}
         else:
             key = (0, ROLE_ORDER.get(preset.role, len(ROLE_ORDER)), preset.role)
             label = Role(preset.role).label if preset.role in Role.values else preset.role
@@ -169,7 +178,7 @@ def preset_groups() -> list[dict]:
 # --- Conversations -------------------------------------------------------------------------
 
 
-def start(user, *, alias: str = "") -> Conversation:
+def start(user: User, *, alias: str = "") -> Conversation:
     options = options_for(user)
     aliases = [r.alias for r in options["routes"]]
     return Conversation.objects.create(owner=user, alias=alias if alias in aliases else (aliases[0] if aliases else ""))
@@ -221,7 +230,7 @@ def delete(conversation: Conversation) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(deleted_at=timezone.now())
 
 
-def restore(user, pk: int) -> Conversation | None:
+def restore(user: User, pk: int) -> Conversation | None:
     """Undo a delete within UNDO_MINUTES."""
     since = timezone.now() - timedelta(minutes=UNDO_MINUTES)
     found = Conversation.objects.filter(owner=user, pk=pk, deleted_at__gte=since).first()
@@ -230,12 +239,12 @@ def restore(user, pk: int) -> Conversation | None:
     return found
 
 
-def purge_deleted(now=None) -> int:
+def purge_deleted(now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(minutes=UNDO_MINUTES)
     return Conversation.objects.filter(deleted_at__lt=cutoff).delete()[0]
 
 
-def search(user, query: str) -> QuerySet[Conversation]:
+def search(user: User, query: str) -> QuerySet[Conversation]:
     """The member's conversations whose title or any message matches: title matches first,
     best ranked (apps.core.search); then those found by their messages, newest first.
     Messages are not ranked: a common word can match every message of a long history
@@ -282,7 +291,7 @@ def _history(message: Message) -> list[dict]:
     return [{"role": m.role, "content": m.content} for m in earlier if m.content]
 
 
-def _prepare(message_id: int, user) -> tuple[Message, relay.Call] | None:
+def _prepare(message_id: int, user: User) -> tuple[Message, relay.Call] | None:
     """Claim the pending answer (a reload or a second tab must not answer twice)."""
     claimed = Message.objects.filter(
         pk=message_id, state=Message.State.PENDING, conversation__owner=user, conversation__deleted_at=None
@@ -362,7 +371,7 @@ def _fail(message: Message) -> None:
             conversation.delete()  # a new chat whose first question failed: nothing to keep
 
 
-async def answer(message_id: int, user) -> AsyncIterator[dict]:
+async def answer(message_id: int, user: User) -> AsyncIterator[dict]:
     """Events for the browser: notice, token, then done (with the rendered answer) or error."""
     prepared = await sync_to_async(_prepare)(message_id, user)
     if prepared is None:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -20,6 +20,7 @@ from apps.accounts.roles import can, forbidden, require
 from apps.chat import services
 from apps.chat.models import PROMPT_LIMIT, Conversation, Message
 from apps.core import search
+from apps.core.http import MemberRequest
 from apps.gateway import upstream
 
 PAGE_SIZE = 30
@@ -35,7 +36,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 @require("chat")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: MemberRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     page = search.Paginator(services.search(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
     snippets = services.search_snippets(list(page.object_list), query)
@@ -50,7 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require("chat")
-def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+def conversation(request: MemberRequest, pk: int) -> HttpResponse:
     chat = _mine(request, pk)
     options = services.options_for(request.user)
     chat_messages = list(chat.messages.all())
@@ -114,7 +115,7 @@ def _answer_now(answer_id: int, user) -> dict | None:
 
 @require("chat")
 @require_POST
-def send(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def send(request: MemberRequest, pk: int | None = None) -> HttpResponse:
     text = request.POST.get("text", "").strip()
     chat = _mine(request, pk) if pk else None
     if len(text) > services.QUESTION_LIMIT:
@@ -170,9 +171,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _answer_response(request, chat, answer, question)
 
 
-async def answer_stream(request: HttpRequest, pk: int, answer_id: int) -> HttpResponse:
+async def answer_stream(request: HttpRequest, pk: int, answer_id: int) -> HttpResponseBase:
     user = await request.auser()
-    if not await sync_to_async(can)(user, "chat"):
+    if not user.is_authenticated or not await sync_to_async(can)(user, "chat"):
         return await sync_to_async(forbidden)(request, "chat")
     if not await Conversation.objects.of(user).filter(pk=pk, messages__pk=answer_id).aexists():
         raise Http404("No such answer.")
@@ -210,7 +211,7 @@ def rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require("chat")
 @require_POST
-def configure(request: HttpRequest, pk: int) -> HttpResponse:
+def configure(request: MemberRequest, pk: int) -> HttpResponse:
     """The model, the preset and the member's own system prompt (unless a preset is locked)."""
     chat = _mine(request, pk)
     _set_alias(request, chat, request.POST.get("alias", ""))
@@ -233,7 +234,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require("chat")
 @require_POST
-def restore(request: HttpRequest, pk: int) -> HttpResponse:
+def restore(request: MemberRequest, pk: int) -> HttpResponse:
     chat = services.restore(request.user, pk)
     if chat is None:
         messages.error(request, f"That conversation is gone for good: undo works for {services.UNDO_MINUTES} minutes.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +16,7 @@ from apps.chat.models import Preset
 
 
 def _audience(preset: Preset) -> str:
-    return preset.member.get_username() if preset.member_id else f"everyone with the {preset.role} role"
+    return preset.member.get_username() if preset.member is not None else f"everyone with the {preset.role} role"
 
 
 @require("settings")
@@ -33,7 +35,7 @@ def preset_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             text += f" It is locked: {_audience(preset)} always gets it and cannot change it."
         messages.success(request, text)
         return redirect("chat:presets")
-    context = {"form": form, "object": preset}
+    context: dict[str, Any] = {"form": form, "object": preset}
     if preset:
         context["uses"] = services.preset_uses([preset]).get(preset.pk, 0)
         context["audience"] = _audience(preset)

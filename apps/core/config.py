@@ -99,6 +99,11 @@ class RefusedYAML(yaml.MarkedYAMLError):
     """Well-formed YAML that a configuration file has no use for."""
 
 
+def _refused(problem: str, event: yaml.Event) -> RefusedYAML:
+    # libyaml's events carry yaml._yaml.Mark, with the same fields as the yaml.error.Mark that the stub expects.
+    return RefusedYAML(problem=problem, problem_mark=event.start_mark)  # type: ignore[arg-type]
+
+
 def _check_shape(text: str) -> None:
     """Refuses anchors and aliases, deep nesting and too many values from the parser's events,
     before any document is built: ten nested levels of ten aliases stand for ten billion
@@ -109,16 +114,16 @@ def _check_shape(text: str) -> None:
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             problem = "anchors and aliases (&name, *name) are not allowed in a configuration file; write each value out"
-            raise RefusedYAML(problem=problem, problem_mark=event.start_mark)
+            raise _refused(problem, event)
         if isinstance(event, yaml.NodeEvent):
             values += 1
             if values > MAX_VALUES:
                 problem = f"more than {MAX_VALUES} values; a HomeOps configuration is much smaller"
-                raise RefusedYAML(problem=problem, problem_mark=event.start_mark)
+                raise _refused(problem, event)
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise RefusedYAML(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark)
+                raise _refused(f"nested more than {MAX_DEPTH} levels deep", event)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.urls import reverse
 
 from apps.accounts.roles import CAPABILITIES, can
@@ -77,7 +77,7 @@ def items_for(capabilities: dict[str, bool], current_path: str) -> list[dict[str
     return items
 
 
-def settings_pages_for(user: AbstractBaseUser | AnonymousUser) -> list[dict[str, Any]]:
+def settings_pages_for(user: User | AnonymousUser) -> list[dict[str, Any]]:
     return [
         {
             "title": page.title,

@@ -141,7 +141,7 @@ def condition(queryset: QuerySet[Any], query: str, *, fields: Sequence[str]) -> 
         return Q(pk__in=[])  # like Postgres for a query of no words (or only excluded ones): nothing
     found = Q()
     for text, excluded in terms(query):
-        anywhere = Q.create([(f"{name}__icontains", text) for name in fields], connector=Q.OR)
+        anywhere = Q(*[(f"{name}__icontains", text) for name in fields], _connector=Q.OR)
         found &= ~anywhere if excluded else anywhere
     return found
 
@@ -167,7 +167,7 @@ def search(
         rank: Combinable = _Rank(document(fields), _Query(Value(query)))
     else:
         rank = Value(0.0, output_field=models.FloatField())
-    ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
+    ordering = list(queryset.query.order_by or queryset.model._meta.ordering or ())
     return queryset.filter(found).annotate(**{RANK: rank}).order_by(f"-{RANK}", *ordering)
 
 
@@ -231,7 +231,7 @@ class Paginator(DjangoPaginator):
         if not rows and number > 1:
             return super().get_page(number)
         self.__dict__["count"] = rows[0]._search_total if rows else 0  # Paginator.count is a cached_property
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)
 
 
 # --- The index ------------------------------------------------------------------------------

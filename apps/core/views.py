@@ -47,7 +47,7 @@ def config_page(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         text = request.POST.get("text", "")
         if upload is not None:
-            if upload.size > MAX_IMPORT_BYTES:
+            if (upload.size or 0) > MAX_IMPORT_BYTES:
                 messages.error(request, "That file is larger than 1 MB; a HomeOps config is much smaller.")
                 return redirect("core:config")
             try:

@@ -92,7 +92,7 @@ def export_backends() -> list[dict[str, Any]]:
         if backend.api_key_env:
             row["api_key_env"] = backend.api_key_env
         row["timeout"] = backend.timeout
-        if backend.service_id:
+        if backend.service is not None:
             row["service"] = backend.service.name
         rows.append(row)
     return rows
@@ -223,7 +223,8 @@ def _without(row: dict, key: str) -> dict:
 def export_policies() -> list[dict[str, Any]]:
     rows = []
     for policy in Policy.objects.select_related("member").order_by("member__username", "role"):
-        row: dict[str, Any] = {"member": policy.member.get_username()} if policy.member_id else {"role": policy.role}
+        member = policy.member
+        row: dict[str, Any] = {"member": member.get_username()} if member is not None else {"role": policy.role}
         if policy.aliases is not None:
             row["aliases"] = sorted(policy.aliases)
         for key in ("daily_tokens", "max_streams"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.formsets import ORDERING_FIELD_NAME
 
+from apps.accounts.fields import MemberChoiceField
 from apps.accounts.roles import Role
 from apps.gateway import secrets
 from apps.gateway.models import ApiKey, Backend, Policy, Route, Target
@@ -103,7 +104,8 @@ class BackendForm(forms.ModelForm):
         return True
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("api_key") and data.get("clear_api_key"):
             self.add_error("api_key", "Type a new key or remove the stored one, not both.")
         if data.get("api_key") and data.get("api_key_env"):
@@ -159,14 +161,18 @@ class BaseTargetFormSet(forms.BaseInlineFormSet):
         return [form.instance for form in self.ordered_forms if form.cleaned_data.get("backend")]
 
 
-TargetFormSet = forms.inlineformset_factory(
-    Route,
-    Target,
-    form=TargetForm,
-    formset=BaseTargetFormSet,
-    extra=2,
-    can_order=True,
-    can_delete=True,
+# The stub's return type forgets the formset= class, and with it save_in_order.
+TargetFormSet = cast(
+    type[BaseTargetFormSet],
+    forms.inlineformset_factory(
+        Route,
+        Target,
+        form=TargetForm,
+        formset=BaseTargetFormSet,
+        extra=2,
+        can_order=True,
+        can_delete=True,
+    ),
 )
 
 
@@ -196,6 +202,7 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = Policy
         fields = ["role", "member", "daily_tokens", "max_streams", "quiet_from", "quiet_until"]
+        field_classes = {"member": MemberChoiceField}
         labels = {
             "member": "Or for one member",
             "daily_tokens": "Tokens per day",
@@ -217,12 +224,11 @@ class PolicyForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         routes = list(Route.objects.all())
-        self.fields["aliases"].choices = [
+        cast(forms.ChoiceField, self.fields["aliases"]).choices = [
             (r.alias, f"{r.alias} ({r.description})" if r.description else r.alias) for r in routes
         ]
-        member = self.fields["member"]
+        member = cast(forms.ModelChoiceField, self.fields["member"])
         member.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
-        member.label_from_instance = lambda user: user.get_username()
         member.empty_label = "—"
         show_bounds(self)
         prompts = self.instance.system_prompts or {}
@@ -270,7 +276,7 @@ class ApiKeyForm(forms.ModelForm):
 class UsageFilterForm(forms.Form):
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    member = forms.ModelChoiceField(
+    member = MemberChoiceField(
         label="Member", queryset=get_user_model().objects.none(), required=False, empty_label="Everyone"
     )
 
@@ -280,13 +286,13 @@ class UsageFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today
         if everyone:
-            self.fields["member"].queryset = get_user_model().objects.order_by("username")
-            self.fields["member"].label_from_instance = lambda user: user.get_username()
+            cast(MemberChoiceField, self.fields["member"]).queryset = get_user_model().objects.order_by("username")
         else:
             del self.fields["member"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         end = data.get("end") or self.today
         start = data.get("start") or end - timedelta(days=self.DEFAULT_DAYS - 1)
         if start > end:

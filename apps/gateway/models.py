@@ -166,7 +166,7 @@ class Policy(ForRoleOrMember):
         ]
 
     def __str__(self) -> str:
-        return f"policy for {self.member.get_username() if self.member_id else self.role}"
+        return f"policy for {self.member.get_username() if self.member is not None else self.role}"
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -248,6 +248,7 @@ class UsageDay(models.Model):
     completion_tokens = models.PositiveBigIntegerField(default=0)
     ttft_p50_ms = models.FloatField(null=True)
     ttft_p95_ms = models.FloatField(null=True)
+    member_name: str  # not stored: set for the usage page (selectors.usage)
 
     class Meta:
         ordering = ["-day", "alias"]

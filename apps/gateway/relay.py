@@ -14,7 +14,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -427,7 +427,7 @@ def _relay_failed(record: Record, exc: Exception) -> GatewayError:
     )
 
 
-async def stream_chat(call: Call) -> AsyncIterator[Answered | dict | Broken]:
+async def stream_chat(call: Call) -> AsyncGenerator[Answered | dict | Broken, None]:
     route, rules, record, slot = await _prepare(call, "chat", validate_chat)
     include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
     relaying = Relaying(record, route.alias, include_usage)

@@ -6,6 +6,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -14,6 +15,9 @@ from apps.accounts.roles import Role, role_of
 from apps.gateway import audit, policy, services, snapshot
 from apps.gateway.models import AuditEntry, Backend, Endpoint, Policy, Route, UsageDay
 from apps.status.selectors import BADGE
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 # Days the hourly rollup (audit.rollup_and_prune) looks back over: a day inside it without
 # rows may not be rolled up yet, so it is read from the audit log instead.
@@ -35,7 +39,7 @@ def backends() -> list[BackendRow]:
         rows.append(
             BackendRow(
                 backend=backend,
-                badge=BADGE.get(backend.service.state, "") if backend.service_id else "",
+                badge=BADGE.get(backend.service.state, "") if backend.service is not None else "",
                 missing=services.missing_models(backend),
                 routes=sorted({t.route.alias for t in backend.targets.all()}),
                 # Only whether the variable is set, never its value.
@@ -93,7 +97,7 @@ class Allowance:
         return min(100, round(100 * self.used_today / self.daily_tokens)) if self.daily_tokens else 0
 
 
-def allowance(user, *, now: datetime | None = None) -> Allowance:
+def allowance(user: User, *, now: datetime | None = None) -> Allowance:
     """What the gateway lets this member do, as the request path sees it (the snapshot)."""
     now = now or timezone.now()
     snap = snapshot.current_sync()
@@ -217,5 +221,5 @@ def _bars(rows: list[UsageDay], start: date, end: date) -> list[Bar]:
     return [Bar(day, tokens[day], max(1.0, round(100 * tokens[day] / most, 1))) for day in days]
 
 
-def sees_everyone(user) -> bool:
+def sees_everyone(user: User) -> bool:
     return role_of(user) == Role.OWNER

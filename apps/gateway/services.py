@@ -5,6 +5,8 @@ the configuration file and commands all write through here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -56,7 +58,7 @@ def backend_refresh_models(backend: Backend) -> str:
     """Store what the backend offers; keeps the last good list when it does not answer.
     Not announced: the request path does not read the list."""
     names, problem = discover_models(backend)
-    fields = {"models_error": problem[:300]}
+    fields: dict[str, Any] = {"models_error": problem[:300]}
     if not problem:
         fields.update(model_names=names, models_refreshed_at=timezone.now())
     Backend.objects.filter(pk=backend.pk).update(**fields)

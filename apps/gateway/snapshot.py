@@ -83,7 +83,7 @@ DEFAULT_POLICIES = {Role.OWNER: PolicyInfo(), Role.FAMILY: PolicyInfo(), Role.CA
 class Identity:
     member_id: int
     username: str
-    role: str | None
+    role: Role | None
     api_key_id: int | None = None
     access_from: datetime | None = None
     access_until: datetime | None = None
@@ -111,7 +111,7 @@ class Snapshot:
     keys: dict[str, Identity]  # sha256 of the key -> who
     log_content: bool
 
-    def policy_for(self, member_id: int, role: str | None) -> PolicyInfo:
+    def policy_for(self, member_id: int, role: Role | None) -> PolicyInfo:
         if role is None:
             return NOTHING
         base = self.role_policies.get(role) or DEFAULT_POLICIES.get(role, NOTHING)

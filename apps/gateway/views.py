@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.roles import require
+from apps.core.http import MemberRequest
 from apps.gateway import selectors, services
 from apps.gateway.forms import ApiKeyForm, UsageFilterForm
 from apps.gateway.models import ApiKey, Workload
@@ -20,7 +21,7 @@ from apps.gateway.models import ApiKey, Workload
 
 @require("api_keys")
 @never_cache  # the response that shows a new key must not be kept by the browser or a proxy
-def keys_page(request: HttpRequest) -> HttpResponse:
+def keys_page(request: MemberRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
@@ -42,7 +43,7 @@ def keys_page(request: HttpRequest) -> HttpResponse:
 
 @require("api_keys")
 @require_POST
-def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def key_revoke(request: MemberRequest, pk: int) -> HttpResponse:
     # Only one's own keys: anyone else's is "not found", not "forbidden".
     row = get_object_or_404(ApiKey, pk=pk, member=request.user)
     services.api_key_revoke(row)
@@ -52,7 +53,7 @@ def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require("usage")
 @vary_on_headers("HX-Request")
-def usage(request: HttpRequest) -> HttpResponse:
+def usage(request: MemberRequest) -> HttpResponse:
     today = timezone.localdate()
     everyone = selectors.sees_everyone(request.user)
     default_start = today - timedelta(days=UsageFilterForm.DEFAULT_DAYS - 1)

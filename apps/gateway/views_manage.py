@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -59,7 +61,7 @@ def backend_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "every 5 minutes.",
             )
             return redirect("gateway:settings")
-    context = {"form": form, "object": backend, "what": "backend", "outcome": outcome}
+    context: dict[str, Any] = {"form": form, "object": backend, "what": "backend", "outcome": outcome}
     if backend:
         context["used_by"] = sorted({t.route.alias for t in backend.targets.select_related("route")})
     return render(request, "gateway/manage/backend_form.html", context)

@@ -74,7 +74,7 @@ def apply_hosts(rows: list[dict[str, Any]]) -> Counter:
 # --- shared service fields -----------------------------------------------------------------
 
 
-def _known_hosts(document: dict) -> set[str]:
+def _known_hosts(document: dict) -> set[object]:  # the file's names may be anything
     named = {h.get("name") for h in document.get("hosts") or [] if isinstance(h, dict)}
     return named | set(Host.objects.values_list("name", flat=True))
 
@@ -125,7 +125,7 @@ def _judge(row: dict[str, Any], item: dict, path: config.Path, report: config.Re
 
 def _export_common(service: Service) -> dict[str, Any]:
     row: dict[str, Any] = {"name": service.name, "label": service.label}
-    if service.host_id:
+    if service.host is not None:
         row["host"] = service.host.name
     if service.criticality != Criticality.NORMAL:
         row["criticality"] = service.criticality

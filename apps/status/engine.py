@@ -35,7 +35,8 @@ def save_fields(services: list[Service], fields: list[str]) -> None:
     took 2 s of a 1,000-check round in Python alone (bench/README.md)."""
     if not services:
         return
-    columns = [Service._meta.get_field(name) for name in fields]
+    concrete = {field.name: field for field in Service._meta.concrete_fields}
+    columns = [concrete[name] for name in fields]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
     sql = f"UPDATE {quote(Service._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
@@ -165,13 +166,14 @@ def _label(pk: int) -> str:
 def mark_silent(*, now: datetime) -> list[Flip]:
     """A polled service nobody has checked for three intervals (at least 5 minutes) is UNKNOWN:
     the worker for its queue is probably not running, and its last state may be stale."""
-    silent = []
+    silent: list[tuple[Service, str]] = []
     # Nothing is silent before 5 minutes: let the database skip every service checked since.
     candidates = Service.objects.filter(
         enabled=True, kind__in=polled_kinds(), last_checked_at__lt=now - timedelta(seconds=300)
     ).exclude(state=State.UNKNOWN)
     for service in candidates:
         quiet_for = max(3 * service.interval, 300)
+        assert service.last_checked_at is not None  # the filter above: last_checked_at__lt
         if (now - service.last_checked_at).total_seconds() > quiet_for:
             since = timezone.localtime(service.last_checked_at).strftime("%H:%M")
             service.message = f"not checked since {since}: is the worker for the {service.queue!r} queue running?"

@@ -5,7 +5,7 @@ disagree."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from django import forms
@@ -99,7 +99,9 @@ class ServiceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["depends_on"].queryset = Service.objects.exclude(pk=self.instance.pk)
+        cast(forms.ModelMultipleChoiceField, self.fields["depends_on"]).queryset = Service.objects.exclude(
+            pk=self.instance.pk
+        )
         self.fields["depends_on"].required = False
         bounds_in_widgets(self)
         if self.instance.pk:

@@ -214,7 +214,7 @@ def _ms(seconds: float) -> float | None:
 
 def pack_hours(hours: list[Figures | None]) -> bytes:
     """Rollup.hours for a day's slots (None: no checks that hour)."""
-    rows = []
+    rows: list[tuple[float, ...]] = []
     for h in hours:
         if h is None:
             rows.append((0, 0, 0, math.nan, math.nan, math.nan))

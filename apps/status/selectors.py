@@ -16,7 +16,7 @@ from apps.status.models import Flip, Service, State
 from apps.status.templatetags.status_tags import percent
 
 OTHER = "Other services and jobs"  # the group for services without a host
-BADGE = {
+BADGE: dict[str, str] = {  # by Service.state
     State.UP: "ok",
     State.DEGRADED: "warn",
     State.DOWN: "bad",

@@ -183,9 +183,9 @@ def base_url(url: Any, suffix: str = "") -> str:
     return url
 
 
-def verify(check: dict[str, Any]) -> bool | None:
-    """aiohttp's ssl=: None verifies against the system store; False skips verification."""
-    return None if check.get("verify_tls", True) else False
+def verify(check: dict[str, Any]) -> bool:
+    """aiohttp's ssl=: True verifies against the system store; False skips verification."""
+    return bool(check.get("verify_tls", True))
 
 
 async def fetch(
@@ -194,7 +194,7 @@ async def fetch(
     url: str,
     *,
     start: float,
-    ssl: bool | None,
+    ssl: bool,
     **kwargs: Any,
 ) -> tuple[int, str]:
     """(status, body); a connection that fails becomes a DOWN outcome in plain words."""
@@ -209,7 +209,7 @@ async def fetch(
 
 
 async def get_json(
-    session: aiohttp.ClientSession, url: str, *, start: float, ssl: bool | None, method: str = "GET", **kwargs: Any
+    session: aiohttp.ClientSession, url: str, *, start: float, ssl: bool, method: str = "GET", **kwargs: Any
 ) -> Any:
     """The JSON document at url; any other answer becomes a DOWN outcome naming the path."""
     status, body = await fetch(session, method, url, start=start, ssl=ssl, **kwargs)

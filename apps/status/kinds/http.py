@@ -75,13 +75,13 @@ def _ca_context(ca_file: str) -> ssl.SSLContext:
     return context
 
 
-def tls_setting(check: dict[str, Any]) -> ssl.SSLContext | bool | None:
-    """aiohttp's ssl=: None verifies against the system store; False skips verification."""
+def tls_setting(check: dict[str, Any]) -> ssl.SSLContext | bool:
+    """aiohttp's ssl=: True verifies against the system store; False skips verification."""
     if not check.get("verify_tls", True):
         return False
     if check.get("ca_file"):
         return _ca_context(str(check["ca_file"]))
-    return None
+    return True
 
 
 _CERT_CACHE: dict[tuple[str, int, str], tuple[float, float]] = {}

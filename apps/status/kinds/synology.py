@@ -59,7 +59,7 @@ async def _dsm(
     method: str,
     *,
     start: float,
-    ssl: bool | None,
+    ssl: bool,
     **params: str,
 ) -> dict[str, Any]:
     """One DSM Web API call; returns `data`, raises Failed (DOWN) or _DSMError (code).
@@ -79,7 +79,7 @@ async def _dsm(
     return document.get("data") or {}
 
 
-async def _dsm_logout(session: aiohttp.ClientSession, base: str, sid: str, ssl: bool | None) -> None:
+async def _dsm_logout(session: aiohttp.ClientSession, base: str, sid: str, ssl: bool) -> None:
     with contextlib.suppress(_DSMError, Failed):
         await _dsm(session, base, "SYNO.API.Auth", 6, "logout", start=time.perf_counter(), ssl=ssl, _sid=sid)
 
@@ -106,7 +106,8 @@ def judge_storage(storage: dict[str, Any]) -> tuple[State, list[str], dict[str, 
         if not isinstance(volume, dict):
             continue
         name, status = _volume_name(volume), str(volume.get("status", "")).lower()
-        size = volume.get("size") if isinstance(volume.get("size"), dict) else {}
+        size = volume.get("size")
+        size = size if isinstance(size, dict) else {}
         entry: dict[str, Any] = {"status": status}
         with contextlib.suppress(KeyError, TypeError, ValueError):
             entry["total_bytes"], entry["used_bytes"] = int(size["total"]), int(size["used"])
