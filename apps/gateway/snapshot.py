@@ -17,10 +17,10 @@ from datetime import datetime
 from datetime import time as clock
 
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
 from django.db import close_old_connections
 
 from apps.accounts.roles import Role, role_in_groups
+from homeops.cache import process_cache
 
 VERSION_KEY = "gateway:config-version"
 MAX_AGE = 30.0
@@ -200,7 +200,7 @@ _current: Snapshot | None = None
 def bump() -> None:
     """Every process reloads: this one on its next request, the others within VERSION_EVERY."""
     global _current, _version_seen
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    process_cache().set(VERSION_KEY, uuid.uuid4().hex, None)
     _current, _version_seen = None, (0.0, None)
 
 
@@ -219,7 +219,7 @@ def _shared_version() -> str | None:
     global _version_seen
     asked_at, version = _version_seen
     if time.monotonic() - asked_at >= VERSION_EVERY:
-        version = cache.get(VERSION_KEY)
+        version = process_cache().get(VERSION_KEY)
         _version_seen = (time.monotonic(), version)
     return version
 
