@@ -117,7 +117,7 @@ async def wait_up(url: str, headers: dict) -> None:
     import aiohttp
 
     async with aiohttp.ClientSession() as client:
-        for _ in range(300):
+        for _ in range(1200):  # two minutes: three servers starting at once on busy cores take a while
             try:
                 async with client.get(url, headers=headers) as response:
                     if response.status < 500:
