@@ -78,10 +78,10 @@ def proc_cpu(pid: int) -> float:
     return sum(cpu for p, (_, cpu) in procs.items() if p in tree)
 
 
-def start(cmd: list[str], *, env: dict | None = None, log: Path) -> subprocess.Popen:
+def start(cmd: list[str], *, env: dict | None = None, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
     return subprocess.Popen(
         ["timeout", "-s", "TERM", str(LIFETIME), *cmd],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         start_new_session=True,
         stdout=open(log, "w"),
@@ -395,13 +395,13 @@ def main() -> None:
     traces = {}
     for name, tree in servers.items():
         port = free_port()
-        server_env = dict(env)
+        server_env = dict(env, PYTHONPATH=str(tree))  # that checkout's code, not this one's
         app = "homeops.asgi:application"
         if args.trace:
             traces[name] = logs / f"trace-{name}.jsonl"
-            server_env.update(BENCH_TRACE=str(traces[name]), PYTHONPATH=str(ROOT / "bench"))
+            server_env.update(BENCH_TRACE=str(traces[name]), PYTHONPATH=f"{tree}:{ROOT / 'bench'}")
             app = "_traced_asgi:application"
-        proc = start(uvicorn_command(app, port, tree), env=server_env, log=logs / f"uvicorn-{name}.log")
+        proc = start(uvicorn_command(app, port, tree), env=server_env, log=logs / f"uvicorn-{name}.log", cwd=tree)
         targets[name] = (f"http://127.0.0.1:{port}/v1", auth, "assistant", proc)
     litellm = None
     if args.litellm:
