@@ -208,18 +208,9 @@ def pct(values: list[float], share: float) -> float:
 
 
 def uvicorn_command(app: str, port: int, app_dir: Path = ROOT) -> list[str]:
-    return [
-        str(ROOT / ".venv/bin/uvicorn"),
-        app,
-        "--app-dir",
-        str(app_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+    """As bin/run serves it (one process, log level warning), from the checkout in app_dir."""
+    options = ["--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    return [str(ROOT / ".venv/bin/uvicorn"), app, *options]
 
 
 # Worker and beat exactly as bin/run starts them.
