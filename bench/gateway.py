@@ -172,9 +172,9 @@ def summary(requests: list[dict], wall: float) -> dict:
     }
 
 
-async def load(url: str, headers: dict, model: str, total: int, concurrency: int) -> dict:
-    """`total` streamed requests, `concurrency` at a time."""
-    results = await load_interleaved({"one": (url, headers, model)}, total, concurrency)
+async def load(base: str, headers: dict, model: str, total: int, concurrency: int) -> dict:
+    """`total` streamed requests to the API at `base`, `concurrency` at a time."""
+    results = await load_interleaved({"one": (base, headers, model)}, total, concurrency)
     return results["one"]
 
 
@@ -433,7 +433,7 @@ def main() -> None:
     try:
         for base, headers, model, _ in targets.values():
             asyncio.run(wait_up(f"{base}/models", headers))
-            asyncio.run(load(f"{base}/chat/completions", headers, model, 40, args.concurrency))  # warm up
+            asyncio.run(load(base, headers, model, 40, args.concurrency))  # warm up
         warm = AuditEntry.objects.count()
         print(f"[check] audit rows after the warm-up: {warm} (expected {40 * len(servers)} once written)", flush=True)
         if interleaved:
@@ -459,7 +459,7 @@ def main() -> None:
         else:
             for name, (base, headers, model, proc) in targets.items():
                 cpu0 = proc_cpu(proc.pid)
-                result = asyncio.run(load(f"{base}/chat/completions", headers, model, args.requests, args.concurrency))
+                result = asyncio.run(load(base, headers, model, args.requests, args.concurrency))
                 result["cpu_ms"] = (proc_cpu(proc.pid) - cpu0) * 1000 / args.requests
                 results[name] = result
                 print(
