@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as clock
@@ -201,10 +202,13 @@ def in_thread(function, *args):
 
 _running: set[str] = set()
 _running_lock = threading.Lock()
+# One thread, started once: Thread.start() waits until the new thread runs, which on busy
+# cores took as long as the read it was meant to spare the request.
+_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-reread")
 
 
 def in_background(name: str, function, *args) -> None:
-    """Run `function` on a thread of its own, unless the last one by that name still runs.
+    """Run `function` on the reader thread, unless it is already queued or running there.
     Data that is merely old is served while it is read again: a request that waited for the
     read (a thread hop and a query) waited tens of milliseconds for its first token when the
     cores were busy (bench/README.md, gateway tail)."""
@@ -222,7 +226,7 @@ def in_background(name: str, function, *args) -> None:
             with _running_lock:
                 _running.discard(name)
 
-    threading.Thread(target=run, name=f"gateway-{name}", daemon=True).start()
+    _reader.submit(run)
 
 
 _current: Snapshot | None = None
