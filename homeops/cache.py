@@ -16,8 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -79,3 +82,27 @@ class ResilientRedisCache(RedisCache):
 
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         self._or(None, lambda: super(ResilientRedisCache, self).delete_many(keys, version))
+
+
+# --- One cache object per process, for the event loop ------------------------------------
+
+_process_cache: BaseCache | None = None
+
+
+def process_cache() -> BaseCache:
+    """The default cache as one object per process. Django's `cache` is one object per thread
+    and, under ASGI, per request (it lives in a context variable): each /v1 request made a new
+    Redis connection pool and connected, a TCP connect and the client's handshake on the event
+    loop before its first token, tens of milliseconds when the cores are busy (bench/README.md,
+    gateway tail). redis-py's pool is thread-safe, and the file cache keeps no state."""
+    global _process_cache
+    if _process_cache is None:
+        _process_cache = caches.create_connection(DEFAULT_CACHE_ALIAS)
+    return _process_cache
+
+
+@receiver(setting_changed)
+def _forget_process_cache(setting: str, **kwargs) -> None:
+    global _process_cache
+    if setting == "CACHES":  # tests point the cache elsewhere
+        _process_cache = None

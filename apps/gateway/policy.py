@@ -9,13 +9,13 @@ import contextlib
 from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.formats import time_format
 
 from apps.gateway.errors import GatewayError
 from apps.gateway.snapshot import Identity, PolicyInfo, RouteInfo, Snapshot, in_thread
+from homeops.cache import process_cache
 
 DAY_SECONDS = 86400
 
@@ -100,7 +100,7 @@ def tokens_used_from_audit(member_id: int, now: datetime) -> int:
 
 
 async def tokens_used(member_id: int, now: datetime) -> int:
-    key = _tokens_key(member_id, now)
+    key, cache = _tokens_key(member_id, now), process_cache()
     used = cache.get(key)
     if used is None:
         used = await sync_to_async(in_thread, thread_sensitive=False)(tokens_used_from_audit, member_id, now)
@@ -110,7 +110,7 @@ async def tokens_used(member_id: int, now: datetime) -> int:
 
 
 def tokens_used_sync(member_id: int, now: datetime) -> int:
-    used = cache.get(_tokens_key(member_id, now))
+    used = process_cache().get(_tokens_key(member_id, now))
     return used if used is not None else tokens_used_from_audit(member_id, now)
 
 
@@ -120,7 +120,7 @@ def count_tokens(member_id: int, tokens: int, now: datetime) -> None:
         return
     # Not cached (ValueError): the next check rebuilds it from the audit log, which has this request.
     with contextlib.suppress(ValueError):
-        cache.incr(_tokens_key(member_id, now), tokens)
+        process_cache().incr(_tokens_key(member_id, now), tokens)
 
 
 async def check_budget(policy: PolicyInfo, who: Identity, now: datetime) -> None:
@@ -148,13 +148,13 @@ class StreamSlot:
         if self.key:
             key, self.key = self.key, None
             with contextlib.suppress(ValueError):
-                cache.decr(key)
+                process_cache().decr(key)
 
 
 def take_stream(policy: PolicyInfo, who: Identity) -> StreamSlot:
     if policy.max_streams is None:
         return StreamSlot(None)
-    key = f"gateway:streams:{who.member_id}"
+    key, cache = f"gateway:streams:{who.member_id}", process_cache()
     cache.add(key, 0, 3600)  # expires: a killed process cannot hold slots for ever
     if cache.incr(key) > policy.max_streams:
         cache.decr(key)

@@ -8,22 +8,28 @@ mismatch.
 The snapshot also expires after MAX_AGE, which covers a cache that lost the version; the
 version itself is asked at most once a second.
 Service states from the status board are read at most every STATES_TTL seconds.
+Only a change of version makes a request wait for a load: data that is merely old is
+read again on a thread while requests go on with it.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as clock
 
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
 from django.db import close_old_connections, transaction
 
 from apps.accounts.roles import Role, role_in_groups
+from homeops.cache import process_cache
 
+log = logging.getLogger(__name__)
 VERSION_KEY = "gateway:config-version"
 MAX_AGE = 30.0
 VERSION_EVERY = 1.0
@@ -196,13 +202,42 @@ def in_thread(function, *args):
         close_old_connections()
 
 
+_running: set[str] = set()
+_running_lock = threading.Lock()
+# One thread, started once: Thread.start() waits until the new thread runs, which on busy
+# cores took as long as the read it was meant to spare the request.
+_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-reread")
+
+
+def in_background(name: str, function, *args) -> None:
+    """Run `function` on the reader thread, unless it is already queued or running there.
+    Data that is merely old is served while it is read again: a request that waited for the
+    read (a thread hop and a query) waited tens of milliseconds for its first token when the
+    cores were busy (bench/README.md, gateway tail)."""
+    with _running_lock:
+        if name in _running:
+            return
+        _running.add(name)
+
+    def run() -> None:
+        try:
+            in_thread(function, *args)
+        except Exception:  # the next request tries again; say why this one failed
+            log.exception("gateway: reading the %s again failed", name)
+        finally:
+            with _running_lock:
+                _running.discard(name)
+
+    _reader.submit(run)
+
+
 _current: Snapshot | None = None
 
 
 def bump() -> None:
     """Every process reloads: this one on its next request, the others within VERSION_EVERY."""
     global _current, _version_seen
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    process_cache().set(VERSION_KEY, uuid.uuid4().hex, None)
     _current, _version_seen = None, (0.0, None)
 
 
@@ -231,18 +266,29 @@ def _shared_version() -> str | None:
     global _version_seen
     asked_at, version = _version_seen
     if time.monotonic() - asked_at >= VERSION_EVERY:
-        version = cache.get(VERSION_KEY)
+        version = process_cache().get(VERSION_KEY)
         _version_seen = (time.monotonic(), version)
     return version
 
 
 async def current() -> Snapshot:
+    """A snapshot of another version is never served: the request waits for the load. One that
+    is only older than MAX_AGE is, while a thread reloads it."""
     global _current
     version = _shared_version()
     snapshot = _current
-    if not _fresh(snapshot, version):
+    if snapshot is None or snapshot.version != version:
         snapshot = _current = await sync_to_async(in_thread, thread_sensitive=False)(load, version)
+    elif not _fresh(snapshot, version):
+        in_background("snapshot", _reload, snapshot)
     return snapshot
+
+
+def _reload(old: Snapshot) -> None:
+    global _current
+    fresh = load(old.version)
+    if _current is old:  # a bump or a load of a newer version meanwhile wins
+        _current = fresh
 
 
 def current_sync() -> Snapshot:
@@ -257,6 +303,7 @@ def current_sync() -> Snapshot:
 # --- Status-board states of the services that watch backends ------------------------------
 
 _states: tuple[float, dict[int, tuple[str, datetime | None, str]]] = (0.0, {})
+_states_generation = 0  # forget_states() counts up: a read begun before it is dropped
 
 
 def _load_states() -> dict[int, tuple[str, datetime | None, str]]:
@@ -267,14 +314,25 @@ def _load_states() -> dict[int, tuple[str, datetime | None, str]]:
 
 
 async def service_states() -> dict[int, tuple[str, datetime | None, str]]:
+    """Read once and waited for; after that older than STATES_TTL is served while a thread
+    reads them again."""
     global _states
     loaded_at, states = _states
-    if time.monotonic() - loaded_at > STATES_TTL:
+    if not loaded_at:
         states = await sync_to_async(in_thread, thread_sensitive=False)(_load_states)
         _states = (time.monotonic(), states)
+    elif time.monotonic() - loaded_at > STATES_TTL:
+        in_background("states", _reload_states, _states_generation)
     return states
 
 
-def forget_states() -> None:
+def _reload_states(generation: int) -> None:
     global _states
-    _states = (0.0, {})
+    started, states = time.monotonic(), _load_states()
+    if generation == _states_generation:
+        _states = (started, states)
+
+
+def forget_states() -> None:
+    global _states, _states_generation
+    _states, _states_generation = (0.0, {}), _states_generation + 1
