@@ -230,11 +230,13 @@ def sentence() -> str:
         dependents = unreachable_by_cause.pop(service.pk, [])
         if dependents:
             verb = "is" if len(dependents) == 1 else "are"
-            problems.append(f"{service.label} is down since {since}, so {_join(dependents)} {verb} unreachable.")
+            problems.append(
+                f"{service.label} is down since {since}, so {and_list(sorted(dependents))} {verb} unreachable."
+            )
         else:
             problems.append(f"{service.label} is down since {since}: {service.message or 'no answer'}.")
     for labels in unreachable_by_cause.values():
-        problems.append(f"{_join(labels)} {'is' if len(labels) == 1 else 'are'} unreachable.")
+        problems.append(f"{and_list(sorted(labels))} {'is' if len(labels) == 1 else 'are'} unreachable.")
     for service in by_state[State.DEGRADED]:
         problems.append(f"{service.label} works, but {service.message}.")
 
@@ -266,14 +268,6 @@ def _pending(unknown: list[Service]) -> str:
     if fresh:
         parts.append(f"{fresh} {'is' if fresh == 1 else 'are'} not checked yet")
     return " and ".join(parts)
-
-
-def _count(n: int) -> str:
-    return "The one service is" if n == 1 else f"All {n} services are"
-
-
-def _join(labels: list[str]) -> str:
-    return and_list(sorted(labels))
 
 
 # --- The home page's clause -----------------------------------------------------------------
