@@ -60,11 +60,16 @@ def options_for(user: User) -> dict:
     snap = snapshot.current_sync()
     who = snapshot.identity_for(user)
     routes = policy.allowed_aliases(snap, who, workload="chat")
+    offline = {alias for alias, up in answering(routes).items() if not up}
     return {
         "routes": routes,
         "configured": any(r.workload == "chat" and r.targets for r in snap.routes.values()),
         "log_content": snap.log_content,
         "question_limit": QUESTION_LIMIT,
+        # Models whose machines the board holds down: the picker says so (see answering()),
+        # and a new chat starts with the first model that answers.
+        "offline": offline,
+        "default_alias": next((r.alias for r in routes if r.alias not in offline), ""),
     }
 
 
@@ -90,7 +95,7 @@ def headline(user) -> str:
     if not options["configured"] or not options["routes"]:
         return ""
     routes = options["routes"]
-    up = answering(routes)
+    up = {route.alias: route.alias not in options["offline"] for route in routes}
     if all(up.values()):
         return "The assistant answers."
     waiting = [route.alias for route in routes if not up[route.alias]]

@@ -223,3 +223,22 @@ def test_the_home_pages_conversation_goes_on_after_a_reload(page, gateway_url, b
     expect(page).to_have_url(f"{gateway_url}/")
     expect(page.locator("#chat-box article.msg")).to_have_count(0)
     expect(page.locator("#chat-box [data-chat-whole]")).to_have_count(0)
+
+
+def test_the_picker_marks_a_model_whose_computer_is_down_and_fits_a_phone(phone, gateway_url, bob, studio):
+    macbook_check = Service.objects.create(name="macbook", label="MacBook", kind=Kind.OLLAMA, state=State.DOWN)
+    studio_backend = make_backend("studio", studio)
+    macbook = make_backend("macbook", url="http://127.0.0.1:9/v1", service=macbook_check)
+    make_route("assistant", (studio_backend, "llama3.1:8b"))
+    make_route("a-model-with-a-long-name-for-the-picker", (macbook, "llama3.2:3b"))
+    sign_in(phone, SimpleNamespace(url=gateway_url), "bob")
+    phone.goto(f"{gateway_url}/chat/")
+    picker = phone.get_by_label("Model")
+    options = picker.locator("option").all_inner_texts()
+    assert "a-model-with-a-long-name-for-the-picker (offline: its computer is down)" in options
+    assert any(o.startswith("assistant — ") for o in options)
+    expect(picker).to_have_value("assistant")  # a new chat starts with a model that answers
+    box = picker.bounding_box()
+    assert box["x"] + box["width"] <= 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "chat-picker-phone")
