@@ -4,6 +4,7 @@ app. An entry shows for the members whose role has its capability (apps/accounts
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,25 @@ class SettingsPage:
     links: tuple[tuple[str, str], ...] = ()
 
 
+def _always(user: User | AnonymousUser) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class AccountItem:
+    """An entry of the account menu under the member's name. `shown(user)` hides it from a
+    member who has the capability but nothing to use it for (API keys without a model)."""
+
+    label: str
+    url_name: str
+    order: int
+    capability: str
+    shown: Callable[[User | AnonymousUser], bool] = _always
+
+
 _MENU: dict[str, MenuItem] = {}
 _SETTINGS: dict[str, SettingsPage] = {}
+_ACCOUNT: dict[str, AccountItem] = {}
 
 
 def _known(capability: str, what: str) -> None:
@@ -55,9 +73,15 @@ def register_settings_page(page: SettingsPage) -> None:
     _SETTINGS[page.url_name] = page
 
 
+def register_account_item(item: AccountItem) -> None:
+    _known(item.capability, f"the account menu item {item.label!r}")
+    _ACCOUNT[item.url_name] = item
+
+
 def unregister(url_name: str) -> None:
     _MENU.pop(url_name, None)
     _SETTINGS.pop(url_name, None)
+    _ACCOUNT.pop(url_name, None)
 
 
 def menu() -> list[MenuItem]:
@@ -74,6 +98,15 @@ def items_for(capabilities: dict[str, bool], current_path: str) -> list[dict[str
         if capabilities.get(item.capability):
             url = reverse(item.url_name)
             items.append({"label": item.label, "url": url, "current": current_path.startswith(url)})
+    return items
+
+
+def account_items_for(user: User | AnonymousUser, current_path: str) -> list[dict[str, Any]]:
+    items = []
+    for item in sorted(_ACCOUNT.values(), key=lambda i: (i.order, i.label)):
+        if can(user, item.capability) and item.shown(user):
+            url = reverse(item.url_name)
+            items.append({"label": item.label, "url": url, "current": current_path == url})
     return items
 
 

@@ -17,7 +17,7 @@ from apps.gateway.models import AuditEntry, Backend, Endpoint, Policy, Route, Us
 from apps.status.selectors import BADGE
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
+    from django.contrib.auth.models import AnonymousUser, User  # settings.AUTH_USER_MODEL
 
 # Days the hourly rollup (audit.rollup_and_prune) looks back over: a day inside it without
 # rows may not be rolled up yet, so it is read from the audit log instead.
@@ -223,3 +223,10 @@ def _bars(rows: list[UsageDay], start: date, end: date) -> list[Bar]:
 
 def sees_everyone(user: User) -> bool:
     return role_of(user) == Role.OWNER
+
+
+def grants_a_model(user: User | AnonymousUser) -> bool:
+    """Whether the member's policy lets them use any model: API keys and Usage are of no use
+    to a member without one, so the account menu leaves them out (the owner always sees Usage)."""
+    snap = snapshot.current_sync()
+    return bool(policy.allowed_aliases(snap, snapshot.identity_for(user)))

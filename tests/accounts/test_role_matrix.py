@@ -264,3 +264,48 @@ def test_role_matrix(client, people, name, role_index):
         Member.objects.filter(user=people[role]).update(access_until=timezone.now() - timedelta(minutes=1))
     response = client.get(url_for(name, people))
     assert outcome(response) == MATRIX[name][role_index], f"{name} as {role}"
+
+
+# --- What each role's navigation offers --------------------------------------------------------
+
+NAVIGATION = {
+    # role: (main menu, account menu with a model routed, account menu without any model to use:
+    # no keys to make, no usage to read)
+    "owner": (
+        ["Chat", "Status", "Runbooks", "Handover", "Maintenance", "Ledger", "Binder", "Settings"],
+        ["Change password", "API keys", "Usage"],
+        ["Change password", "Usage"],  # the owner reads everyone's usage
+    ),
+    "family": (
+        ["Chat", "Status", "Runbooks", "Handover"],
+        ["Change password", "API keys", "Usage"],
+        ["Change password"],
+    ),
+    "caretaker": (["Status", "Runbooks", "Handover"], ["Change password", "API keys", "Usage"], ["Change password"]),
+}
+
+
+@pytest.mark.parametrize("role", NAVIGATION)
+def test_each_role_is_offered_only_what_it_can_use(client, people, role):
+    import re
+
+    from apps.gateway import services as gateway_services
+    from apps.gateway import snapshot
+    from apps.gateway.models import Backend, Route, Target
+
+    def menus() -> tuple[list[str], list[str]]:
+        html = client.get("/").content.decode()
+        main = re.findall(r'<nav class="main".*?</nav>', html, re.S)[0]
+        account = re.findall(r'<div class="who-menu">.*?</div>', html, re.S)[0]
+        strip = lambda part: [re.sub(r"<[^>]+>", "", a).strip() for a in re.findall(r"<a [^>]*>.*?</a>", part, re.S)]  # noqa: E731
+        return strip(main), strip(account)
+
+    signed_in(client, people[role])
+    main, without_models = menus()
+    expected_main, with_model, without_model = NAVIGATION[role]
+    assert (main, without_models) == (expected_main, without_model)
+    backend = gateway_services.backend_save(Backend(name="studio", base_url="http://127.0.0.1:9/v1"))
+    route = gateway_services.route_save(Route(alias="assistant"))
+    gateway_services.route_set_targets(route, [Target(backend=backend, model="llama3.1:8b")])
+    snapshot.bump()  # what announce() does once the change is committed (this test never commits)
+    assert menus() == (expected_main, with_model)
