@@ -49,7 +49,8 @@ class PassedOver:
     model: str = ""
 
     def __str__(self) -> str:
-        """ "studio (llama3.1:8b): cannot connect", "studio: the status board holds it down"."""
+        """ "studio (llama3.1:8b): refused the connection (nothing is listening there)",
+        "studio: the status board holds it down"."""
         return f"{self.backend} ({self.model}): {self.why}" if self.model else f"{self.backend}: {self.why}"
 
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import httpx
 
+from apps.core.wording import connect_failure
 from apps.gateway.snapshot import BackendInfo
 from homeops.redact import scrub
 
@@ -71,9 +72,7 @@ def _reason(exc: BaseException, backend: BackendInfo) -> UpstreamError:
     if isinstance(exc, asyncio.TimeoutError):
         return UpstreamError(f"no answer within {backend.timeout:g} s", timeout=True)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return UpstreamError(
-            f"cannot connect ({exc.os_error.strerror or exc.os_error})" if exc.os_error else "cannot connect"
-        )
+        return UpstreamError(connect_failure(exc))
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return UpstreamError("closed the connection")
     return UpstreamError(f"failed ({type(exc).__name__})", detail=_for_owner(str(exc), backend.api_key))
@@ -200,8 +199,11 @@ def list_models(*, kind: str, base_url: str, api_key: str, timeout: float) -> li
         response = httpx.get(url, headers=_headers(backend), timeout=timeout, trust_env=False)
     except httpx.TimeoutException as exc:
         raise UpstreamError(f"no answer within {timeout:g} s", timeout=True) from exc
+    except httpx.ConnectError as exc:
+        # In words ("could not be found on the network ..."), not "[Errno -2] Name or service not known".
+        raise UpstreamError(connect_failure(exc)) from exc
     except httpx.HTTPError as exc:
-        raise UpstreamError("cannot connect", detail=_for_owner(str(exc), api_key)) from exc
+        raise UpstreamError(f"failed ({type(exc).__name__})", detail=_for_owner(str(exc), api_key)) from exc
     if response.status_code != 200:
         raise _http_error(response.status_code, response.text, api_key)
     try:

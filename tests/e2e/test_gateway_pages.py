@@ -125,7 +125,9 @@ def test_the_owner_reads_the_gateway_settings_and_tests_a_backend(page, live_ser
     expect(studio_row.locator(".badge.ok")).to_have_text("Up")
 
     page.locator('tr[data-backend="macbook"]').get_by_role("button", name="Test connection").click()
-    expect(page.get_by_role("status")).to_contain_text("macbook did not answer: cannot connect")
+    expect(page.get_by_role("status")).to_contain_text(
+        "macbook did not answer: refused the connection (nothing is listening there)"
+    )
     expect(page.locator('tr[data-backend="macbook"]')).to_contain_text("no answer")
     studio_row.get_by_role("button", name="Test connection").click()
     expect(page.get_by_role("status")).to_contain_text("studio answered: 2 models")

@@ -29,7 +29,7 @@ def test_a_backend_that_does_not_answer_keeps_its_last_list(llm):
     llm.stop()
     problem = services.backend_refresh_models(backend)
     backend.refresh_from_db()
-    assert "cannot connect" in problem and backend.models_error == problem
+    assert problem == "refused the connection (nothing is listening there)" and backend.models_error == problem
     assert backend.model_names == ["llama3.1:8b", "llama3.2:3b"]
 
 
@@ -43,6 +43,16 @@ def test_a_wrong_key_is_said_plainly(llm):
         [],
         "answered 401 (the API key was refused): Incorrect API key provided",
     )
-    assert services.discover_models(
-        Backend(name="x", kind="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=2)
-    )[1].startswith("cannot connect")
+    assert (
+        services.discover_models(
+            Backend(name="x", kind="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=2)
+        )[1]
+        == "refused the connection (nothing is listening there)"
+    )
+
+
+def test_a_name_that_does_not_resolve_is_said_in_words_on_the_owners_page():
+    """It read "cannot connect: [Errno -2] Name or service not known"."""
+    backend = Backend(name="x", kind="openai", base_url="http://studio.invalid/v1", timeout=5)
+    problem = services.discover_models(backend)[1]
+    assert problem == "could not be found on the network (the name does not resolve)"

@@ -10,10 +10,8 @@ HTTP; the polling hot path uses aiohttp (bench/README.md has the figures that ch
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from apps.core import config, rules
+from apps.core.wording import connect_failure  # noqa: F401 (the kinds import it from here)
 from apps.status.models import State
 from homeops import redact
 
@@ -122,19 +121,6 @@ def number_rule(value: Any) -> str | None:
 
 def ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 1)
-
-
-def connect_failure(error: OSError | None) -> str:
-    """Why a connection failed, in words a family member can read on the board."""
-    if isinstance(error, ConnectionRefusedError):
-        return "refused the connection (nothing is listening there)"
-    if isinstance(error, socket.gaierror):
-        return "could not be found on the network (the name does not resolve)"
-    if isinstance(error, TimeoutError):
-        return "did not answer the connection"
-    if isinstance(error, OSError) and error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
-        return "is unreachable on the network"
-    return "could not be reached"
 
 
 class Failed(Exception):  # not an error of ours: the answer a check gives back
