@@ -8,7 +8,7 @@ holds no model classes, so that asking can(user, ...) never needs the app regist
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import Q
 
 from apps.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 BOTH = "Choose a role or a member, not both."
 
@@ -32,6 +35,9 @@ class ForRoleOrMember(models.Model):
         error_messages={"invalid_choice": f"must be one of {', '.join(Role.values)} (got %(value)r)"},
     )
     noun = "row"
+    # Declared by each concrete model (above); named here for the type checker.
+    member_id: int | None
+    member: User | None
 
     class Meta:
         abstract = True

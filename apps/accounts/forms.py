@@ -3,6 +3,8 @@ models.py): a ModelForm runs them, and services.member_save runs them again for 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
@@ -72,8 +74,9 @@ class MemberForm(forms.ModelForm):
             raise forms.ValidationError(EMAIL_TAKEN)
         return email
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         self.instance.role = data.get("role", "")
         return data
 

@@ -57,7 +57,8 @@ def email_holders(email: str, user: models.Model | None = None) -> models.QueryS
     """Other members who use this address (in any case)."""
     if not email:
         return get_user_model().objects.none()
-    return get_user_model().objects.filter(email__iexact=email).exclude(pk=getattr(user, "pk", None))
+    holders = get_user_model().objects.filter(email__iexact=email)
+    return holders.exclude(pk=user.pk) if user is not None and user.pk is not None else holders
 
 
 class Member(models.Model):
@@ -167,7 +168,7 @@ class MemberAccount(User):
     @property
     def role(self) -> str | None:
         if "_role" not in self.__dict__:
-            self._role = role_in_groups(self) if self.pk else None
+            self._role: str | None = role_in_groups(self) if self.pk else None
         return self._role
 
     @role.setter

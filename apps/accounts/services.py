@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -40,7 +40,7 @@ def owner_count() -> int:
     return owners().count()
 
 
-def member_set_role(*, user: AbstractUser, role: Role | str) -> None:
+def member_set_role(*, user: User, role: Role | str) -> None:
     role = Role(role)
     if role != Role.OWNER and user.groups.filter(name=Role.OWNER).exists() and owner_count() <= 1:
         raise ValidationError("The household needs at least one owner: make someone else owner first.")
@@ -49,7 +49,7 @@ def member_set_role(*, user: AbstractUser, role: Role | str) -> None:
         del user._homeops_role
 
 
-def member_check(user: AbstractUser, member: Member) -> None:
+def member_check(user: User, member: Member) -> None:
     """The member's own rules (Django's for the user's fields, Member's for the window, and
     the username rule for a new member); raises one ValidationError by field."""
     errors: dict = {}
@@ -75,8 +75,8 @@ def member_save(
     access_until: datetime | None = None,
     is_active: bool = True,
     first_name: str | None = None,
-    user: AbstractUser | None = None,
-) -> AbstractUser:
+    user: User | None = None,
+) -> User:
     """Create or update a member, from every door: Settings, invitations, the config file and
     the commands. `password=None` keeps the current password (or none); `first_name=None`
     keeps the name."""

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -43,10 +43,12 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-def show_errors(form: Form, exc: ValidationError) -> None:
+def show_errors(form: BaseForm, exc: ValidationError) -> None:
     """A service's refusal on the form: each problem on its field where the form has it."""
-    problems = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
-    for field, errors in problems.items():
+    problems: list[tuple[str | None, list[ValidationError]]] = (
+        list(exc.error_dict.items()) if hasattr(exc, "error_dict") else [(None, exc.error_list)]
+    )
+    for field, errors in problems:
         form.add_error(field if field in form.fields else None, errors)
 
 

@@ -42,13 +42,15 @@ def export() -> list[dict[str, Any]]:
 
 
 def validate(items: list[Any], report: config.Report, document: dict[str, Any]) -> list[dict]:
-    rows, seen, locked = [], {}, {}
+    rows: list[dict] = []
+    seen: dict[tuple[str, ...], int] = {}  # (name, "member" or "role", who): where it first is
+    locked: dict[tuple[str, str], int] = {}  # ("member" or "role", who): where its locked preset is
     for index, item in enumerate(items):
         path = ("presets", index)
         if not config.check_keys(item, path, report, FIELDS, {"name", "prompt"}):
             continue
         role, member = audience.from_file(item, path, report, document)
-        row = {
+        row: dict[str, Any] = {
             "name": config.text(item, "name", path, report, max_length=ANY_LENGTH),
             "role": role,
             "prompt": config.text(item, "prompt", path, report, max_length=ANY_LENGTH),

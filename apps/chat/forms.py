@@ -3,10 +3,11 @@ Who it is for and the one-locked-preset rule are the model's (Preset.clean)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Q
 
 from apps.accounts.roles import CAPABILITIES, Role
@@ -46,8 +47,9 @@ class PresetForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # An empty name or prompt in the model's words (the form checks "required" first).
         for name in ("name", "prompt"):
-            self.fields[name].error_messages["required"] = Preset._meta.get_field(name).error_messages["blank"]
-        member = self.fields["member"]
+            model_field = cast(models.Field, Preset._meta.get_field(name))  # a column, not a relation
+            self.fields[name].error_messages["required"] = model_field.error_messages["blank"]
+        member = cast(forms.ModelChoiceField, self.fields["member"])  # the form field of a ForeignKey
         # Active members who may chat; the one already chosen stays listed so that editing the
         # name of a former member's preset does not fail on a choice that vanished.
         who = Q(is_active=True, groups__name__in=[role.value for role in CHAT_ROLES])

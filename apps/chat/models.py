@@ -67,7 +67,7 @@ class Preset(ForRoleOrMember):
         if not self.locked:
             return
         others = Preset.objects.filter(locked=True).exclude(pk=self.pk)
-        if self.has_member:
+        if self.member is not None:  # has_member: set, whether saved or not
             if self.member.pk is None:  # a member this configuration file creates has no presets yet
                 return
             taken, whom = others.filter(member=self.member).first(), self.member.get_username()

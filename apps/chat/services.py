@@ -32,7 +32,7 @@ from apps.status.models import Service, State
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
+    from django.contrib.auth.models import AnonymousUser, User  # settings.AUTH_USER_MODEL
 
 log = logging.getLogger(__name__)
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
@@ -55,7 +55,7 @@ def render(text: str) -> str:
 # --- What a member may use -----------------------------------------------------------------
 
 
-def options_for(user: User) -> dict:
+def options_for(user: User | AnonymousUser) -> dict:
     """The models (aliases) this member may chat with, and what the page must say."""
     snap = snapshot.current_sync()
     who = snapshot.identity_for(user)
@@ -89,7 +89,7 @@ def answering(routes: list[snapshot.RouteInfo]) -> dict[str, bool]:
     }
 
 
-def headline(user) -> str:
+def headline(user: User | AnonymousUser) -> str:
     """The home page's first clause: can I chat? "" when the chat box itself says why not."""
     options = options_for(user)
     if not options["configured"] or not options["routes"]:
@@ -106,7 +106,7 @@ def headline(user) -> str:
     return f"The assistant cannot answer now: {and_list(machines)} {'is' if len(machines) == 1 else 'are'} down."
 
 
-def presets_for(user) -> list[Preset]:
+def presets_for(user: User) -> list[Preset]:
     role = role_of(user)
     return list(Preset.objects.filter(Q(member=user) | Q(member=None, role=role or "-")))
 

@@ -148,7 +148,7 @@ def dashboard_new(request: HttpRequest) -> HttpResponse:
     return redirect("core:dashboard")
 
 
-def _set_alias(request: HttpRequest, chat: Conversation, alias: str) -> None:
+def _set_alias(request: MemberRequest, chat: Conversation, alias: str) -> None:
     allowed = {r.alias for r in services.options_for(request.user)["routes"]}
     if alias in allowed and alias != chat.alias:
         chat.alias = alias
@@ -249,5 +249,6 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(services.export_markdown(chat), content_type="text/markdown; charset=utf-8")
     # Named after its title, as a person would save it: "foxes-in-the-garden.md".
     name = slugify(chat.title)[:60].strip("-") or f"chat-{chat.pk}"
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}.md")
+    # A str whenever as_attachment is True; the stub says str | None for every call.
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.md")  # type: ignore[assignment]
     return response

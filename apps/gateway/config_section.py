@@ -30,10 +30,11 @@ deletes. An API key typed into the settings page is never exported; `api_key_env
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from apps.accounts import audience
 from apps.core import config, rules
@@ -73,9 +74,9 @@ def _number(item: dict, key: str, path: config.Path, report: config.Report, defa
     return int(value) if whole else float(value)
 
 
-def _default(model: type, field: str) -> Any:
+def _default(model: type[models.Model], field: str) -> Any:
     """What a left-out key means: the model field's default."""
-    return model._meta.get_field(field).default
+    return cast(models.Field, model._meta.get_field(field)).default  # a column, not a relation
 
 
 def _names(document: dict, section: str, key: str) -> set[str]:
@@ -152,7 +153,7 @@ def validate_routes(items: list[Any], report: config.Report, document: dict[str,
         path = ("routes", index)
         if not config.check_keys(item, path, report, ROUTE_FIELDS, {"alias", "targets"}):
             continue
-        row = {
+        row: dict[str, Any] = {
             "alias": _text(item, "alias", path, report),
             "workload": _text(item, "workload", path, report, _default(Route, "workload")),
             "description": _text(item, "description", path, report),

@@ -74,8 +74,9 @@ class BackendForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].required = False
-        self.fields["service"].empty_label = "No status-board service"
+        service = cast(forms.ModelChoiceField, self.fields["service"])  # the form field of a ForeignKey
+        service.required = False
+        service.empty_label = "No status-board service"
         show_bounds(self)
         self.fields["timeout"].widget.attrs["step"] = "any"
         if self.instance.api_key_encrypted:
@@ -138,7 +139,7 @@ class TargetForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["backend"].empty_label = "Choose a backend"
+        cast(forms.ModelChoiceField, self.fields["backend"]).empty_label = "Choose a backend"
         show_bounds(self)
 
 
@@ -250,7 +251,8 @@ class PolicyForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         """The form-only input becomes the policy's fields; the model judges the rest (who it
         is for, one per role or member, quiet hours) when the form runs its full_clean."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("scope") == EVERY and data.get("aliases"):
             self.add_error(
                 "aliases", "You ticked models but chose “Every model”: choose “Only the models ticked” or untick them."

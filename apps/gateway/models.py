@@ -177,7 +177,7 @@ class Policy(ForRoleOrMember):
         others = Policy.objects.exclude(pk=self.pk)
         if self.role and not self.has_member and others.filter(role=self.role, member=None).exists():
             errors.setdefault("role", [f"There is already a policy for the {self.role} role: edit that one instead."])
-        if self.member_id and others.filter(member_id=self.member_id).exists():
+        if self.member_id and others.filter(member_id=self.member_id).exists() and self.member is not None:
             errors["member"] = [f"{self.member.get_username()} already has a policy: edit that one instead."]
         if (self.quiet_from is None) != (self.quiet_until is None):
             errors["quiet_until"] = ["Give both ends of the quiet hours, or neither."]

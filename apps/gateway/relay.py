@@ -436,11 +436,12 @@ async def stream_chat(call: Call) -> AsyncGenerator[Answered | dict | Broken, No
     prompt = rules.system_prompts.get(route.alias)
     opened: Opened | None = None
     try:
-        answered, opened = await _first_answer(
+        answered, reply = await _first_answer(
             route, record, lambda target: _open(target, chat_body(call.body, target, prompt, stream=True))
         )
+        opened = reply  # from here on, closed in `finally`
         yield answered
-        while (event := await _next_chunk(opened, relaying)) is not None:
+        while (event := await _next_chunk(reply, relaying)) is not None:
             yield event
             if isinstance(event, Broken):
                 return

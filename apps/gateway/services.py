@@ -5,13 +5,16 @@ the configuration file and commands all write through here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from apps.gateway import keys, secrets, snapshot, upstream
 from apps.gateway.models import ApiKey, AuditEntry, Backend, Endpoint, GatewaySettings, Policy, Route, Target
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 # --- Backends ------------------------------------------------------------------------------
 
@@ -122,7 +125,7 @@ def policy_delete(policy: Policy) -> None:
 # --- API keys ------------------------------------------------------------------------------
 
 
-def api_key_create(*, member, name: str) -> tuple[ApiKey, str]:
+def api_key_create(*, member: User, name: str) -> tuple[ApiKey, str]:
     """The new row and the key itself, which is never stored or shown again."""
     key = keys.new_key()
     row = ApiKey(member=member, name=name.strip() or "key", prefix=key[:12], hashed=keys.hash_key(key))
@@ -142,7 +145,7 @@ def api_key_revoke(row: ApiKey) -> None:
 # --- Gateway settings ----------------------------------------------------------------------
 
 
-def gateway_settings_log_content(*, on: bool, by) -> None:
+def gateway_settings_log_content(*, on: bool, by: User) -> None:
     """Turning content logging on or off is itself an audit row."""
     with transaction.atomic():
         row = GatewaySettings.load()

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as clock
+from typing import TypeGuard
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, transaction
@@ -251,7 +252,7 @@ def announce() -> None:
     transaction.on_commit(bump)
 
 
-def _fresh(snapshot: Snapshot | None, version: str | None) -> bool:
+def _fresh(snapshot: Snapshot | None, version: str | None) -> TypeGuard[Snapshot]:
     return snapshot is not None and snapshot.version == version and time.monotonic() - snapshot.loaded_at < MAX_AGE
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
+from apps.core.http import MemberRequest
 from apps.gateway import selectors, services
 from apps.gateway.forms import BackendForm, PolicyForm, RouteForm, TargetFormSet
 from apps.gateway.models import Backend, GatewaySettings, Policy, Route
@@ -121,7 +123,8 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return render(request, "gateway/manage/policy_form.html", {"form": form, "object": policy, "what": "policy"})
 
 
-DELETABLE = {
+# Each delete function takes a row of the model beside it.
+DELETABLE: dict[str, tuple[type[models.Model], Callable[[Any], None]]] = {
     "backend": (Backend, services.backend_delete),
     "route": (Route, services.route_delete),
     "policy": (Policy, services.policy_delete),
@@ -143,7 +146,7 @@ def delete(request: HttpRequest, what: str, pk: int) -> HttpResponse:
 
 @require("settings")
 @require_POST
-def content_logging(request: HttpRequest) -> HttpResponse:
+def content_logging(request: MemberRequest) -> HttpResponse:
     on = request.POST.get("log_content") == "on"
     services.gateway_settings_log_content(on=on, by=request.user)
     if on:

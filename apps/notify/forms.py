@@ -3,6 +3,8 @@ which the ModelForm runs; the form adds the checks of this machine's environment
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from apps.notify.models import CHANNEL_FIELDS, Channel, ChannelKind, EventKind
@@ -35,14 +37,16 @@ class ChannelForm(forms.ModelForm):
             "target": "Email address",
         }
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") == ChannelKind.EMAIL:
             data["url_env"] = ""  # left over from another kind: the page shows every field
         return data
 
     def _post_clean(self) -> None:
-        super()._post_clean()  # the channel's own rules
+        # The channel's own rules. django-stubs leave out BaseModelForm._post_clean, hence the ignore.
+        super()._post_clean()  # type: ignore[misc]
         if not self.errors:
             for field, problem in self.instance.setup_problems().items():
                 self.add_error(field, problem)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import sys
 import uuid
 from collections import Counter
-from typing import Any
+from typing import Any, cast
+
+from django.db import models
 
 from apps.core import config, rules
 from apps.status import kinds, services
@@ -32,7 +34,7 @@ def _text(item: dict, key: str, path: config.Path, report: config.Report, defaul
 
 
 def _default(field: str) -> Any:
-    return Service._meta.get_field(field).get_default()
+    return cast(models.Field, Service._meta.get_field(field)).get_default()  # a column, not a relation
 
 
 # --- hosts ---------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ class ServiceForm(forms.ModelForm):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         check = self._more_settings(data.get("more") or "")
         for field, key in (("url", "url"), ("check_host", "host"), ("check_port", "port")):
             if data.get(field) not in (None, ""):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import time_format
 
@@ -87,8 +88,15 @@ def sparkline_svg_path(points: list[float | None], *, width: int = 120, height: 
 
 
 # Problems first: the order rows and hosts take on the board.
-SEVERITY = {State.DOWN: 0, State.UNREACHABLE: 1, State.DEGRADED: 2, State.UNKNOWN: 3, State.UP: 4, State.PAUSED: 5}
-DOT = {State.UP: "ok", State.DEGRADED: "warn", State.DOWN: "bad", State.UNREACHABLE: "bad"}  # else grey
+SEVERITY: dict[str, int] = {
+    State.DOWN: 0,
+    State.UNREACHABLE: 1,
+    State.DEGRADED: 2,
+    State.UNKNOWN: 3,
+    State.UP: 4,
+    State.PAUSED: 5,
+}
+DOT: dict[str, str] = {State.UP: "ok", State.DEGRADED: "warn", State.DOWN: "bad", State.UNREACHABLE: "bad"}  # else grey
 BAR_CHECKS = 30  # the last checks drawn as a bar per service
 ENOUGH_CHECKS = 10  # fewer than this: "checked since 14:20", no percentage yet
 WINDOWS = (("24 h", timedelta(hours=24)), ("7 d", timedelta(days=7)), ("90 d", timedelta(days=90)))
@@ -174,17 +182,23 @@ def board(*, now: datetime | None = None) -> Board:
     return Board(counts=_counts(services), groups=ordered)
 
 
+def _cause_label(service: Service) -> str | None:
+    """The service it waits for, which board() annotates (None: not annotated, or no cause)."""
+    return getattr(service, "cause_label", None)
+
+
 def _reason(service: Service) -> str:
     """An unreachable service is explained by what it waits for, not by its own error (a name
     that does not resolve because the machine holding the DNS is off)."""
-    if service.state == State.UNREACHABLE and getattr(service, "cause_label", None):
-        return f"Depends on {service.cause_label}, which is down."
+    cause = _cause_label(service)
+    if service.state == State.UNREACHABLE and cause:
+        return f"Depends on {cause}, which is down."
     if service.state == State.PAUSED:
         return "Paused: not checked."
     return service.message
 
 
-def _counts(services: list[Service]) -> list[tuple[str, int, str]]:
+def _counts(services: Sequence[Service]) -> list[tuple[str, int, str]]:
     by_state: dict[str, int] = defaultdict(int)
     for service in services:
         by_state[service.state] += 1
@@ -289,13 +303,14 @@ def headline() -> str:
         return "No services are watched yet."
     by_host: dict[str, list[Service]] = defaultdict(list)
     for service in services:
-        if service.host_id:
+        if service.host is not None:  # select_related: no query
             by_host[service.host.name].append(service)
     dark = sorted(name for name, on_host in by_host.items() if all(s.state in DOWNISH for s in on_host))
     waiting = [
         s
         for s in services
-        if s.state in DOWNISH and ((s.host_id and s.host.name in dark) or getattr(s, "cause_host", None) in dark)
+        if s.state in DOWNISH
+        and ((s.host is not None and s.host.name in dark) or getattr(s, "cause_host", None) in dark)
     ]
     others = [s for s in services if s.state in DOWNISH | {State.DEGRADED} and s not in waiting]
     unchecked = sum(1 for s in services if s.state == State.UNKNOWN)
@@ -316,9 +331,14 @@ def headline() -> str:
     return " ".join(clauses)
 
 
-def _latest_cause():
+def _latest_cause() -> QuerySet[Flip]:
     return Flip.objects.filter(service=OuterRef("pk"), new=State.UNREACHABLE).order_by("-created")
 
 
 def _state_words(state: str) -> str:
-    return {State.DOWN: "is down", State.UNREACHABLE: "is unreachable", State.DEGRADED: "works only partly"}[state]
+    words: dict[str, str] = {
+        State.DOWN: "is down",
+        State.UNREACHABLE: "is unreachable",
+        State.DEGRADED: "works only partly",
+    }
+    return words[state]

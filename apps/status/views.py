@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.roles import require
+from apps.core.http import MemberRequest
 from apps.status import engine, history, selectors, services
 from apps.status import metrics as status_metrics
 from apps.status.models import Service
@@ -22,7 +23,7 @@ from apps.status.models import Service
 
 @require("status")
 @vary_on_headers("HX-Request")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: MemberRequest) -> HttpResponse:
     context = {"board": selectors.board(), "sentence": selectors.sentence(), "now": timezone.now()}
     if request.htmx and not request.htmx.boosted:
         return render(request, "status/partials/board.html", context)

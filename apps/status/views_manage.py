@@ -75,10 +75,12 @@ def delete(request: HttpRequest, what: str, pk: int) -> HttpResponse:
     if what not in {"host", "service", "heartbeat"}:
         raise Http404
     if what == "host":
-        obj = get_object_or_404(Host, pk=pk)
-        services.host_delete(obj)
+        host = get_object_or_404(Host, pk=pk)
+        services.host_delete(host)
+        name = str(host)
     else:
-        obj = get_object_or_404(Service, pk=pk)
-        services.service_delete(obj)
-    messages.success(request, f"Deleted {obj} and its history.")
+        service = get_object_or_404(Service, pk=pk)
+        services.service_delete(service)
+        name = str(service)
+    messages.success(request, f"Deleted {name} and its history.")
     return redirect("status:checks")
