@@ -35,7 +35,7 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	HOMEOPS_DATA_DIR=.mypy_cache/data $(VENV)/bin/mypy
+	HOMEOPS_DATA_DIR=.mypy_cache/data $(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

@@ -8,6 +8,5 @@ from apps.core.navigation import account_items_for, items_for
 def household(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     nav = items_for(capabilities_of(user), request.path) if user is not None else []
-    signed_in = user is not None and user.is_authenticated
-    account = account_items_for(user, request.path) if signed_in else []
+    account = account_items_for(user, request.path) if user is not None and user.is_authenticated else []
     return {"household_name": settings.HOUSEHOLD_NAME, "nav_items": nav, "account_items": account}

@@ -221,7 +221,7 @@ def _bars(rows: list[UsageDay], start: date, end: date) -> list[Bar]:
     return [Bar(day, tokens[day], max(1.0, round(100 * tokens[day] / most, 1))) for day in days]
 
 
-def sees_everyone(user: User) -> bool:
+def sees_everyone(user: User | AnonymousUser) -> bool:
     return role_of(user) == Role.OWNER
 
 
