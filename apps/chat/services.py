@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString
 
 from apps.accounts.roles import Role, role_in_groups, role_of
 from apps.chat import context, markdown
-from apps.chat.models import Conversation, Message, Preset
+from apps.chat.models import PROMPT_LIMIT, Conversation, Message, Preset
 from apps.core import search as core_search
 from apps.core.wording import and_list
 from apps.gateway import policy, relay, snapshot
@@ -104,6 +104,38 @@ def headline(user: User | AnonymousUser) -> str:
         return f"The assistant answers; {and_list(waiting)} {verb} for a machine that is down."
     machines = sorted({t.backend.name for route in routes for t in route.targets})
     return f"The assistant cannot answer now: {and_list(machines)} {'is' if len(machines) == 1 else 'are'} down."
+
+
+def conversation_set_alias(chat: Conversation, alias: str, *, user: User | AnonymousUser) -> bool:
+    """Switch the conversation to another model the member may use; True when it changed."""
+    allowed = {route.alias for route in options_for(user)["routes"]}
+    if alias not in allowed or alias == chat.alias:
+        return False
+    chat.alias = alias
+    chat.save(update_fields=["alias"])
+    return True
+
+
+def conversation_rename(chat: Conversation, title: str) -> bool:
+    """White space folded, 200 characters at most; False (and nothing saved) for an empty one."""
+    title = " ".join(title.split())[:200]
+    if not title:
+        return False
+    chat.title = title
+    chat.save(update_fields=["title"])
+    return True
+
+
+def conversation_instruct(chat: Conversation, *, preset: str, system_prompt: str) -> bool:
+    """The preset (by id, one of the member's) and the member's own instructions; nothing
+    changes while a preset is locked for them. True when saved."""
+    if locked_preset(chat.owner) is not None:
+        return False
+    presets = {str(p.pk): p for p in presets_for(chat.owner)}
+    chat.preset = presets.get(preset)
+    chat.system_prompt = system_prompt.strip()[:PROMPT_LIMIT]
+    chat.save(update_fields=["preset", "system_prompt"])
+    return True
 
 
 def presets_for(user: User) -> list[Preset]:

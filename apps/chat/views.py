@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import can, forbidden, require
 from apps.chat import services
-from apps.chat.models import PROMPT_LIMIT, Conversation, Message
+from apps.chat.models import Conversation, Message
 from apps.core import search
 from apps.core.http import MemberRequest
 from apps.gateway import upstream
@@ -149,10 +149,7 @@ def dashboard_new(request: HttpRequest) -> HttpResponse:
 
 
 def _set_alias(request: MemberRequest, chat: Conversation, alias: str) -> None:
-    allowed = {r.alias for r in services.options_for(request.user)["routes"]}
-    if alias in allowed and alias != chat.alias:
-        chat.alias = alias
-        chat.save(update_fields=["alias"])
+    services.conversation_set_alias(chat, alias, user=request.user)
 
 
 @require("chat")
@@ -200,11 +197,7 @@ def answer_stop(request: HttpRequest, pk: int, answer_id: int) -> HttpResponse:
 @require_POST
 def rename(request: HttpRequest, pk: int) -> HttpResponse:
     chat = _mine(request, pk)
-    title = " ".join(request.POST.get("title", "").split())[:200]
-    if title:
-        chat.title = title
-        chat.save(update_fields=["title"])
-    else:
+    if not services.conversation_rename(chat, request.POST.get("title", "")):
         messages.error(request, "A title cannot be empty.")
     return redirect("chat:conversation", pk=chat.pk)
 
@@ -215,11 +208,9 @@ def configure(request: MemberRequest, pk: int) -> HttpResponse:
     """The model, the preset and the member's own system prompt (unless a preset is locked)."""
     chat = _mine(request, pk)
     _set_alias(request, chat, request.POST.get("alias", ""))
-    if services.locked_preset(request.user) is None:
-        presets = {str(p.pk): p for p in services.presets_for(request.user)}
-        chat.preset = presets.get(request.POST.get("preset", ""))
-        chat.system_prompt = request.POST.get("system_prompt", "").strip()[:PROMPT_LIMIT]
-        chat.save(update_fields=["preset", "system_prompt"])
+    services.conversation_instruct(
+        chat, preset=request.POST.get("preset", ""), system_prompt=request.POST.get("system_prompt", "")
+    )
     messages.success(request, "Saved. The next answer uses it.")
     return redirect("chat:conversation", pk=chat.pk)
 
