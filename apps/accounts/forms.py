@@ -44,8 +44,11 @@ class InviteForm(forms.ModelForm):
 
     class Meta(WindowMeta):
         model = Invitation
-        fields = ["email", "role", *WindowMeta.fields]
+        fields = ["name", "note", "email", "role", *WindowMeta.fields]
+        labels = {"name": "Name", "note": "Note"}
         help_texts = {
+            "name": "Who it is for, e.g. Charlie. They can change it when they accept.",
+            "note": "For you, to tell invitations apart: e.g. looks after the cat in August.",
             "email": "Optional. With email set up, the link is sent there; you can always copy it.",
             **WINDOW_HELP,
         }
@@ -82,7 +85,10 @@ class MemberForm(forms.ModelForm):
 
 
 class AcceptForm(forms.Form):
-    username = forms.CharField()
+    first_name = User._meta.get_field("first_name").formfield(
+        label="Your name", required=False, help_text="How the portal greets you, e.g. Charlie."
+    )
+    username = forms.CharField(help_text="For signing in: letters, digits and . @ + - _")
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(
         label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -94,6 +100,7 @@ class AcceptForm(forms.Form):
         if existing_user is not None:
             self.fields["username"].initial = existing_user.username
             self.fields["username"].disabled = True
+            del self.fields["first_name"]
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]

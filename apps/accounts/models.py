@@ -104,6 +104,10 @@ class Invitation(models.Model):
     """
 
     token_hash = models.CharField(max_length=64, unique=True)
+    # Who it is for and why, so two open invitations of one role can be told apart; the name
+    # is offered as the new member's display name.
+    name = models.CharField(max_length=150, blank=True, help_text="Who it is for, e.g. Charlie.")
+    note = models.CharField(max_length=300, blank=True, help_text="For you: e.g. looks after the cat in August.")
     role = models.CharField(max_length=16, choices=Role.choices)
     email = models.EmailField(blank=True)
     # Set for a sign-in link to an existing member; empty for a new member.
@@ -124,7 +128,7 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_role_display()} invitation {self.email or self.pk}"
+        return f"{self.get_role_display()} invitation {self.name or self.email or self.pk}"
 
     def clean(self) -> None:
         errors = window_errors(self.role, self.access_from, self.access_until)

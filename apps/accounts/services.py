@@ -109,12 +109,16 @@ def invitation_create(
     user: User | None = None,
     access_from: datetime | None = None,
     access_until: datetime | None = None,
+    name: str = "",
+    note: str = "",
 ) -> tuple[Invitation, str]:
     """Returns the invitation and its token; the token is not stored and cannot be shown again.
     A new sign-in link for an existing member replaces the older open ones."""
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         token_hash=hash_token(token),
+        name=name,
+        note=note,
         role=Role(role),
         email=email,
         user=user,
@@ -144,7 +148,7 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, username: str, password: str) -> User:
+def invitation_accept(*, invitation: Invitation, username: str, password: str, first_name: str = "") -> User:
     # Claim the invitation with a conditional UPDATE so a double submit cannot use it twice.
     claimed = Invitation.objects.filter(
         pk=invitation.pk, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
@@ -163,4 +167,5 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str) -
         password=password,
         access_from=invitation.access_from,
         access_until=invitation.access_until,
+        first_name=first_name.strip() or invitation.name,
     )

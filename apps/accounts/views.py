@@ -122,13 +122,14 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_find(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    form = AcceptForm(request.POST or None, existing_user=invitation.user)
+    form = AcceptForm(request.POST or None, existing_user=invitation.user, initial={"first_name": invitation.name})
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
                 invitation=invitation,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data.get("first_name", ""),
             )
         except ValidationError as exc:
             show_errors(form, exc)
@@ -137,6 +138,6 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             if closed:  # the account exists; sign-in waits for the window
                 return render(request, "account/access_closed.html", {"message": closed}, status=403)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.username}. You are signed in.")
+            messages.success(request, f"Welcome, {user.first_name or user.username}. You are signed in.")
             return redirect("core:dashboard")
     return render(request, "accounts/accept.html", {"form": form, "invitation": invitation})

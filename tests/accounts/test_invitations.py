@@ -181,3 +181,30 @@ def test_the_forms_keep_email_addresses_unique(client, alice, bob):
         {"role": "owner", "is_active": "on", "email": "bob@example.com"},
     )
     assert "Another member already uses this address." in response.content.decode()
+
+
+def test_two_invitations_of_one_role_are_told_apart_and_the_name_greets_the_new_member(client, alice):
+    signed_in(client, alice)
+    sitter = invite(client, role="family", name="Charlie", note="Looks after the cat in August")
+    invite(client, role="family", name="Grandma", note="Weekends")
+    members = client.get(reverse("accounts:members")).content.decode()
+    assert "<strong>Charlie</strong>" in members and "Looks after the cat in August" in members
+    assert "<strong>Grandma</strong>" in members and "Weekends" in members
+    client.logout()
+    page = client.get(sitter).content.decode()
+    assert "Welcome to" in page and ", Charlie</h1>" in page
+    assert 'name="first_name" value="Charlie"' in page  # offered, and theirs to change
+    response = client.post(
+        sitter, {"first_name": "Charlie B.", "username": "charlie", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="charlie").first_name == "Charlie B."
+    home = client.get("/").content.decode()
+    assert "Hello, Charlie B." in home and "Welcome, Charlie B." in home
+
+
+def test_a_name_left_empty_on_acceptance_takes_the_invitations(client, alice):
+    link = invite(signed_in(client, alice), role="family", name="Sam")
+    client.logout()
+    client.post(link, {"first_name": "", "username": "sam", "password1": PASSWORD, "password2": PASSWORD})
+    assert User.objects.get(username="sam").first_name == "Sam"

@@ -89,3 +89,15 @@ def account_menu(page):
     if menu.get_attribute("open") is None:
         menu.locator("summary").click()
     return menu
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gateway_snapshot():
+    """The live server runs in this process: a snapshot a previous test's request loaded (its
+    data, another cache prefix) must not answer this test's first page."""
+    from apps.gateway import snapshot
+
+    snapshot._current, snapshot._version_seen = None, (0.0, None)
+    snapshot.forget_states()
+    yield
+    snapshot._current = None

@@ -106,3 +106,19 @@ def test_the_dashboard_reads_well_on_a_phone(phone, live_server):
     phone.goto(f"{live_server.url}/settings/members/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "members-phone")
+
+
+def test_the_password_pages_look_like_the_rest_of_the_portal(phone, live_server):
+    make_member("bob", Role.FAMILY)
+    sign_in(phone, live_server, "bob")
+    account_menu(phone).get_by_role("link", name="Change password").click()
+    expect(phone.get_by_role("heading", name="Change Password")).to_be_visible()
+    main = phone.locator("main")
+    expect(main).to_have_class("narrow card allauth-page")
+    assert main.evaluate("el => getComputedStyle(el).backgroundColor") != "rgba(0, 0, 0, 0)"  # on a card
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "password-change-phone")
+    account_menu(phone).get_by_role("button", name="Sign out").click()
+    phone.goto(f"{live_server.url}/accounts/password/reset/")
+    expect(phone.locator("main")).to_have_class("narrow card allauth-page")
+    screenshot(phone, "password-reset-phone")
