@@ -48,7 +48,7 @@ class Backend(models.Model):
         OPENAI = "openai", "OpenAI-compatible"
         OLLAMA = "ollama", "Ollama"
 
-    name = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=64, unique=True, validators=[rules.address_name])
     kind = models.CharField(max_length=16, choices=BackendKind.choices, default=BackendKind.OPENAI)
     base_url = models.CharField(
         max_length=255,
@@ -94,7 +94,13 @@ class Backend(models.Model):
 
 
 class Route(models.Model):
-    alias = models.SlugField(max_length=64, unique=True, help_text='What the household asks for: "assistant".')
+    # Not a SlugField: its message ("Enter a valid 'slug' ...") is not the household's words.
+    alias = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[rules.address_name],
+        help_text='What the household asks for: "assistant".',
+    )
     workload = models.CharField(max_length=16, choices=Workload.choices, default=Workload.CHAT)
     description = models.CharField(max_length=200, blank=True, help_text="Shown in the chat's model picker.")
 

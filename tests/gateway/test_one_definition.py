@@ -38,6 +38,20 @@ CASES = [
         ADDRESS,
     ),
     (
+        "backend name",
+        "gateway:backend_new",
+        backend_data(name="the studio!"),
+        "backends:\n  - {name: 'the studio!', base_url: 'http://lab:1'}\n",
+        "letters, digits, - and _ only (it is used in addresses)",
+    ),
+    (
+        "alias",
+        "gateway:route_new",
+        route_data(target(), alias="my model"),
+        "routes:\n  - {alias: 'my model', targets: [{backend: studio, model: 'llama3.1:8b'}]}\n",
+        "letters, digits, - and _ only (it is used in addresses)",
+    ),
+    (
         "timeout",
         "gateway:backend_new",
         backend_data(timeout="0"),
