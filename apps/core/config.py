@@ -9,18 +9,19 @@ leaves the field out.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from apps.core import links
+from apps.core import links, rules
 
 FORMAT_VERSION = 1
 Path = tuple[str | int, ...]
@@ -284,6 +285,31 @@ def text(item: dict, key: str, path: Path, report: Report, default: str = "", ma
     if len(value) > max_length:
         report.error((*path, key), f"is longer than {max_length} characters")
     return value
+
+
+def field_text(item: dict, key: str, path: Path, report: Report, default: str = "") -> str:
+    """Text for a model field: its length is the field's own rule (max_length, judged by
+    model_errors), so a section states no limit of its own."""
+    return text(item, key, path, report, default, max_length=sys.maxsize)
+
+
+def number(
+    item: dict, key: str, path: Path, report: Report, default: Any, *, whole: bool = True, unit: str = ""
+) -> Any:
+    """A number for a model field, or `default` when the key is left out (or null); its bounds
+    are the field's validators (rules.between), judged by model_errors."""
+    value = item.get(key)
+    if value is None:
+        return default
+    if problem := rules.number_problem(value, whole=whole):
+        report.error((*path, key), problem + unit)
+        return default
+    return int(value) if whole else float(value)
+
+
+def field_default(model: type[models.Model], field: str) -> Any:
+    """What a key left out of the file means: the model field's default."""
+    return cast(models.Field, model._meta.get_field(field)).get_default()  # a column, not a relation
 
 
 def link(item: dict, key: str, path: Path, report: Report, max_length: int = 255) -> str:

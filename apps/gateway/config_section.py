@@ -30,14 +30,13 @@ deletes. An API key typed into the settings page is never exported; `api_key_env
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import models
 
 from apps.accounts import audience
-from apps.core import config, rules
+from apps.core import config
 from apps.gateway import services
 from apps.gateway.models import Backend, Policy, Route, Target
 from apps.status.models import Service
@@ -55,28 +54,6 @@ POLICY_FIELDS = {
     "quiet_until",
     "system_prompts",
 }
-# Only "is it text": each model field's own max_length judges the length.
-ANY_LENGTH = 100_000
-
-
-def _text(item: dict, key: str, path: config.Path, report: config.Report, default: str = "") -> str:
-    return config.text(item, key, path, report, default, max_length=ANY_LENGTH)
-
-
-def _number(item: dict, key: str, path: config.Path, report: config.Report, default: Any, *, whole: bool = True):
-    """A number as the model's field takes it; its bounds are the model's validators."""
-    value = item.get(key)
-    if value is None:
-        return default
-    if problem := rules.number_problem(value, whole=whole):
-        report.error((*path, key), problem)
-        return default
-    return int(value) if whole else float(value)
-
-
-def _default(model: type[models.Model], field: str) -> Any:
-    """What a left-out key means: the model field's default."""
-    return cast(models.Field, model._meta.get_field(field)).default  # a column, not a relation
 
 
 def _names(document: dict, section: str, key: str) -> set[str]:
@@ -108,14 +85,16 @@ def validate_backends(items: list[Any], report: config.Report, document: dict[st
         if not config.check_keys(item, path, report, BACKEND_FIELDS, {"name", "base_url"}):
             continue
         row = {
-            "name": _text(item, "name", path, report),
-            "kind": _text(item, "kind", path, report, _default(Backend, "kind")),
-            "base_url": _text(item, "base_url", path, report),
-            "api_key_env": _text(item, "api_key_env", path, report),
-            "timeout": _number(item, "timeout", path, report, _default(Backend, "timeout"), whole=False),
+            "name": config.field_text(item, "name", path, report),
+            "kind": config.field_text(item, "kind", path, report, config.field_default(Backend, "kind")),
+            "base_url": config.field_text(item, "base_url", path, report),
+            "api_key_env": config.field_text(item, "api_key_env", path, report),
+            "timeout": config.number(
+                item, "timeout", path, report, config.field_default(Backend, "timeout"), whole=False
+            ),
         }
         config.model_errors(Backend(**row), path, report, exclude=["service"])
-        service = _text(item, "service", path, report)
+        service = config.field_text(item, "service", path, report)
         if service and service not in services_named:
             report.error((*path, "service"), f"no service named {service!r} in this file or the portal")
         rows.append({**row, "service": service})
@@ -154,9 +133,9 @@ def validate_routes(items: list[Any], report: config.Report, document: dict[str,
         if not config.check_keys(item, path, report, ROUTE_FIELDS, {"alias", "targets"}):
             continue
         row: dict[str, Any] = {
-            "alias": _text(item, "alias", path, report),
-            "workload": _text(item, "workload", path, report, _default(Route, "workload")),
-            "description": _text(item, "description", path, report),
+            "alias": config.field_text(item, "alias", path, report),
+            "workload": config.field_text(item, "workload", path, report, config.field_default(Route, "workload")),
+            "description": config.field_text(item, "description", path, report),
         }
         config.model_errors(Route(**row), path, report)
         targets = item.get("targets")
@@ -174,13 +153,15 @@ def _targets(items: list[Any], path: config.Path, report: config.Report, backend
         tpath = (*path, "targets", position)
         if not config.check_keys(item, tpath, report, TARGET_FIELDS, {"backend", "model"}):
             continue
-        backend = _text(item, "backend", tpath, report)
+        backend = config.field_text(item, "backend", tpath, report)
         if backend and backend not in backends:
             report.error((*tpath, "backend"), f"no backend named {backend!r} in this file or the portal")
         values = {
-            "model": _text(item, "model", tpath, report),
-            "max_tokens": _number(item, "max_tokens", tpath, report, _default(Target, "max_tokens")),
-            "context_tokens": _number(item, "context", tpath, report, _default(Target, "context_tokens")),
+            "model": config.field_text(item, "model", tpath, report),
+            "max_tokens": config.number(item, "max_tokens", tpath, report, config.field_default(Target, "max_tokens")),
+            "context_tokens": config.number(
+                item, "context", tpath, report, config.field_default(Target, "context_tokens")
+            ),
         }
         keys = {"context_tokens": "context"}
         config.model_errors(Target(**values), tpath, report, keys=keys, exclude=["route", "backend"])
@@ -274,8 +255,8 @@ def validate_policies(items: list[Any], report: config.Report, document: dict[st
         row = {
             "role": role,
             "aliases": sorted(listed) if listed is not None else None,
-            "daily_tokens": _number(item, "daily_tokens", path, report, None),
-            "max_streams": _number(item, "max_streams", path, report, None),
+            "daily_tokens": config.number(item, "daily_tokens", path, report, None),
+            "max_streams": config.number(item, "max_streams", path, report, None),
             "quiet_from": config.clock(item, "quiet_from", path, report),
             "quiet_until": config.clock(item, "quiet_until", path, report),
             "system_prompts": {str(k): v for k, v in prompts.items()},

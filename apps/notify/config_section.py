@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from apps.core import config, rules
+from apps.core import config
 from apps.notify import services
 from apps.notify.models import CHANNEL_FIELDS, Channel, EventKind, all_events
 
@@ -66,20 +66,12 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
         channel.events = item.get("events", all_events())
         channel.quiet_from = config.clock(item, "quiet_from", path, report)
         channel.quiet_until = config.clock(item, "quiet_until", path, report)
-        channel.reminder_minutes = _whole(item, "reminder_minutes", path, report)
+        channel.reminder_minutes = config.number(item, "reminder_minutes", path, report, 0)
         channel.enabled = config.flag(item, "enabled", path, report, True)
         # A value of the wrong type is reported once, not again by the rules it could not reach.
         if len(report.errors) == known and config.model_errors(channel, path, report):
             rows.append({field: getattr(channel, field) for field in CHANNEL_FIELDS})
     return rows
-
-
-def _whole(item: dict, key: str, path: config.Path, report: config.Report) -> int:
-    value = item.get(key, 0)
-    if problem := rules.number_problem(value, whole=True):
-        report.error((*path, key), problem)
-        return 0
-    return int(value)
 
 
 def apply(rows: list[dict[str, Any]]) -> Counter:

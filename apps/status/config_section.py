@@ -9,14 +9,11 @@ judgement at the file's paths and lines, and writes through services.py.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections import Counter
-from typing import Any, cast
+from typing import Any
 
-from django.db import models
-
-from apps.core import config, rules
+from apps.core import config
 from apps.status import kinds, services
 from apps.status.models import Criticality, Host, Kind, Service
 
@@ -26,15 +23,6 @@ SERVICE_FIELDS = COMMON | {"host", "check", "interval", "timeout", "retries", "q
 HEARTBEAT_FIELDS = COMMON - {"depends_on"} | {"uuid", "period", "grace", "host", "min_duration"}
 # Model fields whose key in the file differs.
 KEYS = {"check_config": "check", "ping_uuid": "uuid"}
-
-
-def _text(item: dict, key: str, path: config.Path, report: config.Report, default: str = "") -> str:
-    """Text from the file; how long it may be is the model's rule (max_length)."""
-    return config.text(item, key, path, report, default=default, max_length=sys.maxsize)
-
-
-def _default(field: str) -> Any:
-    return cast(models.Field, Service._meta.get_field(field)).get_default()  # a column, not a relation
 
 
 # --- hosts ---------------------------------------------------------------------------------
@@ -57,11 +45,11 @@ def validate_hosts(items: list[Any], report: config.Report, document: dict) -> l
         if not config.check_keys(item, path, report, HOST_FIELDS, {"name"}):
             continue
         row = {
-            "name": _text(item, "name", path, report),
-            "address": _text(item, "address", path, report),
+            "name": config.field_text(item, "name", path, report),
+            "address": config.field_text(item, "address", path, report),
             "kind": config.choice(item, "kind", path, report, list(Host.HostKind.values), Host.HostKind.OTHER),
-            "location": _text(item, "location", path, report),
-            "description": _text(item, "description", path, report),
+            "location": config.field_text(item, "location", path, report),
+            "description": config.field_text(item, "description", path, report),
         }
         missing = [] if "name" in item else ["name"]  # check_keys has said it is required
         config.model_errors(Host(**row), path, report, exclude=missing)
@@ -82,29 +70,19 @@ def _known_hosts(document: dict) -> set[object]:  # the file's names may be anyt
 
 
 def _common(item: dict, path: config.Path, report: config.Report, document: dict) -> dict[str, Any]:
-    name = _text(item, "name", path, report)
-    host = _text(item, "host", path, report)
+    name = config.field_text(item, "name", path, report)
+    host = config.field_text(item, "host", path, report)
     if host and host not in _known_hosts(document):
         report.error((*path, "host"), f"no host named {host!r} in this file or the portal")
     return {
         "name": name,
-        "label": _text(item, "label", path, report, default=name),
+        "label": config.field_text(item, "label", path, report, default=name),
         "host": host,
         "criticality": config.choice(item, "criticality", path, report, list(Criticality.values), "normal"),
         "enabled": config.flag(item, "enabled", path, report, True),
-        "what_to_do": _text(item, "what_to_do", path, report),
-        "runbook_url": _text(item, "runbook_url", path, report),
+        "what_to_do": config.field_text(item, "what_to_do", path, report),
+        "runbook_url": config.field_text(item, "runbook_url", path, report),
     }
-
-
-def _number(item: dict, key: str, path: config.Path, report: config.Report, *, whole: bool = True, unit: str = ""):
-    """A number from the file, or the model's default when left out; its bounds are the
-    model's (rules.between on the field)."""
-    value = item.get(key, _default(key))
-    if problem := rules.number_problem(value, whole=whole):
-        report.error((*path, key), problem + unit)
-        return _default(key)
-    return int(value) if whole else float(value)
 
 
 def _judge(row: dict[str, Any], item: dict, path: config.Path, report: config.Report) -> None:
@@ -170,9 +148,15 @@ def validate_heartbeats(items: list[Any], report: config.Report, document: dict)
         row = _common(item, path, report, document)
         row.update(
             kind=Kind.HEARTBEAT,
-            period=_number(item, "period", path, report, unit=" of seconds"),
-            grace=_number(item, "grace", path, report, unit=" of seconds"),
-            min_duration=_number(item, "min_duration", path, report, unit=" of seconds"),
+            period=config.number(
+                item, "period", path, report, config.field_default(Service, "period"), unit=" of seconds"
+            ),
+            grace=config.number(
+                item, "grace", path, report, config.field_default(Service, "grace"), unit=" of seconds"
+            ),
+            min_duration=config.number(
+                item, "min_duration", path, report, config.field_default(Service, "min_duration"), unit=" of seconds"
+            ),
         )
         # Left out, an existing heartbeat keeps its uuid (backup jobs keep their URL) and a
         # new one is given one (services.heartbeat_save).
@@ -268,10 +252,14 @@ def validate_services(items: list[Any], report: config.Report, document: dict) -
         row.update(
             kind=kind,
             check_config=settings,
-            interval=_number(item, "interval", path, report, unit=" of seconds"),
-            timeout=_number(item, "timeout", path, report, whole=False, unit=" of seconds"),
-            retries=_number(item, "retries", path, report),
-            queue=_text(item, "queue", path, report, default=_default("queue")),
+            interval=config.number(
+                item, "interval", path, report, config.field_default(Service, "interval"), unit=" of seconds"
+            ),
+            timeout=config.number(
+                item, "timeout", path, report, config.field_default(Service, "timeout"), whole=False, unit=" of seconds"
+            ),
+            retries=config.number(item, "retries", path, report, config.field_default(Service, "retries")),
+            queue=config.field_text(item, "queue", path, report, default=config.field_default(Service, "queue")),
             depends_on=depends_on,
         )
         _judge(row, item, path, report)
