@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "apps.gateway",
     "apps.chat",
     "apps.runbooks",
+    "apps.handover",
     "apps.maintenance",
     "apps.ledger",
     "apps.binder",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("apps.gateway.urls")),
     path("", include("apps.chat.urls")),
     path("", include("apps.runbooks.urls")),
+    path("", include("apps.handover.urls")),
     path("", include("apps.maintenance.urls")),
     path("", include("apps.ledger.urls")),
     path("", include("apps.binder.urls")),

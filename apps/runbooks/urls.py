@@ -1,9 +1,10 @@
 from django.urls import path
 
-from apps.runbooks import views
+from apps.runbooks import urls_runs, views
 
 app_name = "runbooks"
 urlpatterns = [
     path("runbooks/", views.index, name="index"),
-    path("handover/", views.handover, name="handover"),
+    # Run-throughs and attachments (apps/runbooks/runs.py, attachments.py) add theirs here.
+    *urls_runs.urlpatterns,
 ]

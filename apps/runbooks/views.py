@@ -7,8 +7,3 @@ from apps.accounts.roles import require
 @require("runbooks")
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "runbooks/index.html")
-
-
-@require("handover")
-def handover(request: HttpRequest) -> HttpResponse:
-    return render(request, "runbooks/handover.html")

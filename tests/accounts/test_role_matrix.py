@@ -130,7 +130,7 @@ MATRIX: dict[str, tuple] = {
     "gateway:key_revoke": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
     "gateway:usage": EVERY_MEMBER,
     "runbooks:index": EVERY_MEMBER,
-    "runbooks:handover": EVERY_MEMBER,
+    "handover:index": EVERY_MEMBER,
     "maintenance:index": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,

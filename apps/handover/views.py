@@ -1,0 +1,9 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.accounts.roles import require
+
+
+@require("handover")
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "handover/index.html")
