@@ -45,5 +45,6 @@ def create_for(owner) -> int:
         Message.objects.bulk_create(
             Message(conversation=chat, role=role, content=text, html=services.render(text)) for role, text in turns
         )
+        services.linked(chat)  # one after another
         made += 1
     return made

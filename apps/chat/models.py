@@ -98,6 +98,10 @@ class Conversation(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)  # undo window; purged later
+    # The last message of the thread the member sees. Messages form a tree (Message.parent):
+    # a regenerated answer or an edited question is a sibling, an earlier version kept to page
+    # back to. Empty for messages written in a row by another door (services.linked).
+    current = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = ConversationQuerySet.as_manager()
 
@@ -123,6 +127,8 @@ class Message(models.Model):
         FAILED = "failed", "Failed"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # The message this one follows; its siblings (same parent) are its other versions.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     html = models.TextField(blank=True)  # sanitized rendering of content, made once
@@ -130,6 +136,11 @@ class Message(models.Model):
     notice = models.CharField(max_length=300, blank=True)  # "Answered by the MacBook: the Studio is offline."
     model = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Not stored: its place among its versions, set for the page (services.thread).
+    version: int
+    versions: int
+    earlier: int | None
+    later: int | None
 
     class Meta:
         ordering = ["id"]

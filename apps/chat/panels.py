@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from apps.chat.models import Conversation
-from apps.chat.services import DASHBOARD_CHAT, headline, options_for
+from apps.chat.services import DASHBOARD_CHAT, headline, options_for, thread
 from apps.core import dashboard, navigation
 
 # How much of the continued conversation the home page shows; the rest is one tap away.
@@ -20,11 +20,11 @@ def _options(request: HttpRequest) -> dict[str, Any]:
     pk = request.session.get(DASHBOARD_CHAT)
     chat = Conversation.objects.of(request.user).filter(pk=pk).first() if pk else None
     if chat is not None:
-        latest = list(chat.messages.order_by("-pk")[: DASHBOARD_MESSAGES + 1])
+        shown = thread(chat)
         options.update(
             dashboard_chat=chat,
-            dashboard_messages=latest[:DASHBOARD_MESSAGES][::-1],
-            dashboard_more=len(latest) > DASHBOARD_MESSAGES,
+            dashboard_messages=shown[-DASHBOARD_MESSAGES:],
+            dashboard_more=len(shown) > DASHBOARD_MESSAGES,
         )
     return options
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -221,46 +221,157 @@ def start(user: User, *, alias: str = "") -> Conversation:
     return Conversation.objects.create(owner=user, alias=alias if alias in aliases else (aliases[0] if aliases else ""))
 
 
-def _pending_answer(conversation: Conversation) -> Message:
-    Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now())
-    return Message.objects.create(conversation=conversation, role=Message.Role.ASSISTANT, state=Message.State.PENDING)
+# --- The thread and its versions -----------------------------------------------------------
+# Messages form a tree: each follows its parent. A regenerated answer or an edited question is
+# a new sibling, so the earlier one is kept as a version to page back to. The page shows one
+# thread, from the first question to Conversation.current.
+
+
+def linked(conversation: Conversation) -> None:
+    """Messages written in a row by another door (a bulk import, the example data) follow each
+    other in order; the conversation's thread ends at the newest."""
+    if conversation.current_id is not None:
+        return
+    pairs = list(conversation.messages.order_by("id").values_list("pk", "parent_id"))
+    if not pairs:
+        return
+    ids = [pk for pk, _ in pairs]
+    if any(parent for _, parent in pairs):  # a tree already: only its end was lost
+        end = _newest_leaf(_children(pairs), None)
+        conversation.current_id = end
+        Conversation.objects.filter(pk=conversation.pk).update(current_id=end)
+        return
+    Message.objects.bulk_update(
+        [Message(pk=pk, parent_id=before) for before, pk in zip(ids, ids[1:], strict=False)], ["parent"], batch_size=500
+    )
+    conversation.current_id = ids[-1]
+    Conversation.objects.filter(pk=conversation.pk).update(current_id=ids[-1])
+
+
+def _children(pairs: Iterable[tuple[int, int | None]]) -> dict[int | None, list[int]]:
+    """Parent id -> its children's ids, oldest first (None: the first questions)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in sorted(pairs):
+        children.setdefault(parent, []).append(pk)
+    return children
+
+
+def _newest_leaf(children: dict[int | None, list[int]], start: int | None) -> int | None:
+    """From a message, follow the newest version at each step to the end of its thread."""
+    at = start
+    while children.get(at):
+        at = children[at][-1]
+    return at
+
+
+def _mark_versions(messages: list[Message], children: dict[int | None, list[int]]) -> None:
+    """Each message learns its place among its versions: version, versions, earlier, later."""
+    for message in messages:
+        siblings = children.get(message.parent_id, [message.pk])
+        at = siblings.index(message.pk) if message.pk in siblings else 0
+        message.version, message.versions = at + 1, len(siblings)
+        message.earlier = siblings[at - 1] if at > 0 else None
+        message.later = siblings[at + 1] if at + 1 < len(siblings) else None
+
+
+def thread(conversation: Conversation) -> list[Message]:
+    """The messages the member sees, oldest first, each marked with its versions."""
+    everything = list(conversation.messages.all())
+    children = _children([(m.pk, m.parent_id) for m in everything])
+    end = conversation.current_id
+    if end is None and not any(m.parent_id for m in everything):  # written in a row (see linked())
+        shown = everything
+    else:
+        by_id = {m.pk: m for m in everything}
+        shown, at = [], by_id.get(end if end is not None else _newest_leaf(children, None) or 0)
+        while at is not None:
+            shown.append(at)
+            at = by_id.get(at.parent_id) if at.parent_id else None
+        shown.reverse()
+    _mark_versions(shown, children)
+    return shown
+
+
+def versions_of(message: Message) -> Message:
+    """One message marked with its versions (for a page part sent on its own)."""
+    siblings = Message.objects.filter(conversation_id=message.conversation_id, parent_id=message.parent_id)
+    _mark_versions([message], {message.parent_id: sorted(siblings.values_list("pk", flat=True))})
+    return message
+
+
+def version_show(conversation: Conversation, message_id: int) -> bool:
+    """Show the thread through this version of a message (its newest continuation)."""
+    pairs = list(conversation.messages.values_list("pk", "parent_id"))
+    if message_id not in {pk for pk, _ in pairs}:
+        return False
+    conversation.current_id = _newest_leaf(_children(pairs), message_id)
+    conversation.save(update_fields=["current"])
+    return True
+
+
+def _pending_answer(conversation: Conversation, question: Message) -> Message:
+    answer = Message.objects.create(
+        conversation=conversation, parent=question, role=Message.Role.ASSISTANT, state=Message.State.PENDING
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(updated=timezone.now(), current=answer)
+    conversation.current = answer
+    return answer
+
+
+def _question(conversation: Conversation, text: str, *, after: int | None) -> Message:
+    return Message.objects.create(
+        conversation=conversation, parent_id=after, role=Message.Role.USER, content=text, html=render(text)
+    )
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    """The conversation row, locked for this transaction: two tabs asking at once take turns."""
+    fresh = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    linked(fresh)
+    return fresh
 
 
 @transaction.atomic
 def ask(conversation: Conversation, text: str) -> tuple[Message, Message]:
     """The question, and the answer still to come (streamed by `answer`)."""
     text = text.strip()
-    question = Message.objects.create(
-        conversation=conversation, role=Message.Role.USER, content=text, html=render(text)
-    )
+    fresh = _locked(conversation)
+    question = _question(conversation, text, after=fresh.current_id)
     if conversation.title == "New chat":
         title = " ".join(text.split())
         conversation.title = title[:TITLE_LENGTH] + ("…" if len(title) > TITLE_LENGTH else "")
         conversation.save(update_fields=["title"])
-    return question, _pending_answer(conversation)
+    return question, _pending_answer(conversation, question)
 
 
 @transaction.atomic
 def regenerate(conversation: Conversation) -> Message | None:
-    """A new answer to the last question (the old answer goes)."""
-    last_question = conversation.messages.filter(role=Message.Role.USER).last()
+    """A new answer to the thread's last question; the earlier answer stays as a version."""
+    _locked(conversation)
+    conversation.refresh_from_db(fields=["current"])
+    last_question = next((m for m in reversed(thread(conversation)) if m.role == Message.Role.USER), None)
     if last_question is None:
         return None
-    conversation.messages.filter(id__gt=last_question.id).delete()
-    return _pending_answer(conversation)
+    return _pending_answer(conversation, last_question)
 
 
 @transaction.atomic
-def edit_last(conversation: Conversation, text: str) -> Message | None:
-    """Change the last question and ask it again."""
-    last_question = conversation.messages.filter(role=Message.Role.USER).last()
-    if last_question is None or not text.strip():
+def edit(conversation: Conversation, text: str, *, question_id: int | None = None) -> tuple[Message, Message] | None:
+    """Ask one of the member's questions again, changed (the thread's last one when no id is
+    given). The changed question is a new version: the old one and every answer after it are
+    kept, one click away."""
+    text = text.strip()
+    _locked(conversation)
+    conversation.refresh_from_db(fields=["current"])
+    questions = [m for m in thread(conversation) if m.role == Message.Role.USER]
+    if question_id is not None:
+        old = conversation.messages.filter(pk=question_id, role=Message.Role.USER).first()
+    else:
+        old = questions[-1] if questions else None
+    if old is None or not text or len(text) > QUESTION_LIMIT:
         return None
-    last_question.content = text.strip()
-    last_question.html = render(last_question.content)
-    last_question.save(update_fields=["content", "html"])
-    conversation.messages.filter(id__gt=last_question.id).delete()
-    return _pending_answer(conversation)
+    question = _question(conversation, text, after=old.parent_id)
+    return question, _pending_answer(conversation, question)
 
 
 def delete(conversation: Conversation) -> None:
@@ -305,7 +416,7 @@ def search_snippets(conversations: list[Conversation], query: str) -> dict[int, 
 
 def export_markdown(conversation: Conversation) -> str:
     lines = [f"# {conversation.title}", "", f"Model: {conversation.alias or '—'}", ""]
-    for message in conversation.messages.all():
+    for message in thread(conversation):
         who = "You" if message.role == Message.Role.USER else "Assistant"
         note = (
             f" ({message.get_state_display().lower()})"
@@ -324,8 +435,13 @@ def request_stop(message: Message) -> None:
 
 
 def _history(message: Message) -> list[dict]:
-    earlier = message.conversation.messages.filter(id__lt=message.id).exclude(state=Message.State.FAILED)
-    return [{"role": m.role, "content": m.content} for m in earlier if m.content]
+    """What the model is told: the thread that leads to this answer, not its other versions."""
+    earlier = {m.pk: m for m in message.conversation.messages.filter(id__lt=message.id)}
+    path, at = [], earlier.get(message.parent_id) if message.parent_id else None
+    while at is not None:
+        path.append(at)
+        at = earlier.get(at.parent_id) if at.parent_id else None
+    return [{"role": m.role, "content": m.content} for m in reversed(path) if m.content and m.state != "failed"]
 
 
 def _prepare(message_id: int, user: User) -> tuple[Message, relay.Call] | None:
@@ -397,15 +513,22 @@ def _finish(message: Message, *, content: str, state: str, notice: str = "", mod
 
 
 def _fail(message: Message) -> None:
-    """Nothing arrived: the answer and its question go; the question goes back in the box."""
+    """Nothing arrived: the answer goes, and its question too unless other answers keep it (the
+    question goes back in the box); the thread returns to the version shown before."""
     with transaction.atomic():
-        conversation = message.conversation
-        question = conversation.messages.filter(id__lt=message.id, role=Message.Role.USER).last()
+        conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+        question = message.parent
         message.delete()
-        if question and not conversation.messages.filter(id__gt=question.id).exists():
+        anchor = question.pk if question else None
+        if question and question.role == Message.Role.USER and not question.children.exists():
+            anchor = question.parent_id
             question.delete()
-        if not conversation.messages.exists():
+        pairs = list(conversation.messages.values_list("pk", "parent_id"))
+        if not pairs:
             conversation.delete()  # a new chat whose first question failed: nothing to keep
+            return
+        conversation.current_id = _newest_leaf(_children(pairs), anchor)
+        conversation.save(update_fields=["current"])
 
 
 async def answer(message_id: int, user: User) -> AsyncIterator[dict]:

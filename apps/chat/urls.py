@@ -11,6 +11,7 @@ urlpatterns = [
     path("chat/<int:pk>/send/", views.send, name="send"),
     path("chat/<int:pk>/regenerate/", views.regenerate, name="regenerate"),
     path("chat/<int:pk>/edit/", views.edit, name="edit"),
+    path("chat/<int:pk>/versions/<int:message_id>/", views.version, name="version"),
     path("chat/<int:pk>/answers/<int:answer_id>/", views.answer_stream, name="answer_stream"),
     path("chat/<int:pk>/answers/<int:answer_id>/stop/", views.answer_stop, name="answer_stop"),
     path("chat/<int:pk>/rename/", views.rename, name="rename"),

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -54,11 +55,11 @@ def index(request: MemberRequest) -> HttpResponse:
 def conversation(request: MemberRequest, pk: int) -> HttpResponse:
     chat = _mine(request, pk)
     options = services.options_for(request.user)
-    chat_messages = list(chat.messages.all())
+    chat_messages = services.thread(chat)
     context = {
         "chat": chat,
         "chat_messages": chat_messages,
-        "last_question": next((m for m in reversed(chat_messages) if m.role == Message.Role.USER), None),
+        "controls": True,  # versions and Edit on each message (not in the home page's box)
         "restore_text": request.session.pop("chat_restore", ""),
         "recent": Conversation.objects.of(request.user).only("id", "title", "updated")[:15],
         "presets": services.presets_for(request.user),
@@ -69,21 +70,45 @@ def conversation(request: MemberRequest, pk: int) -> HttpResponse:
     return render(request, "chat/conversation.html", context)
 
 
-def _answer_response(request: HttpRequest, chat: Conversation, answer: Message | None, question: Message | None = None):
-    """JS: where to stream the answer from. No JS: answer now, then show the conversation."""
+def _article(request: HttpRequest, message: Message) -> str:
+    """One message as the conversation page draws it, versions and Edit included."""
+    return render_to_string(
+        "chat/partials/message.html", {"m": services.versions_of(message), "controls": True}, request=request
+    )
+
+
+def _versions(request: HttpRequest, message: Message) -> str:
+    """ "‹ 2 / 3 ›" for a message that has other versions; "" for one that has none."""
+    marked = services.versions_of(message)
+    if marked.versions < 2:
+        return ""
+    return render_to_string("chat/partials/versions.html", {"m": marked}, request=request)
+
+
+def _answer_response(
+    request: HttpRequest, chat: Conversation, answer: Message | None, question: Message | None = None
+) -> HttpResponse:
+    """JS: where to stream the answer from, and the new messages' page parts. No JS: answer
+    now, then show the conversation."""
     if answer is None:
         if _wants_json(request):
             return JsonResponse({"error": "There is no question to answer."}, status=400)
         messages.error(request, "There is no question to answer.")
         return redirect("chat:conversation", pk=chat.pk)
     if _wants_json(request):
+        on_page = request.POST.get("from") != "dashboard"
         return JsonResponse(
             {
                 "conversation": chat.pk,
                 "url": reverse("chat:conversation", args=[chat.pk]),
                 "title": chat.title,
                 "question_html": question.html if question else "",
+                # The conversation page's own drawing of the question (its Edit, its versions)
+                # and of the new answer's versions; the home page's box draws its own.
+                "question_article": _article(request, question) if question and on_page else "",
+                "answer_versions": _versions(request, answer) if on_page else "",
                 "answer_id": answer.pk,
+                "regenerate": reverse("chat:regenerate", args=[chat.pk]),
                 "stream": reverse("chat:answer_stream", args=[chat.pk, answer.pk]),
                 "stop": reverse("chat:answer_stop", args=[chat.pk, answer.pk]),
             }
@@ -162,10 +187,29 @@ def regenerate(request: HttpRequest, pk: int) -> HttpResponse:
 @require("chat")
 @require_POST
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask a question again, changed; the earlier question and its answers stay a version."""
     chat = _mine(request, pk)
-    answer = services.edit_last(chat, request.POST.get("text", ""))
-    question = chat.messages.filter(role=Message.Role.USER).last()
+    text = request.POST.get("text", "")
+    if len(text.strip()) > services.QUESTION_LIMIT:
+        problem = f"That is {len(text.strip()):,} characters; a question can be at most {services.QUESTION_LIMIT:,}."
+        if _wants_json(request):
+            return JsonResponse({"error": problem}, status=400)
+        messages.error(request, problem)
+        return redirect("chat:conversation", pk=chat.pk)
+    question_id = request.POST.get("question", "")
+    asked = services.edit(chat, text, question_id=int(question_id) if question_id.isdigit() else None)
+    question, answer = asked if asked else (None, None)
     return _answer_response(request, chat, answer, question)
+
+
+@require("chat")
+@require_POST
+def version(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
+    """Page to another version of a message: the thread goes on from there."""
+    chat = _mine(request, pk)
+    if not services.version_show(chat, message_id):
+        raise Http404("No such message.")
+    return redirect(f"{reverse('chat:conversation', args=[chat.pk])}#m{message_id}")
 
 
 async def answer_stream(request: HttpRequest, pk: int, answer_id: int) -> HttpResponseBase:

@@ -28,7 +28,9 @@
     sendLabel.textContent = on ? "Answering…" : "Send";
     send.classList.toggle("busy", on);
     send.setAttribute("aria-busy", on ? "true" : "false");
-    document.querySelectorAll("[data-chat-action] button, [data-chat-action] textarea, [data-chat-alias]")
+    document.querySelectorAll(
+      "[data-chat-action] button, [data-chat-action] textarea, [data-chat-alias], [data-chat-versions] button",
+    )
       .forEach((el) => { el.disabled = on; });
     counted();
   };
@@ -51,6 +53,13 @@
     el.querySelector(".msg-body").innerHTML = html || "";
     log.append(el);
     return el;
+  };
+
+  // A page part the server drew (a question with its Edit and versions), as an element.
+  const fromHTML = (html) => {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
   };
 
   const addCopyButtons = (root) => {
@@ -79,12 +88,12 @@
     return `The portal answered ${status}.`;
   };
 
-  async function post(form) {
+  async function post(form, body) {
     let response;
     try {
       response = await fetch(form.action, {
         method: "POST",
-        body: new FormData(form),
+        body,
         headers: { "X-Requested-With": "fetch" },
         credentials: "same-origin",
       });
@@ -97,8 +106,19 @@
     throw new Error(data?.error || failure(response.status));
   }
 
-  function stream(data, questionEl, questionText, undo) {
+  // Regenerate (Try again after a cut) under the answer that just came in, without a reload.
+  const after = document.querySelector("[data-chat-after]");
+  const again = (data, state) => {
+    const form = after?.querySelector("[data-chat-regenerate]");
+    if (!form || !data.regenerate) return;
+    form.action = data.regenerate;
+    form.querySelector("button").textContent = state === "cut" ? "Try again" : "Regenerate";
+    after.hidden = false;
+  };
+
+  function stream(data, undo) {
     const answer = article("assistant", "");
+    if (data.answer_versions) answer.querySelector(".msg-who").append(fromHTML(data.answer_versions));
     const body = answer.querySelector(".msg-body");
     const live = document.createElement("div");
     live.className = "streaming";
@@ -132,6 +152,7 @@
         answer.append(state);
       }
       addCopyButtons(answer);
+      again(data, done.state);
       finish();
     });
     source.addEventListener("error", (event) => {
@@ -139,9 +160,7 @@
       if (event.data) { // the server's words: the answer failed before it began
         const failed = JSON.parse(event.data);
         answer.remove();
-        questionEl?.remove();
-        box.value = failed.question || questionText || box.value;
-        undo(); // a new chat whose first question failed is not kept
+        undo(failed); // the page as it was before the question, the question kept to try again
         const link = failed.status >= 500 ? ' <a href="/status/">See the status board</a>.' : "";
         showError(`${failed.text.replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c])}${link}`);
       } else {
@@ -155,27 +174,50 @@
     });
   }
 
-  async function ask(form, { question } = {}) {
+  // Ask: a new question from the box, or (from a message's forms) an edited question or a new
+  // answer. `edited` is the question being changed and `removed` what followed it on the page:
+  // the server keeps both as an earlier version, and they come back if the new try fails.
+  async function ask(form, { question, edited = null, removed = [] } = {}) {
     showError("");
-    const text = question ?? "";
+    const body = new FormData(form); // before busy(): a disabled box is left out of a form's data
     busy(true);
+    const putBack = () => removed.forEach((el) => log.append(el));
     try {
-      const data = await post(form);
-      if (question !== undefined) box.value = "";
-      const questionEl = data.question_html && question !== undefined ? article("user", data.question_html) : null;
+      const data = await post(form, body);
+      let questionEl = null;
+      if (question !== undefined) {
+        box.value = "";
+        questionEl = data.question_article ? fromHTML(data.question_article) : article("user", data.question_html);
+        log.querySelector("[data-chat-empty]")?.remove();
+        log.append(questionEl);
+      } else if (edited && data.question_article) {
+        questionEl = fromHTML(data.question_article);
+        edited.replaceWith(questionEl);
+      }
       const before = { action: composer.action, path: location.pathname };
       if (data.url && composer.action.endsWith("/chat/send/")) composer.action = `${data.url}send/`;
       if (data.url && location.pathname !== data.url && !document.querySelector("[data-chat-dashboard]")) {
         history.replaceState(null, "", data.url); // a reload now shows this conversation
       }
-      const undo = () => {
-        if (!log.querySelector("article.msg")) {
+      const undo = (failed) => {
+        if (question !== undefined) {
+          questionEl?.remove();
+          box.value = failed.question || question || box.value;
+        } else if (edited) {
+          questionEl?.replaceWith(edited);
+          const again = edited.querySelector("textarea");
+          if (again) again.value = failed.question || again.value;
+          edited.querySelector("details")?.setAttribute("open", "");
+        }
+        putBack();
+        if (!log.querySelector("article.msg")) { // a new chat whose first question failed is not kept
           composer.action = before.action;
           history.replaceState(null, "", before.path);
         }
       };
-      stream(data, questionEl, text, undo);
+      stream(data, undo);
     } catch (error) {
+      putBack();
       busy(false);
       showError(error.message);
     }
@@ -205,21 +247,28 @@
     state.textContent = "Stopped: this is what had arrived.";
     answer.append(state);
     live.dataset.stopped = "1";
+    again(data, "stopped");
     running = null;
     busy(false);
   });
-  document.querySelectorAll("[data-chat-action]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      if (running) return;
-      const last = log.querySelector("article.msg-assistant:last-of-type");
-      if (form.action.includes("/regenerate/") || form.action.includes("/edit/")) last?.remove();
-      if (form.action.includes("/edit/")) {
-        const lastQuestion = [...log.querySelectorAll("article.msg-user")].pop();
-        if (lastQuestion) lastQuestion.querySelector(".msg-body").textContent = form.querySelector("textarea").value;
-        form.closest("details")?.removeAttribute("open");
-      }
-      ask(form);
-    });
+  // Regenerate, and each question's Edit (forms the page may add later, hence one listener).
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.matches("[data-chat-action]")) return;
+    event.preventDefault();
+    if (running) return;
+    const articles = [...log.querySelectorAll("article.msg")];
+    if (form.matches("[data-chat-edit]")) {
+      const edited = form.closest("article");
+      const removed = articles.slice(articles.indexOf(edited) + 1);
+      removed.forEach((el) => el.remove());
+      form.closest("details")?.removeAttribute("open");
+      ask(form, { edited, removed });
+    } else {
+      const last = articles.pop();
+      const removed = last?.classList.contains("msg-assistant") ? [last] : [];
+      removed.forEach((el) => el.remove());
+      ask(form, { removed });
+    }
   });
 })();

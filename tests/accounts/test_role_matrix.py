@@ -105,6 +105,7 @@ MATRIX: dict[str, tuple] = {
     "chat:send": CHAT_POST,
     "chat:regenerate": CHAT_POST,
     "chat:edit": CHAT_POST,
+    "chat:version": CHAT_POST,
     "chat:answer_stop": CHAT_POST,
     "chat:rename": CHAT_POST,
     "chat:configure": CHAT_POST,
@@ -198,7 +199,7 @@ def url_for(name: str, people: dict) -> str:
 
         chat, _ = Conversation.objects.get_or_create(owner=people["family"], title="Bob's homework")
         answer, _ = Message.objects.get_or_create(conversation=chat, role="assistant", content="42", html="<p>42</p>")
-        if name in {"chat:answer_stream", "chat:answer_stop"}:
+        if name in {"chat:answer_stream", "chat:answer_stop", "chat:version"}:
             return reverse(name, args=[chat.pk, answer.pk])
         return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):

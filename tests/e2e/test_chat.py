@@ -242,3 +242,54 @@ def test_the_picker_marks_a_model_whose_computer_is_down_and_fits_a_phone(phone,
     assert box["x"] + box["width"] <= 390
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "chat-picker-phone")
+
+
+def test_versions_after_regenerate_and_edit(page, phone, gateway_url, bob, studio):
+    """Regenerate keeps the earlier answer; editing the first question keeps everything after it;
+    both are paged through with ‹ and ›, and nothing can be paged while an answer streams."""
+    make_route("assistant", (make_backend("studio", studio), "llama3.1:8b"))
+    studio.token_delay = 0.01
+    sign_in(page, SimpleNamespace(url=gateway_url), "bob")
+    page.goto(f"{gateway_url}/chat/")
+    ask(page, "Tell me about foxes")
+    answers = page.locator(".msg-assistant")
+    expect(answers.last).not_to_have_class(re.compile("msg-streaming"), timeout=10_000)
+    ask(page, "And badgers?")
+    expect(answers).to_have_count(2)
+    expect(answers.last).not_to_have_class(re.compile("msg-streaming"), timeout=10_000)
+
+    studio.words = ["Badgers ", "dig ", "setts."]
+    page.get_by_role("button", name="Regenerate").click()
+    expect(answers.last.locator(".msg-body")).to_have_text("Badgers dig setts.", timeout=10_000)
+    expect(answers.last.locator(".versions-count")).to_have_text("2 / 2")  # drawn without a reload
+    answers.last.get_by_role("button", name="Earlier version").click()
+    expect(answers.last.locator(".msg-body")).to_contain_text("Red foxes are small hunters")
+    expect(answers.last.locator(".versions-count")).to_have_text("1 / 2")
+    answers.last.get_by_role("button", name="Later version").click()
+    expect(answers.last.locator(".msg-body")).to_have_text("Badgers dig setts.")
+
+    # Edit the first question: what followed it goes from the page, and stays a version.
+    studio.words = ["Foxes ", "are ", "canids."]
+    studio.token_delay = 0.3
+    first = page.locator(".msg-user").first
+    first.get_by_text("Edit", exact=True).click()
+    first.get_by_label("Edited question").fill("What family are foxes in?")
+    first.get_by_role("button", name="Ask again").click()
+    expect(page.locator(".msg-assistant .streaming")).to_contain_text("Foxes", timeout=5000)
+    expect(page.locator(".msg-user")).to_have_count(1)
+    expect(page.locator(".msg-user .versions-count")).to_have_text("2 / 2")
+    expect(page.locator(".msg-user").get_by_role("button", name="Earlier version")).to_be_disabled()
+    expect(page.locator(".msg-assistant .msg-body")).to_have_text("Foxes are canids.", timeout=10_000)
+    screenshot(page, "chat-versions")
+    page.locator(".msg-user").get_by_role("button", name="Earlier version").click()
+    expect(page.locator(".msg-user")).to_have_count(2)
+    expect(page.locator(".msg-user").first.locator(".msg-body")).to_have_text("Tell me about foxes")
+    expect(page.locator(".msg-assistant").last.locator(".msg-body")).to_have_text("Badgers dig setts.")
+
+    # On a phone the same thread fits the screen, ‹ and › a finger's width apart.
+    sign_in(phone, SimpleNamespace(url=gateway_url), "bob")
+    phone.goto(page.url.split("#")[0])
+    expect(phone.locator(".msg-user .versions-count").first).to_have_text("1 / 2")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    box = phone.locator(".msg-user").first.get_by_role("button", name="Later version").bounding_box()
+    assert box and box["width"] >= 24 and box["height"] >= 24
