@@ -471,7 +471,8 @@ def duplicates(items: list[Any], key: str, section: str, report: Report, *, fold
     """Report a value that two entries share; empty values are not compared."""
     seen: dict[Any, int] = {}
     for index, item in enumerate(items):
-        if isinstance(item, dict) and item.get(key) not in (None, ""):
+        # A list or mapping where a name belongs is not compared: the field's own rule says what is wrong.
+        if isinstance(item, dict) and item.get(key) not in (None, "") and not isinstance(item[key], (list, dict)):
             value = str(item[key]).lower() if fold_case else item[key]
             if value in seen:
                 report.error((section, index, key), f"{item[key]!r} appears twice (first at {section}[{seen[value]}])")

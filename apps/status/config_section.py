@@ -213,7 +213,7 @@ def _check(item: dict, path: config.Path, report: config.Report) -> tuple[str, d
 def _name_clash(items: list[Any], section: str, other_kind: str, document: dict, report: config.Report) -> None:
     """A heartbeat and a service share one namespace (addresses use the name)."""
     other_section = "heartbeats" if other_kind == "heartbeat" else "services"
-    in_file = {i.get("name") for i in document.get(other_section) or [] if isinstance(i, dict)}
+    in_file = {i.get("name") for i in document.get(other_section) or [] if isinstance(i, dict) and _named(i)}
     other = (
         Service.objects.filter(kind=Kind.HEARTBEAT)
         if other_kind == "heartbeat"
@@ -221,16 +221,24 @@ def _name_clash(items: list[Any], section: str, other_kind: str, document: dict,
     )
     in_portal = set(other.values_list("name", flat=True))
     for index, item in enumerate(items):
-        name = item.get("name") if isinstance(item, dict) else None
+        name = item.get("name") if isinstance(item, dict) and _named(item) else None
         if name and (name in in_file or name in in_portal):
             report.error((section, index, "name"), f"a {other_kind} is already called {name!r}")
+
+
+def _named(item: dict) -> bool:
+    """A name that is text (anything else is the name field's own error, not a clash)."""
+    return isinstance(item.get("name"), str)
 
 
 def validate_services(items: list[Any], report: config.Report, document: dict) -> list[dict[str, Any]]:
     config.duplicates(items, "name", "services", report)
     _name_clash(items, "services", "heartbeat", document, report)
     known = {
-        i.get("name") for key in ("services", "heartbeats") for i in document.get(key) or [] if isinstance(i, dict)
+        i.get("name")
+        for key in ("services", "heartbeats")
+        for i in document.get(key) or []
+        if isinstance(i, dict) and _named(i)
     }
     known |= set(Service.objects.values_list("name", flat=True))
     rows = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -79,7 +80,9 @@ def delete(request: HttpRequest, what: str, pk: int) -> HttpResponse:
         services.host_delete(host)
         name = str(host)
     else:
-        service = get_object_or_404(Service, pk=pk)
+        # The address says which kind it deletes: a heartbeat's address never deletes a service.
+        kind = Q(kind=Kind.HEARTBEAT) if what == "heartbeat" else ~Q(kind=Kind.HEARTBEAT)
+        service = get_object_or_404(Service.objects.filter(kind), pk=pk)
         services.service_delete(service)
         name = str(service)
     messages.success(request, f"Deleted {name} and its history.")

@@ -99,6 +99,17 @@ def test_deleting_a_service(client, alice):
     assert client.post(reverse("status:delete", args=["planet", 1])).status_code == 404
 
 
+def test_each_delete_address_deletes_only_its_own_kind(client, alice):
+    web = Service.objects.create(name="web", label="Web", kind=Kind.HTTP, check_config={"url": "http://x/"})
+    backup = Service.objects.create(name="backup", label="Backup", kind=Kind.HEARTBEAT, check_config={})
+    signed_in(client, alice)
+    assert client.post(reverse("status:delete", args=["heartbeat", web.pk])).status_code == 404
+    assert client.post(reverse("status:delete", args=["service", backup.pk])).status_code == 404
+    assert Service.objects.count() == 2
+    client.post(reverse("status:delete", args=["heartbeat", backup.pk]))
+    assert list(Service.objects.values_list("name", flat=True)) == ["web"]
+
+
 def test_the_checks_page_has_empty_states(client, alice):
     html = signed_in(client, alice).get(reverse("status:checks")).content.decode()
     assert "No hosts yet." in html and "No services yet." in html and "No heartbeats yet." in html
