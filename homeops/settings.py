@@ -159,6 +159,7 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = env.url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
 DB_POOL_SIZE = env.integer("HOMEOPS_DB_POOL_SIZE", 8, minimum=1, maximum=100)
+DB_STATEMENT_SECONDS = env.integer("HOMEOPS_DB_STATEMENT_TIMEOUT", 30, minimum=1, maximum=3600)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -166,11 +167,16 @@ if DATABASE_URL:
         # thread exhausted Postgres' connection limit (bench/README.md, pings). A pool per
         # process bounds it: web, worker and beat each hold at most HOMEOPS_DB_POOL_SIZE.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 1,
-            "max_size": DB_POOL_SIZE,
-            "timeout": 10,
-        }
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": 10}
+        # Bounds on every statement: a runaway query is cancelled by the server, a transaction
+        # left open (a stuck worker holding locks) is ended, and a server that does not accept
+        # the connection is given up on. docs/reliability.md says what a frozen server does.
+        options.setdefault("connect_timeout", 5)
+        options.setdefault(
+            "options",
+            f"-c statement_timeout={DB_STATEMENT_SECONDS * 1000} -c idle_in_transaction_session_timeout=300000",
+        )
 else:
     # SQLite: WAL, a busy timeout and IMMEDIATE transactions so web, worker and beat
     # do not trip over each other's locks. TEST.NAME is a file so that a Celery worker
