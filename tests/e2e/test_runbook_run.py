@@ -1,0 +1,117 @@
+"""A caretaker follows a runbook on a phone: starts a run-through, ticks steps (without a
+reload), reloads, signs out and in, and finishes; the owner then sees the run listed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from apps.accounts.roles import Role
+from apps.runbooks.models import Audience, Revision, Run, Runbook
+from apps.status.models import Host
+from tests.conftest import make_member
+from tests.e2e.conftest import account_menu, screenshot
+from tests.e2e.test_signin import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BODY = """\
+When the chat says **the assistant is offline** and the Studio's status is Down.
+
+- [ ] Check that the Studio's light is on (the Mac Studio on the shelf in the study)
+- [ ] On the Studio, open Terminal and restart Ollama:
+  ```sh
+  brew services restart ollama
+  ```
+- [ ] Ask the chat "Say hello" and wait for an answer
+
+If it still does not answer after 5 minutes, call Alice.
+"""
+
+
+POINTER = "Mac login: password manager, vault Home, item Studio"
+
+
+def caretaker_runbook() -> Runbook:
+    runbook = Runbook.objects.create(
+        slug="restart-ollama", title="Restart Ollama on the Studio", body=BODY, audience=Audience.CARETAKER, revision=1
+    )
+    Revision.objects.create(runbook=runbook, number=1, title=runbook.title, body=BODY)
+    studio = Host.objects.create(name="Studio", credentials_pointer=POINTER)
+    runbook.hosts.add(studio)
+    return runbook
+
+
+def step(page, text: str):
+    return page.get_by_role("checkbox", name=re.compile(re.escape(text)))
+
+
+def test_a_caretaker_follows_a_runbook_on_a_phone_and_the_owner_sees_the_run(phone, page, live_server):
+    now = timezone.now()
+    make_member("charlie", Role.CARETAKER, access_from=now - timezone.timedelta(days=1))
+    make_member("alice", Role.OWNER)
+    runbook = caretaker_runbook()
+    start_url = f"{live_server.url}/runbooks/{runbook.slug}/run/"
+
+    sign_in(phone, live_server, "charlie")
+    phone.goto(start_url)
+    expect(phone.get_by_text(POINTER)).to_be_visible()
+    phone.get_by_role("button", name="Start the run-through").click()
+    expect(phone).to_have_url(re.compile(r"/runbooks/restart-ollama/runs/\d+/$"))
+    run_url = phone.url
+
+    # Ticking swaps the step in place (htmx): no reload, and the time appears.
+    phone.evaluate("window.__noReload = true")
+    light = step(phone, "Check that the Studio's light is on")
+    expect(light).not_to_be_checked()
+    light.click()
+    expect(step(phone, "Check that the Studio's light is on")).to_be_checked()
+    expect(phone.locator("#step-0 .done-at")).to_have_text(re.compile(r"Done at \d\d:\d\d"))
+    step(phone, "open Terminal and restart Ollama").click()
+    expect(phone.locator("#run-progress")).to_have_text("2 of 3 steps done")
+    assert phone.evaluate("window.__noReload") is True
+    phone.locator("#step-1 summary").click()
+    phone.get_by_label("Note on this step").nth(1).fill("brew was not on the PATH; used /opt/homebrew/bin/brew.")
+    phone.locator("#step-1").get_by_role("button", name="Save note").click()
+    expect(phone.locator("#step-1 textarea")).to_have_value("brew was not on the PATH; used /opt/homebrew/bin/brew.")
+    # Nothing wider than the phone.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "runbook-run-phone")
+
+    phone.reload()
+    expect(step(phone, "Check that the Studio's light is on")).to_be_checked()
+    expect(step(phone, "open Terminal and restart Ollama")).to_be_checked()
+    expect(step(phone, "Ask the chat")).not_to_be_checked()
+
+    # Signed out and in again, the run is waiting.
+    account_menu(phone).get_by_role("button", name="Sign out").click()
+    expect(phone).to_have_url(re.compile(r"/accounts/login/"))
+    sign_in(phone, live_server, "charlie")
+    phone.goto(start_url)
+    expect(phone.get_by_text("You have a run in progress")).to_be_visible()
+    phone.get_by_role("link", name="continue").click()
+    expect(phone).to_have_url(run_url)
+    expect(step(phone, "open Terminal and restart Ollama")).to_be_checked()
+    expect(phone.locator("#step-1 .done-at")).to_be_visible()
+
+    phone.get_by_label("It worked").check()
+    phone.get_by_label("A note for the owner").fill("Back after the restart.")
+    phone.get_by_role("button", name="Finish the run").click()
+    expect(phone.get_by_role("status").first).to_contain_text("The run is recorded: it worked.")
+    expect(phone.locator(".alert.ok")).to_contain_text("It worked")
+    assert Run.objects.get().outcome == Run.Outcome.WORKED
+
+    # The owner sees it listed with its outcome.
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/runbooks/{runbook.slug}/runs/")
+    row = page.locator("table.runs-table tbody tr").first
+    expect(row).to_contain_text("charlie")
+    expect(row.locator(".badge")).to_have_text("It worked")
+    expect(row).to_contain_text("2 of 3")
+    row.get_by_role("link").click()
+    expect(page.get_by_text("brew was not on the PATH")).to_be_visible()
+    expect(page.get_by_text("Back after the restart.")).to_be_visible()
+    assert Runbook.objects.get().last_exercised is not None
