@@ -147,7 +147,8 @@ def attachment_add(*, runbook: Runbook, upload: UploadedFile, user: User) -> Att
         raise ValidationError(
             f"This runbook already has {MAX_PER_RUNBOOK} attachments; delete some first.", code="count"
         )
-    attachment = Attachment(runbook=runbook, name=upload.name, content_type=kind, size=upload.size, uploaded_by=user)
+    name, size = upload.name or "", upload.size or 0  # judge() has refused a file without either
+    attachment = Attachment(runbook=runbook, name=name, content_type=kind, size=size, uploaded_by=user)
     # A generated name on disk: the owner's name never becomes a path.
     attachment.file.save(f"{uuid.uuid4().hex}.{EXTENSIONS[kind]}", upload, save=False)
     try:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from apps.accounts.roles import require
+from apps.core.http import MemberRequest
 from apps.runbooks import attachments, runs
 from apps.runbooks.models import Attachment
 
@@ -20,7 +21,7 @@ FILE_POLICY = "default-src 'none'; sandbox"
 ENVELOPE = 64 * 1024
 
 
-def _back(request: HttpRequest, slug: str) -> HttpResponse:
+def _back(request: MemberRequest, slug: str) -> HttpResponse:
     """Back to where the form was (the runbook's page), or to the attachments page."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -29,7 +30,7 @@ def _back(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require("runbooks_edit")
-def manage(request: HttpRequest, slug: str) -> HttpResponse:
+def manage(request: MemberRequest, slug: str) -> HttpResponse:
     """GET: the runbook's attachments with the upload form; POST: add one."""
     runbook = runs.readable_runbook(request.user, slug)
     if request.method == "POST":
@@ -43,7 +44,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, "Choose a file to attach first.")
             return _back(request, slug)
         try:
-            added = attachments.attachment_add(runbook=runbook, upload=upload, user=request.user)  # type: ignore[arg-type]
+            added = attachments.attachment_add(runbook=runbook, upload=upload, user=request.user)
         except ValidationError as refused:
             messages.error(request, " ".join(refused.messages))
         else:
@@ -55,7 +56,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require("runbooks_edit")
 @require_POST
-def delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def delete(request: MemberRequest, slug: str, pk: int) -> HttpResponse:
     runbook = runs.readable_runbook(request.user, slug)
     attachment = get_object_or_404(Attachment, pk=pk, runbook=runbook)
     attachments.attachment_delete(attachment=attachment)
@@ -65,7 +66,7 @@ def delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require("runbooks")
 @require_safe
-def serve(request: HttpRequest, slug: str, pk: int, name: str) -> FileResponse:
+def serve(request: MemberRequest, slug: str, pk: int, name: str) -> FileResponse:
     """The file, for members who may read its runbook; 404 for everyone else, as if it did not
     exist. The stored path is the generated one, never the name in the address."""
     runbook = runs.readable_runbook(request.user, slug)
@@ -79,7 +80,7 @@ def serve(request: HttpRequest, slug: str, pk: int, name: str) -> FileResponse:
     # Pictures and text open in the browser; a PDF is downloaded (a browser's PDF viewer does
     # not run under the sandbox below).
     inline = kind in attachments.IMAGE_TYPES or kind == "text/plain"
-    response["Content-Disposition"] = content_disposition_header(not inline, attachment.name)
+    response["Content-Disposition"] = content_disposition_header(not inline, attachment.name) or "attachment"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_POLICY
     response["Cache-Control"] = "private, max-age=3600"

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
+from apps.core.http import MemberRequest
 from apps.runbooks import pointers, runs, steps
 from apps.runbooks.forms_runs import FinishForm, StepNoteForm
 from apps.runbooks.models import Run
@@ -23,12 +24,12 @@ def _run_url(run: Run, index: int | None = None) -> str:
 
 
 @require("runbooks")
-def run_new(request: HttpRequest, slug: str) -> HttpResponse:
+def run_new(request: MemberRequest, slug: str) -> HttpResponse:
     """GET: what a run-through of this runbook will be; POST: start it (or continue yours)."""
     runbook = runs.readable_runbook(request.user, slug)
     if request.method == "POST":
         try:
-            run = runs.run_start(runbook=runbook, user=request.user)  # type: ignore[arg-type]  # signed in
+            run = runs.run_start(runbook=runbook, user=request.user)
         except runs.RunRefused as refused:
             messages.error(request, str(refused))
             return redirect("runbooks:run_new", slug=slug)
@@ -46,14 +47,14 @@ def run_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require("runbooks")
-def run_list(request: HttpRequest, slug: str) -> HttpResponse:
+def run_list(request: MemberRequest, slug: str) -> HttpResponse:
     runbook = runs.readable_runbook(request.user, slug)
     context = {**runs.page_context(runbook, request), "runs": list(runs.visible_runs(runbook, request.user))}
     context["runs_more"] = False
     return render(request, "runbooks/runs/list.html", context)
 
 
-def _page(request: HttpRequest, run: Run, finish_form: FinishForm | None = None, status: int = 200) -> HttpResponse:
+def _page(request: MemberRequest, run: Run, finish_form: FinishForm | None = None, status: int = 200) -> HttpResponse:
     done, total = runs.progress(run)
     context = {
         "run": run,
@@ -69,11 +70,11 @@ def _page(request: HttpRequest, run: Run, finish_form: FinishForm | None = None,
 
 
 @require("runbooks")
-def run_page(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+def run_page(request: MemberRequest, slug: str, run_id: int) -> HttpResponse:
     return _page(request, runs.visible_run(request.user, slug, run_id))
 
 
-def _step_answer(request: HttpRequest, run: Run, index: int) -> HttpResponse:
+def _step_answer(request: MemberRequest, run: Run, index: int) -> HttpResponse:
     """The step again: swapped in place for htmx (with the progress count), else the page."""
     if request.htmx and not request.htmx.boosted:
         part = next(p for p in runs.page_parts(run) if p.step is not None and p.step.index == index)
@@ -88,10 +89,10 @@ def _step_answer(request: HttpRequest, run: Run, index: int) -> HttpResponse:
 
 @require("runbooks")
 @require_POST
-def run_tick(request: HttpRequest, slug: str, run_id: int, index: int) -> HttpResponse:
+def run_tick(request: MemberRequest, slug: str, run_id: int, index: int) -> HttpResponse:
     run = runs.visible_run(request.user, slug, run_id)
     try:
-        runs.run_tick(run=run, index=index, done=request.POST.get("done") == "1", user=request.user)  # type: ignore[arg-type]
+        runs.run_tick(run=run, index=index, done=request.POST.get("done") == "1", user=request.user)
     except runs.RunRefused as refused:
         messages.error(request, str(refused))
         return redirect(_run_url(run))
@@ -100,13 +101,13 @@ def run_tick(request: HttpRequest, slug: str, run_id: int, index: int) -> HttpRe
 
 @require("runbooks")
 @require_POST
-def run_note(request: HttpRequest, slug: str, run_id: int, index: int) -> HttpResponse:
+def run_note(request: MemberRequest, slug: str, run_id: int, index: int) -> HttpResponse:
     run = runs.visible_run(request.user, slug, run_id)
     form = StepNoteForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(form.errors["note"])
-        runs.run_note(run=run, index=index, note=form.cleaned_data["note"], user=request.user)  # type: ignore[arg-type]
+            raise ValidationError(list(form.errors["note"]))
+        runs.run_note(run=run, index=index, note=form.cleaned_data["note"], user=request.user)
     except (runs.RunRefused, ValidationError) as refused:
         words = "; ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
         messages.error(request, f"The note was not saved: {words}")
@@ -116,14 +117,14 @@ def run_note(request: HttpRequest, slug: str, run_id: int, index: int) -> HttpRe
 
 @require("runbooks")
 @require_POST
-def run_finish(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+def run_finish(request: MemberRequest, slug: str, run_id: int) -> HttpResponse:
     run = runs.visible_run(request.user, slug, run_id)
     form = FinishForm(request.POST)
     if not form.is_valid():
         return _page(request, run, form, status=400)
     try:
         data = form.cleaned_data
-        runs.run_finish(run=run, outcome=data["outcome"], note=data["note"], user=request.user)  # type: ignore[arg-type]
+        runs.run_finish(run=run, outcome=data["outcome"], note=data["note"], user=request.user)
     except runs.RunRefused as refused:
         messages.error(request, str(refused))
     except ValidationError as invalid:
