@@ -70,6 +70,8 @@ def serve(request: MemberRequest, slug: str, pk: int, name: str) -> FileResponse
     """The file, for members who may read its runbook; 404 for everyone else, as if it did not
     exist. The stored path is the generated one, never the name in the address."""
     runbook = runs.readable_runbook(request.user, slug)
+    if attachments.name_problem(name):  # a NUL byte or a path: no stored name is like that
+        raise Http404("No such file.")
     attachment = get_object_or_404(Attachment, pk=pk, runbook=runbook, name=name)
     try:
         handle = attachment.file.open("rb")
