@@ -212,14 +212,20 @@ _ATTACHMENT_LINK = re.compile(
 )
 
 
-def show_images(html: str, runbook: Runbook) -> str:
+def image_names(runbook: Runbook) -> dict[int, str]:
+    """The runbook's pictures, id -> name: what show_images may turn into <img>."""
+    return dict(runbook.attachments.filter(content_type__in=IMAGE_TYPES).values_list("pk", "name"))
+
+
+def show_images(html: str, runbook: Runbook, images: dict[int, str] | None = None) -> str:
     """The one renderer turns every image into a link (apps/chat/markdown.py: a picture from
     elsewhere would make each reader's browser fetch it). A picture attached to this runbook
     is served by the portal to readers of the runbook only, so it is shown: its link becomes
     an <img>. `html` is already sanitized; the alt text stays escaped as it was."""
     if "/files/" not in html:
         return html
-    images = dict(runbook.attachments.filter(content_type__in=IMAGE_TYPES).values_list("pk", "name"))
+    if images is None:
+        images = image_names(runbook)
 
     def replace(match: re.Match[str]) -> str:
         pk = int(match["pk"])

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
 from apps.core.http import MemberRequest
-from apps.runbooks import pointers, runs, steps
+from apps.runbooks import pointers, runs
 from apps.runbooks.forms_runs import FinishForm, StepNoteForm
 from apps.runbooks.models import Run
 
@@ -38,9 +38,9 @@ def run_new(request: MemberRequest, slug: str) -> HttpResponse:
     context = {
         "runbook": runbook,
         "revision": revision,
-        "steps": steps.parse(revision.body) if revision else [],
+        "steps": runs.step_previews(revision) if revision else [],
         "run_in_progress": runs.in_progress(runbook, request.user),
-        "changed": runs.changed_since_exercised(runbook),
+        "changed_since_run": runs.changed_since_exercised(runbook),
         "pointers": pointers.of_runbook(runbook),
     }
     return render(request, "runbooks/runs/start.html", context)
@@ -74,10 +74,19 @@ def run_page(request: MemberRequest, slug: str, run_id: int) -> HttpResponse:
     return _page(request, runs.visible_run(request.user, slug, run_id))
 
 
+def _refused(request: MemberRequest, run: Run, words: str, index: int | None = None) -> HttpResponse:
+    """Back to the run page with the reason; an htmx request reloads the whole page (the step
+    alone cannot say it), as LoginRequiredMiddleware does for a lapsed session."""
+    messages.error(request, words)
+    if request.htmx:
+        return HttpResponse(headers={"HX-Redirect": _run_url(run, index)})
+    return redirect(_run_url(run, index))
+
+
 def _step_answer(request: MemberRequest, run: Run, index: int) -> HttpResponse:
     """The step again: swapped in place for htmx (with the progress count), else the page."""
     if request.htmx and not request.htmx.boosted:
-        part = next(p for p in runs.page_parts(run) if p.step is not None and p.step.index == index)
+        part = runs.page_parts(run, only=index)[0]
         done, total = runs.progress(run)
         context = {"run": run, "part": part, "editable": runs.may_continue(run, request.user)}
         context.update(done=done, total=total, oob=True)
@@ -94,8 +103,7 @@ def run_tick(request: MemberRequest, slug: str, run_id: int, index: int) -> Http
     try:
         runs.run_tick(run=run, index=index, done=request.POST.get("done") == "1", user=request.user)
     except runs.RunRefused as refused:
-        messages.error(request, str(refused))
-        return redirect(_run_url(run))
+        return _refused(request, run, str(refused))
     return _step_answer(request, run, index)
 
 
@@ -110,8 +118,7 @@ def run_note(request: MemberRequest, slug: str, run_id: int, index: int) -> Http
         runs.run_note(run=run, index=index, note=form.cleaned_data["note"], user=request.user)
     except (runs.RunRefused, ValidationError) as refused:
         words = "; ".join(refused.messages) if isinstance(refused, ValidationError) else str(refused)
-        messages.error(request, f"The note was not saved: {words}")
-        return redirect(_run_url(run, index))
+        return _refused(request, run, f"The note was not saved: {words}", index)
     return _step_answer(request, run, index)
 
 

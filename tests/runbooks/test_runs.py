@@ -152,6 +152,8 @@ def test_only_the_starter_continues_a_run_and_the_owner_sees_them_all(client, al
     assert "charlie is still running through this" in page and "run_tick" not in page
     assert 'hx-post="' not in page
     assert "Only the person who started this run" in tick(client, run, 0, follow=True).content.decode()
+    response = tick(client, run, 0, headers={"HX-Request": "true"})  # htmx: the whole page says why
+    assert response["HX-Redirect"] == run_url
     with pytest.raises(runs.RunRefused):
         runs.run_finish(run=run, outcome=Run.Outcome.WORKED, note="", user=alice)
     assert {r.pk for r in page_context(runbook, alice)["runs"]} == {run.pk, bobs.pk}
@@ -201,3 +203,14 @@ def test_the_runbook_page_lists_runs_newest_first_with_who_outcome_and_steps(ali
     assert "No run-throughs yet" in render_to_string(
         "runbooks/partials/runs.html", page_context(make_runbook(slug="other"), alice)
     )
+
+
+def test_a_revision_is_rendered_once_for_all_its_pages_and_ticks(client, charlie):
+    from django.core.cache import cache
+
+    run = start(signed_in(client, charlie), make_runbook())
+    assert cache.get(runs.render_key(run.revision)) is None
+    client.get(reverse("runbooks:run", args=[run.runbook.slug, run.pk]))
+    cached = cache.get(runs.render_key(run.revision))
+    assert [index for _, index, _ in cached] == [None, 0, 1, 2]
+    assert "<strong>Studio</strong>" in cached[1][0]
