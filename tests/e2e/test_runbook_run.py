@@ -115,3 +115,30 @@ def test_a_caretaker_follows_a_runbook_on_a_phone_and_the_owner_sees_the_run(pho
     expect(page.get_by_text("brew was not on the PATH")).to_be_visible()
     expect(page.get_by_text("Back after the restart.")).to_be_visible()
     assert Runbook.objects.get().last_exercised is not None
+
+
+def test_without_javascript_every_step_is_a_form(browser, live_server):
+    now = timezone.now()
+    make_member("charlie", Role.CARETAKER, access_from=now - timezone.timedelta(days=1))
+    runbook = caretaker_runbook()
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        sign_in(phone, live_server, "charlie")
+        phone.goto(f"{live_server.url}/runbooks/{runbook.slug}/run/")
+        phone.get_by_role("button", name="Start the run-through").click()
+        step(phone, "Check that the Studio's light is on").click()  # a form post and a new page
+        expect(phone).to_have_url(re.compile(r"/runs/\d+/#step-0$"))
+        expect(step(phone, "Check that the Studio's light is on")).to_be_checked()
+        expect(phone.locator("#run-progress")).to_have_text("1 of 3 steps done")
+        phone.locator("#step-2 summary").click()
+        phone.locator("#step-2 textarea").fill("It said hello.")
+        phone.locator("#step-2").get_by_role("button", name="Save note").click()
+        expect(phone.locator("#step-2 textarea")).to_have_value("It said hello.")
+        phone.get_by_label("It partly worked").check()
+        phone.get_by_role("button", name="Finish the run").click()
+        expect(phone.locator(".alert.warn")).to_contain_text("It partly worked")
+    finally:
+        context.close()
+    runbook.refresh_from_db()
+    assert runbook.last_exercised is None  # only a run that worked counts
