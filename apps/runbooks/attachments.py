@@ -166,6 +166,13 @@ def attachment_delete(*, attachment: Attachment) -> None:
     transaction.on_commit(lambda: stored.delete(save=False))
 
 
+def attachment_delete_all(*, runbook: Runbook) -> None:
+    """Every attachment of a runbook, files too: what deleting the runbook calls first (the
+    database's cascade removes rows, never files)."""
+    for attachment in list(runbook.attachments.all()):
+        attachment_delete(attachment=attachment)
+
+
 # --- reads ---------------------------------------------------------------------------------
 
 

@@ -201,3 +201,14 @@ def test_an_image_link_to_another_runbook_stays_a_link(alice):
     other = make_runbook(slug="other")
     html = f'<p><a href="/runbooks/{other.slug}/files/1/x.png" rel="noopener">x" onerror="alert(1)</a></p>'
     assert attachments.show_images(html, runbook) == html
+
+
+def test_deleting_all_of_a_runbooks_attachments_removes_their_files(client, alice, django_capture_on_commit_callbacks):
+    runbook = make_runbook()
+    upload(signed_in(client, alice), runbook, "a.png", PNG)
+    upload(client, runbook, "b.pdf", PDF)
+    stored = [Path(a.file.path) for a in runbook.attachments.all()]
+    assert all(path.exists() for path in stored)
+    with django_capture_on_commit_callbacks(execute=True):
+        attachments.attachment_delete_all(runbook=runbook)
+    assert not runbook.attachments.exists() and not any(path.exists() for path in stored)
