@@ -3,17 +3,21 @@ reload), reloads, signs out and in, and finishes; the owner then sees the run li
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.accounts.roles import Role
+from apps.runbooks import attachments
 from apps.runbooks.models import Audience, Revision, Run, Runbook
 from apps.status.models import Host
 from tests.conftest import make_member
 from tests.e2e.conftest import account_menu, screenshot
+from tests.e2e.test_csp import watch
 from tests.e2e.test_signin import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,11 +39,32 @@ If it still does not answer after 5 minutes, call Alice.
 POINTER = "Mac login: password manager, vault Home, item Studio"
 
 
-def caretaker_runbook() -> Runbook:
+def studio_picture() -> bytes:
+    """A drawing of the Studio's front with its status light: a real PNG, as a phone's photo would be."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 240), "#eef1f5")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((60, 50, 420, 200), radius=28, fill="#c9ced6", outline="#9aa2ad", width=4)
+    draw.ellipse((380, 160, 396, 176), fill="#ffffff", outline="#7a828c")  # the light, bottom right
+    draw.ellipse((330, 110, 470, 230), outline="#d02b2b", width=5)  # circled in red
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def caretaker_runbook(owner=None) -> Runbook:
+    """With a picture attached and shown in the body when the owner is given."""
     runbook = Runbook.objects.create(
         slug="restart-ollama", title="Restart Ollama on the Studio", body=BODY, audience=Audience.CARETAKER, revision=1
     )
-    Revision.objects.create(runbook=runbook, number=1, title=runbook.title, body=BODY)
+    body = BODY
+    if owner is not None:
+        picture = attachments.attachment_add(
+            runbook=runbook, upload=SimpleUploadedFile("Studio light.png", studio_picture()), user=owner
+        )
+        body = body.replace("\n\n- [ ]", f"\n\n{attachments.snippet(picture)}\n\n- [ ]", 1)
+    Revision.objects.create(runbook=runbook, number=1, title=runbook.title, body=body)
     studio = Host.objects.create(name="Studio", credentials_pointer=POINTER)
     runbook.hosts.add(studio)
     return runbook
@@ -52,10 +77,11 @@ def step(page, text: str):
 def test_a_caretaker_follows_a_runbook_on_a_phone_and_the_owner_sees_the_run(phone, page, live_server):
     now = timezone.now()
     make_member("charlie", Role.CARETAKER, access_from=now - timezone.timedelta(days=1))
-    make_member("alice", Role.OWNER)
-    runbook = caretaker_runbook()
+    alice = make_member("alice", Role.OWNER)
+    runbook = caretaker_runbook(owner=alice)
     start_url = f"{live_server.url}/runbooks/{runbook.slug}/run/"
 
+    console = watch(phone)  # Content-Security-Policy violations, htmx swaps included
     sign_in(phone, live_server, "charlie")
     phone.goto(start_url)
     expect(phone.get_by_text(POINTER)).to_be_visible()
@@ -77,8 +103,12 @@ def test_a_caretaker_follows_a_runbook_on_a_phone_and_the_owner_sees_the_run(pho
     phone.get_by_label("Note on this step").nth(1).fill("brew was not on the PATH; used /opt/homebrew/bin/brew.")
     phone.locator("#step-1").get_by_role("button", name="Save note").click()
     expect(phone.locator("#step-1 textarea")).to_have_value("brew was not on the PATH; used /opt/homebrew/bin/brew.")
-    # Nothing wider than the phone.
+    # The attached picture is shown, served to the caretaker; nothing is wider than the phone.
+    picture = phone.get_by_role("img", name="Studio light")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.naturalWidth") == 480
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.evaluate("window.__violations") + console == []
     screenshot(phone, "runbook-run-phone")
 
     phone.reload()
