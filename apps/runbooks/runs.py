@@ -215,15 +215,21 @@ def run_tick(*, run: Run, index: int, done: bool, user: User) -> RunStep:
         step.done_at = timezone.now()
     elif not done:
         step.done_at = None
-    RunStep.objects.filter(pk=step.pk).update(done_at=step.done_at)
+    _write_step(step, done_at=step.done_at)
     return step
+
+
+def _write_step(step: RunStep, **values: Any) -> None:
+    """Only while the run is open: a tick racing the run's finish in another tab loses."""
+    if not RunStep.objects.filter(pk=step.pk, run__finished__isnull=True).update(**values):
+        raise RunRefused("This run is finished.")
 
 
 def run_note(*, run: Run, index: int, note: str, user: User) -> RunStep:
     step = _open_step(run, index, user)
     step.note = note.strip()
     step.full_clean(exclude=["run", "text"])
-    RunStep.objects.filter(pk=step.pk).update(note=step.note)
+    _write_step(step, note=step.note)
     return step
 
 
@@ -234,16 +240,18 @@ def run_finish(*, run: Run, outcome: str, note: str, user: User) -> Run:
         raise RunRefused("This run is already finished." if run.finished else "Only its starter can finish this run.")
     if outcome not in Run.Outcome.values:
         raise ValidationError({"outcome": "Say how it went: it worked, it partly worked, or it did not work."})
-    run.outcome, run.note, run.finished = outcome, note.strip(), timezone.now()
-    run.full_clean(exclude=["runbook", "revision", "started_by"])
+    # Judged on a copy: a refused note leaves the run as it was, still open on the page.
+    Run(outcome=outcome, note=note.strip()).clean_fields(exclude=["runbook", "revision", "started_by"])
+    finished = timezone.now()
     with transaction.atomic():
         claimed = Run.objects.filter(pk=run.pk, finished__isnull=True).update(
-            outcome=run.outcome, note=run.note, finished=run.finished
+            outcome=outcome, note=note.strip(), finished=finished
         )
         if not claimed:
             raise RunRefused("This run is already finished.")
         if outcome == Run.Outcome.WORKED:
-            Runbook.objects.filter(pk=run.runbook_id).update(last_exercised=run.finished)
+            Runbook.objects.filter(pk=run.runbook_id).update(last_exercised=finished)
+    run.outcome, run.note, run.finished = outcome, note.strip(), finished
     return run
 
 

@@ -214,3 +214,21 @@ def test_a_revision_is_rendered_once_for_all_its_pages_and_ticks(client, charlie
     cached = cache.get(runs.render_key(run.revision))
     assert [index for _, index, _ in cached] == [None, 0, 1, 2]
     assert "<strong>Studio</strong>" in cached[1][0]
+
+
+def test_a_refused_finish_leaves_the_run_open_and_a_late_tick_is_refused(client, charlie):
+    runbook = make_runbook()
+    run = start(signed_in(client, charlie), runbook)
+    url = reverse("runbooks:run_finish", args=[runbook.slug, run.pk])
+    response = client.post(url, {"outcome": "worked", "note": "x" * 4001})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Ensure this value has at most 4000 characters" in page and "When you are done" in page
+    run.refresh_from_db()
+    assert run.finished is None
+    # Finished in another tab while this one still shows the open run: the tick is refused.
+    stale = Run.objects.get(pk=run.pk)
+    runs.run_finish(run=run, outcome=Run.Outcome.FAILED, note="", user=charlie)
+    with pytest.raises(runs.RunRefused, match="finished"):
+        runs.run_tick(run=stale, index=0, done=True, user=charlie)
+    assert not run.steps.filter(done_at__isnull=False).exists()
