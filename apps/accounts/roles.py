@@ -45,7 +45,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "chat": frozenset({Role.OWNER, Role.FAMILY}),
     "status": _EVERYONE,
     "status_manage": _OWNER,  # pause, mute, check now; hosts and services
-    "runbooks": _EVERYONE,
+    "runbooks": _EVERYONE,  # reading follows each runbook's audience (runbooks.models.Audience)
+    "runbooks_edit": _OWNER,  # write runbooks and their attachments
     "handover": _EVERYONE,
     "maintenance": _OWNER,
     "ledger": _OWNER,

@@ -17,8 +17,8 @@ from apps.core import config
 from apps.status import kinds, services
 from apps.status.models import Criticality, Host, Kind, Service
 
-HOST_FIELDS = {"name", "address", "kind", "location", "description"}
-COMMON = {"name", "label", "criticality", "enabled", "what_to_do", "runbook_url", "depends_on"}
+HOST_FIELDS = {"name", "address", "kind", "location", "description", "credentials_pointer"}
+COMMON = {"name", "label", "criticality", "enabled", "what_to_do", "runbook_url", "credentials_pointer", "depends_on"}
 SERVICE_FIELDS = COMMON | {"host", "check", "interval", "timeout", "retries", "queue"}
 HEARTBEAT_FIELDS = COMMON - {"depends_on"} | {"uuid", "period", "grace", "host", "min_duration"}
 # Model fields whose key in the file differs.
@@ -32,7 +32,8 @@ def export_hosts() -> list[dict[str, Any]]:
     rows = []
     for host in Host.objects.order_by("name"):
         row = {"name": host.name, "address": host.address, "kind": host.kind}
-        row.update({f: getattr(host, f) for f in ("location", "description") if getattr(host, f)})
+        optional = ("location", "description", "credentials_pointer")
+        row.update({f: getattr(host, f) for f in optional if getattr(host, f)})
         rows.append(row)
     return rows
 
@@ -50,6 +51,7 @@ def validate_hosts(items: list[Any], report: config.Report, document: dict) -> l
             "kind": config.choice(item, "kind", path, report, list(Host.HostKind.values), Host.HostKind.OTHER),
             "location": config.field_text(item, "location", path, report),
             "description": config.field_text(item, "description", path, report),
+            "credentials_pointer": config.field_text(item, "credentials_pointer", path, report),
         }
         missing = [] if "name" in item else ["name"]  # check_keys has said it is required
         config.model_errors(Host(**row), path, report, exclude=missing)
@@ -82,6 +84,7 @@ def _common(item: dict, path: config.Path, report: config.Report, document: dict
         "enabled": config.flag(item, "enabled", path, report, True),
         "what_to_do": config.field_text(item, "what_to_do", path, report),
         "runbook_url": config.field_text(item, "runbook_url", path, report),
+        "credentials_pointer": config.field_text(item, "credentials_pointer", path, report),
     }
 
 
@@ -111,7 +114,7 @@ def _export_common(service: Service) -> dict[str, Any]:
         row["criticality"] = service.criticality
     if not service.enabled:
         row["enabled"] = False
-    for field in ("what_to_do", "runbook_url"):
+    for field in ("what_to_do", "runbook_url", "credentials_pointer"):
         if getattr(service, field):
             row[field] = getattr(service, field)
     return row

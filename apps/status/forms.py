@@ -45,7 +45,7 @@ def bounds_in_widgets(form: forms.ModelForm) -> None:
 class HostForm(forms.ModelForm):
     class Meta:
         model = Host
-        fields = ["name", "address", "kind", "location", "description"]
+        fields = ["name", "address", "kind", "location", "description", "credentials_pointer"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -91,6 +91,7 @@ class ServiceForm(forms.ModelForm):
             "queue",
             "what_to_do",
             "runbook_url",
+            "credentials_pointer",
         ]
         widgets = {"what_to_do": forms.Textarea(attrs={"rows": 3})}
         labels = LABELS
@@ -168,6 +169,7 @@ class HeartbeatForm(forms.ModelForm):
             "criticality",
             "what_to_do",
             "runbook_url",
+            "credentials_pointer",
         ]
         widgets = {"what_to_do": forms.Textarea(attrs={"rows": 3})}
         labels = LABELS

@@ -7,6 +7,8 @@ history bounded, one row per service-day.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -21,6 +23,44 @@ RESERVED_NAMES = {"new"}
 def validate_not_reserved(name: str) -> None:
     if name in RESERVED_NAMES:
         raise ValidationError("That name is reserved; pick another.", code="reserved")
+
+
+# A secret itself pasted where its pointer belongs: a private key block, or one long word that
+# reads like a token or a generated password. A pointer is words: "vault Home, item DSM".
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_WORD = re.compile(r"[^\s/?#&=:,;'\"()]{24,}")  # a URL's parts are judged one by one
+_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")  # an item's id, not a secret
+
+
+def _token_like(word: str) -> bool:
+    """Upper case, lower case and digits in 24 characters or more (a password manager's
+    password, a GitHub token), or letters and digits only in 32 or more (hex and base64 keys)."""
+    classes = [any(test(c) for c in word) for test in (str.islower, str.isupper, str.isdigit)]
+    if all(classes):
+        return True
+    return len(word) >= 32 and classes[2] and re.fullmatch(r"[A-Za-z0-9_\-+/=]+", word) is not None
+
+
+def validate_pointer(value: str) -> None:
+    words = [word for word in _WORD.findall(value) if not _UUID.fullmatch(word)]
+    if _PRIVATE_KEY.search(value) or any(_token_like(word) for word in words):
+        raise ValidationError(
+            "This looks like a secret itself. Write where it is kept instead, like "
+            "“password manager, vault Home, item DSM”.",
+            code="secret_shaped",
+        )
+
+
+def pointer_field() -> models.CharField:
+    """Where a host's or service's credentials are kept: one definition for both models."""
+    return models.CharField(
+        "Where its credentials are kept",
+        max_length=200,
+        blank=True,
+        validators=[validate_pointer],
+        help_text="Where to find the password or key, like “password manager, vault Home, item DSM”. "
+        "Never the secret itself: runbooks, the handover page and the printed binder show this.",
+    )
 
 
 class State(models.TextChoices):
@@ -64,6 +104,7 @@ class Host(models.Model):
     description = models.TextField(
         blank=True, validators=[MaxLengthValidator(2000)], help_text="What this machine is, in words the family knows."
     )
+    credentials_pointer = pointer_field()
 
     class Meta:
         ordering = ["name"]
@@ -100,6 +141,7 @@ class Service(models.Model):
         help_text="What this means and what to do, for whoever reads it.",
     )
     runbook_url = models.CharField(max_length=255, blank=True, validators=[validate_link])
+    credentials_pointer = pointer_field()
 
     # Heartbeat (push) services.
     ping_uuid = models.UUIDField(null=True, blank=True, unique=True)

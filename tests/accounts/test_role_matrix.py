@@ -36,6 +36,7 @@ PUBLIC = (OK, OK, OK, OK, LOGIN)
 FOR_ANONYMOUS = (OK, AWAY, AWAY, AWAY, LOGIN)
 SIGNED_IN = (LOGIN, OK, OK, OK, LOGIN)
 CHAT_POST = (LOGIN, POST_ONLY, POST_ONLY, DENIED, LOGIN)
+HOUSEHOLD_RUNBOOK = (LOGIN, OK, OK, NOT_FOUND, LOGIN)
 
 MATRIX: dict[str, tuple] = {
     # core
@@ -131,6 +132,17 @@ MATRIX: dict[str, tuple] = {
     "gateway:key_revoke": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
     "gateway:usage": EVERY_MEMBER,
     "runbooks:index": EVERY_MEMBER,
+    # Run-throughs and attachments of a household runbook (the caretaker's audience is
+    # narrower: it does not exist for them); the run is Bob's, which the owner may read.
+    "runbooks:run_new": HOUSEHOLD_RUNBOOK,
+    "runbooks:runs": HOUSEHOLD_RUNBOOK,
+    "runbooks:run": HOUSEHOLD_RUNBOOK,
+    "runbooks:run_tick": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
+    "runbooks:run_note": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
+    "runbooks:run_finish": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
+    "runbooks:attachments": OWNER_ONLY,
+    "runbooks:attachment_delete": OWNER_POST,
+    "runbooks:attachment": HOUSEHOLD_RUNBOOK,
     "handover:index": EVERY_MEMBER,
     "maintenance:index": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
@@ -204,11 +216,42 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
+    if name.startswith("runbooks:") and name != "runbooks:index":
+        return runbook_url(name, people)
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
     return reverse(name)
+
+
+def runbook_url(name: str, people: dict) -> str:
+    """A household runbook with one revision, Bob's run of it and a text file attached."""
+    from django.core.files.base import ContentFile
+
+    from apps.runbooks import runs
+    from apps.runbooks.models import Attachment, Audience, Revision, Runbook
+
+    runbook, made = Runbook.objects.get_or_create(
+        slug="nas-full", defaults={"title": "The NAS is full", "audience": Audience.HOUSEHOLD, "revision": 1}
+    )
+    if made:
+        Revision.objects.create(runbook=runbook, number=1, title=runbook.title, body="- [ ] Empty the bin\n")
+    slug = runbook.slug
+    if name in {"runbooks:run_new", "runbooks:runs", "runbooks:attachments"}:
+        return reverse(name, args=[slug])
+    if name.startswith("runbooks:run"):
+        run = runs.run_start(runbook=runbook, user=people["family"])
+        tail = [0] if name in {"runbooks:run_tick", "runbooks:run_note"} else []
+        return reverse(name, args=[slug, run.pk, *tail])
+    attachment = runbook.attachments.first() or Attachment(
+        runbook=runbook, name="notes.txt", content_type="text/plain", size=5
+    )
+    if attachment.pk is None:
+        attachment.file.save("notes.txt", ContentFile(b"notes"))
+    if name == "runbooks:attachment_delete":
+        return reverse(name, args=[slug, attachment.pk])
+    return reverse(name, args=[slug, attachment.pk, attachment.name])
 
 
 def gateway_args(name: str, people: dict) -> dict:
