@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts import services
 from apps.accounts.models import Member
 from apps.accounts.roles import Role
+from apps.runbooks.models import Audience
 from apps.status.models import Host, Kind, Service
 from tests.conftest import make_member, signed_in
 from tests.gateway.conftest import _fresh_snapshot  # noqa: F401 (a fixture)
@@ -36,6 +37,7 @@ PUBLIC = (OK, OK, OK, OK, LOGIN)
 FOR_ANONYMOUS = (OK, AWAY, AWAY, AWAY, LOGIN)
 SIGNED_IN = (LOGIN, OK, OK, OK, LOGIN)
 CHAT_POST = (LOGIN, POST_ONLY, POST_ONLY, DENIED, LOGIN)
+HOUSEHOLD_READS = (LOGIN, OK, OK, NOT_FOUND, LOGIN)
 
 MATRIX: dict[str, tuple] = {
     # core
@@ -130,6 +132,17 @@ MATRIX: dict[str, tuple] = {
     "gateway:key_revoke": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
     "gateway:usage": EVERY_MEMBER,
     "runbooks:index": EVERY_MEMBER,
+    # A household runbook: the family reads it, the caretaker gets "not found"; only the owner
+    # edits. AUDIENCES below walks the other audiences.
+    "runbooks:detail": HOUSEHOLD_READS,
+    "runbooks:history": HOUSEHOLD_READS,
+    "runbooks:new": OWNER_ONLY,
+    "runbooks:edit": OWNER_ONLY,
+    "runbooks:preview": OWNER_POST,
+    "runbooks:restore": OWNER_POST,
+    "runbooks:reviewed": OWNER_POST,
+    "runbooks:delete": OWNER_POST,
+    "core:search": EVERY_MEMBER,
     "handover:index": EVERY_MEMBER,
     "maintenance:index": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
@@ -203,11 +216,24 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
+    if name.startswith("runbooks:") and name not in {"runbooks:index", "runbooks:new", "runbooks:preview"}:
+        slug = runbook_for(Audience.HOUSEHOLD).slug
+        return reverse(name, args=[slug, 1] if name == "runbooks:restore" else [slug])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
     return reverse(name)
+
+
+def runbook_for(audience: str):
+    from apps.runbooks import services as runbook_services
+    from apps.runbooks.models import Runbook
+
+    found = Runbook.objects.filter(slug=f"for-{audience}").first()
+    return found or runbook_services.runbook_save(
+        Runbook(slug=f"for-{audience}", title=f"For {audience}", audience=audience, body="- [ ] Step")
+    )
 
 
 def gateway_args(name: str, people: dict) -> dict:
@@ -265,6 +291,29 @@ def test_role_matrix(client, people, name, role_index):
         Member.objects.filter(user=people[role]).update(access_until=timezone.now() - timedelta(minutes=1))
     response = client.get(url_for(name, people))
     assert outcome(response) == MATRIX[name][role_index], f"{name} as {role}"
+
+
+# Who reads a runbook of each audience (its page and history; the same answer in lists and
+# search, tests/runbooks); editing is the owner's whatever the audience (runbooks:edit above).
+AUDIENCES = {
+    Audience.OWNER: (LOGIN, OK, NOT_FOUND, NOT_FOUND, LOGIN),
+    Audience.HOUSEHOLD: HOUSEHOLD_READS,
+    Audience.CARETAKER: (LOGIN, OK, OK, OK, LOGIN),
+}
+
+
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+@pytest.mark.parametrize("audience", list(AUDIENCES))
+def test_runbooks_are_read_by_their_audience(client, people, audience, role_index):
+    role = ROLES[role_index]
+    if role != "anonymous":
+        signed_in(client, people[role])
+    if role == "caretaker_out":
+        Member.objects.filter(user=people[role]).update(access_until=timezone.now() - timedelta(minutes=1))
+    slug = runbook_for(audience).slug
+    for name in ("runbooks:detail", "runbooks:history"):
+        response = client.get(reverse(name, args=[slug]))
+        assert outcome(response) == AUDIENCES[audience][role_index], f"{name} of a {audience} runbook as {role}"
 
 
 # --- What each role's navigation offers --------------------------------------------------------
