@@ -75,6 +75,8 @@ def entropy(text: str) -> float:
 def _random_looking(token: str) -> bool:
     if token.startswith("/") or "//" in token:
         return False  # a path
+    if any(part.isalpha() and part.islower() and len(part) >= 4 for part in token.split("/")):
+        return False  # a path with words in it ("…/branch/main/deploy/README")
     core = token.strip("=")
     varied = any(c.isupper() for c in core) and any(c.islower() for c in core) and any(c.isdigit() for c in core)
     return varied and entropy(core) >= TOKEN_ENTROPY
@@ -97,8 +99,8 @@ def _labelled(line: str) -> tuple[int, int] | None:
     value = hit.group(group).strip()
     if _POINTER_WORDS.search(value) or _PLACEHOLDER.match(value):
         return None
-    if word in {"token", "pin", "secret"} and len(value) < 6:
-        return None  # "PIN: 4 digits", "token: yes"
+    if word in {"token", "pin", "secret"} and (len(value) < 6 or " " in value):
+        return None  # "PIN: 4 digits", "token: yes": a secret of that kind is one word
     return hit.start(group), hit.start(group) + len(value)
 
 
