@@ -81,7 +81,7 @@ class RunbookForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("slug") and data.get("title"):
             data["slug"] = slugify(data["title"])[:100] or "runbook"  # the model judges it like a typed one
         return data

@@ -77,11 +77,10 @@ def _editor(request: MemberRequest, runbook: Runbook | None, *, initial: dict, s
     context: dict[str, Any] = {"form": form, "runbook": runbook, "starter": starter, "limit": BODY_LIMIT}
     # The preview shows what the box holds now: the posted text (the Preview button, which a
     # browser without JavaScript uses, or a save that went wrong) or the text it starts with.
-    body = (
-        request.POST.get("body", "")
-        if request.method == "POST"
-        else (initial.get("body") or getattr(runbook, "body", ""))
-    )
+    if request.method == "POST":
+        body = request.POST.get("body") or ""
+    else:
+        body = str(initial.get("body") or getattr(runbook, "body", ""))
     context["preview"] = rendering.render(body) if len(body) <= BODY_LIMIT else None
     if request.method == "POST" and "preview" in request.POST:
         return render(request, "runbooks/edit.html", context)
@@ -151,8 +150,8 @@ def history(request: MemberRequest, slug: str) -> HttpResponse:
     }
     if len(revisions) >= 2:
         numbers = {r.number: r for r in revisions}
-        b = numbers.get(_number(request.GET.get("b")), revisions[0])
-        a = numbers.get(_number(request.GET.get("a")), revisions[1] if b is revisions[0] else revisions[-1])
+        b = numbers.get(_number(request.GET.get("b")) or 0, revisions[0])
+        a = numbers.get(_number(request.GET.get("a")) or 0, revisions[1] if b is revisions[0] else revisions[-1])
         view = "side" if request.GET.get("view") == "side" else "inline"
         context.update(a=a, b=b, view=view, diff=diffs.compare(a.body, b.body))
         context.update(old_label=f"Revision {a.number}", new_label=f"Revision {b.number}")
