@@ -51,6 +51,7 @@ class RunbookForm(forms.ModelForm):
             "audience": "Who may read it",
             "review_days": "Review every (days)",
             "body": "Steps and notes (Markdown)",
+            "hosts": "Machines",
         }
         help_texts = {
             "slug": "Its address: /runbooks/<address>/. Left empty, it is made from the title.",

@@ -1,9 +1,11 @@
 """A runbook's Markdown as safe HTML, its task-list items (`- [ ] step`) shown as steps.
 
 The project's one renderer does the work (apps/chat/markdown.py: raw HTML escaped, nh3's
-allowlist, links http(s), mailto or relative only, images as links). Here, after it has
-sanitized, a list item that starts with "[ ]" or "[x]" gets the class "step" and an empty box
-in front: markup we add ourselves to HTML that is already safe.
+allowlist, links http(s), mailto or relative only, images as links), with one difference: a
+line break inside a paragraph is a space, as in any Markdown document, not a <br> as in a chat
+message (nl2br), so a hard-wrapped runbook reads as paragraphs and a step continued on the
+next line stays one sentence. After sanitizing, a list item that starts with "[ ]" or "[x]"
+gets the class "step" and an empty box in front: markup we add ourselves to safe HTML.
 
 Python-Markdown is slow on some hostile inputs (chat/markdown.py says which), and a runbook is
 read far more often than written: the HTML is cached by the body's hash, so a page view
@@ -18,7 +20,12 @@ import re
 from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 
+import markdown as python_markdown
+
 from apps.chat import markdown
+
+# The chat's extensions and rules (raw HTML as text, images as links, fences), less nl2br.
+_EXTENSIONS = [name for name in markdown._EXTENSIONS if name != "nl2br"]
 
 CACHE_SECONDS = 7 * 24 * 3600
 _STEP = re.compile(r"<li>(\s*<p>)?\s*\[( |x|X)\]\s*")
@@ -36,10 +43,18 @@ def steps_marked(html: str) -> str:
     return _STEP.sub(_box, html)
 
 
+def _to_html(body: str) -> str:
+    # A fresh instance per call, as markdown.render does (Markdown objects are not thread-safe).
+    md = python_markdown.Markdown(
+        extensions=[*_EXTENSIONS, markdown._ChatRules()], extension_configs=markdown._EXTENSION_CONFIGS
+    )
+    return markdown.sanitize(md.convert(body))
+
+
 def render(body: str) -> SafeString:
     key = "runbook-html:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
     html = cache.get(key)
     if html is None:
-        html = steps_marked(markdown.render(body))
+        html = steps_marked(_to_html(body))
         cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # noqa: S308 (sanitized by markdown.render; we add only our own markup)

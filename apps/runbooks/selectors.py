@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -22,7 +23,8 @@ SEARCH_FIELDS = ["title", "body"]  # the order weighs: a word in the title count
 
 
 def readable(user: User | AnonymousUser) -> QuerySet[Runbook]:
-    return Runbook.objects.readable_by(role_of(user))
+    # By title whatever the case, on SQLite (binary order: "The UPS" before "The chat") as on Postgres.
+    return Runbook.objects.readable_by(role_of(user)).order_by(Lower("title"), "id")
 
 
 def get_readable(user: User | AnonymousUser, slug: str) -> Runbook:

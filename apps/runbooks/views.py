@@ -119,11 +119,14 @@ def _conflict(request: MemberRequest, runbook: Runbook | None, current: Revision
     data["base_revision"] = str(fresh.revision)
     form = RunbookForm(data, instance=fresh)
     theirs = current.body if current else fresh.body
+    mine = request.POST.get("body") or ""
     context = {
+        "preview": rendering.render(mine) if len(mine) <= BODY_LIMIT else None,
+        "limit": BODY_LIMIT,
         "form": form,
         "runbook": fresh,
         "conflict": current,
-        "conflict_diff": diffs.compare(theirs, request.POST.get("body", "")),
+        "conflict_diff": diffs.compare(theirs, mine),
         "title_differs": (current.title if current else fresh.title) != request.POST.get("title", ""),
     }
     return render(request, "runbooks/edit.html", context, status=409)
