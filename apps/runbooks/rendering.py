@@ -17,10 +17,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+import markdown as python_markdown
 from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
-
-import markdown as python_markdown
 
 from apps.chat import markdown
 
