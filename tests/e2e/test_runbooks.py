@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from apps.accounts.roles import Role
 from apps.runbooks import examples, services
 from apps.runbooks.models import Runbook
+from apps.status.models import Host, Kind, Service
 from tests.conftest import make_member
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_signin import sign_in
@@ -24,11 +25,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_owner_writes_edits_compares_and_restores_a_runbook(page, live_server):
     alice = make_member("alice", Role.OWNER)
+    studio = Host.objects.create(name="Studio")
+    Service.objects.create(name="studio-ollama", label="Chat assistant (Studio)", host=studio, kind=Kind.OLLAMA)
     examples.create(author=alice)
+    Runbook.objects.filter(slug="nas-full").update(created=timezone.now() - timedelta(days=200))
     sign_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/runbooks/")
     expect(page.get_by_role("heading", name="Runbooks")).to_be_visible()
+    expect(page.locator(".runbook-list .badge.warn")).to_have_count(1)  # the NAS one is stale
     screenshot(page, "runbooks-list")
+    page.get_by_role("link", name="Restart Ollama on the Studio").click()
+    expect(page.get_by_role("link", name="Chat assistant (Studio)")).to_be_visible()
+    screenshot(page, "runbook-page")
+    page.goto(f"{live_server.url}/runbooks/")
 
     page.get_by_role("link", name="New runbook").click()
     page.get_by_role("link", name="Replace a disk").click()
@@ -63,7 +72,6 @@ def test_the_owner_writes_edits_compares_and_restores_a_runbook(page, live_serve
     page.get_by_role("button", name="Restore").click()
     expect(page.locator(".messages")).to_contain_text("Restored revision 1 as revision 3")
     expect(page.locator(".runbook-body li.step")).to_have_count(2)
-    screenshot(page, "runbook-page")
 
     # A second edit that began from an outdated revision: the other person's save wins nothing silently.
     page.get_by_role("link", name="Edit").click()
