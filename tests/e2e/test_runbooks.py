@@ -105,3 +105,36 @@ def test_a_caretaker_reads_a_runbook_on_a_phone(phone, live_server):
     expect(phone.locator(".runbook-body li.step").first).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "runbook-phone")
+
+
+def test_the_runbook_pages_keep_the_content_security_policy(page, live_server):
+    from tests.e2e.test_csp import watch
+
+    alice = make_member("alice", Role.OWNER)
+    examples.create(author=alice)
+    runbook = Runbook.objects.get(slug="nas-full")
+    runbook.body += "\n\nChecked."
+    services.runbook_save(runbook, author=alice)
+    console = watch(page)
+    sign_in(page, live_server, "alice")
+    found: dict[str, list[str]] = {}
+    for path in [
+        "/runbooks/",
+        "/runbooks/?tag=nas",
+        "/runbooks/nas-full/",
+        "/runbooks/nas-full/history/?a=1&b=2&view=side",
+        "/runbooks/new/",
+        "/runbooks/new/?from=power-out",
+        "/search/?q=nas",
+        "/runbooks/nas-full/edit/",  # last: the preview below types into it
+    ]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        page.wait_for_load_state("load")
+        if violations := page.evaluate("window.__violations") + console:
+            found[path] = list(violations)
+        console.clear()
+    # The live preview swaps HTML in under the policy too.
+    page.get_by_label("Steps and notes (Markdown)").fill("- [ ] **Swapped** in")
+    expect(page.locator("#preview strong")).to_have_text(["Swapped"])
+    assert found == {} and page.evaluate("window.__violations") + console == []
