@@ -138,3 +138,17 @@ def test_the_runbook_pages_keep_the_content_security_policy(page, live_server):
     page.get_by_label("Steps and notes (Markdown)").fill("- [ ] **Swapped** in")
     expect(page.locator("#preview strong")).to_have_text(["Swapped"])
     assert found == {} and page.evaluate("window.__violations") + console == []
+
+
+def test_the_owners_pages_fit_a_phone(phone, live_server):
+    alice = make_member("alice", Role.OWNER)
+    examples.create(author=alice)
+    runbook = Runbook.objects.get(slug="chat-is-down")
+    runbook.body = runbook.body.replace("Write in the run's notes", "Note in the run")
+    services.runbook_save(runbook, author=alice, note="shorter last step")
+    sign_in(phone, live_server, "alice")
+    for path in ["/runbooks/", "/runbooks/chat-is-down/edit/", "/runbooks/chat-is-down/history/", "/search/?q=nas"]:
+        phone.goto(f"{live_server.url}{path}")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
+    phone.goto(f"{live_server.url}/runbooks/chat-is-down/history/")
+    screenshot(phone, "runbook-history-phone")
