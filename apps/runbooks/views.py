@@ -17,6 +17,7 @@ from apps.core.http import MemberRequest
 from apps.runbooks import attachments, diffs, rendering, runs, selectors, services, starters
 from apps.runbooks.forms import RunbookForm
 from apps.runbooks.models import BODY_LIMIT, Revision, Runbook
+from apps.status.models import Service
 
 
 @require("runbooks")
@@ -57,12 +58,18 @@ def detail(request: MemberRequest, slug: str) -> HttpResponse:
 def new(request: MemberRequest) -> HttpResponse:
     """Pick a starter (or a blank page), then the editor."""
     key = request.GET.get("from") or request.POST.get("from")
+    # "Write one" from a service's page or the status board comes with the service's name.
+    service = Service.objects.filter(name=request.GET.get("service", "")).first()
     if key is None:
-        return render(request, "runbooks/new.html", {"starters": starters.STARTERS})
+        return render(request, "runbooks/new.html", {"starters": starters.STARTERS, "service": service})
     starter = starters.BY_KEY.get(key)
     if key != "blank" and starter is None:
         raise Http404("No such starting point.")
-    initial = {"title": starter.title, "tags": list(starter.tags), "body": starter.body} if starter else {}
+    initial: dict[str, Any] = (
+        {"title": starter.title, "tags": list(starter.tags), "body": starter.body} if starter else {}
+    )
+    if service is not None:
+        initial.update(services=[service], hosts=[service.host] if service.host else [])
     return _editor(request, None, initial=initial, starter=key)
 
 

@@ -4,6 +4,8 @@ Each member sees only the runbooks they may read."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -64,3 +66,14 @@ def test_a_services_page_lists_its_runbooks(client, bob, alice, board):
     assert "No runbook is about this service yet." in signed_in(client, bob).get("/status/grafana/").content.decode()
     assert "Owner's Ollama notes" not in client.get("/status/ollama/").content.decode()
     assert "Owner&#x27;s Ollama notes" in signed_in(client, alice).get("/status/ollama/").content.decode()
+
+
+def test_write_one_links_the_new_runbook_to_the_service(client, alice, board):
+    signed_in(client, alice)
+    board_html = client.get("/status/").content.decode()
+    assert 'href="/runbooks/new/?service=grafana">Write one</a>' in board_html
+    chooser = client.get("/runbooks/new/?service=grafana").content.decode()
+    assert "It will be linked to GRAFANA." in chooser and "?from=restart-service&amp;service=grafana" in chooser
+    editor = client.get("/runbooks/new/?from=restart-service&service=grafana").content.decode()
+    pk = board["grafana"].pk
+    assert re.search(rf'<input type="checkbox" name="services" value="{pk}"[^>]* checked', editor)
