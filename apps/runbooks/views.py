@@ -76,7 +76,9 @@ def new(request: MemberRequest) -> HttpResponse:
 @require("runbooks_edit")
 def edit(request: MemberRequest, slug: str) -> HttpResponse:
     runbook = get_object_or_404(Runbook, slug=slug)
-    return _editor(request, runbook, initial={"base_revision": runbook.revision})
+    # An owner who kept secret-shaped lines once is not asked again at every save.
+    initial = {"base_revision": runbook.revision, "keep_secrets": runbook.secret_override}
+    return _editor(request, runbook, initial=initial)
 
 
 def _editor(request: MemberRequest, runbook: Runbook | None, *, initial: dict, starter: str = "") -> HttpResponse:

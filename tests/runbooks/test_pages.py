@@ -229,3 +229,11 @@ def test_an_address_that_is_a_page_of_its_own_is_refused(client, alice):
         {"title": "New", "slug": "new", "audience": "household", "body": "", "review_days": 180},
     )
     assert "is a page of its own" in response.content.decode()
+
+
+def test_an_owner_who_kept_secret_lines_is_not_asked_at_every_save(client, alice, runbook):
+    runbook.body = "password: hunter2hunter2"
+    services.runbook_save(runbook, keep_secrets=True)
+    signed_in(client, alice)
+    editor = client.get("/runbooks/restart-ollama/edit/").content.decode()
+    assert re.search(r'<input type="checkbox" name="keep_secrets"[^>]* checked', editor)
