@@ -138,6 +138,11 @@ def test_the_runbook_pages_keep_the_content_security_policy(page, live_server):
     page.get_by_label("Steps and notes (Markdown)").fill("- [ ] **Swapped** in")
     expect(page.locator("#preview strong")).to_have_text(["Swapped"])
     assert found == {} and page.evaluate("window.__violations") + console == []
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("searchbox", name="Search").fill("nas full")
+    page.keyboard.press("Enter")
+    expect(page.locator(".search-results mark").first).to_be_visible()
+    screenshot(page, "search")
 
 
 def test_the_owners_pages_fit_a_phone(phone, live_server):
