@@ -7,9 +7,10 @@ message (nl2br), so a hard-wrapped runbook reads as paragraphs and a step contin
 next line stays one sentence. After sanitizing, a list item that starts with "[ ]" or "[x]"
 gets the class "step" and an empty box in front: markup we add ourselves to safe HTML.
 
-Python-Markdown is slow on some hostile inputs (chat/markdown.py says which), and a runbook is
-read far more often than written: the HTML is cached by the body's hash, so a page view
-renders only what nobody has rendered before.
+Python-Markdown is quadratic on some hostile inputs (chat/markdown.py says which: 5,000
+unmatched "[" take 12 s here): such a body is shown as escaped text with its line breaks, as
+the chat does. A runbook is read far more often than written, so the HTML is also cached by
+the body's hash: a page view renders only what nobody has rendered before.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 
 import markdown as python_markdown
 from django.core.cache import cache
+from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.chat import markdown
@@ -27,6 +29,9 @@ from apps.chat import markdown
 _EXTENSIONS = [name for name in markdown._EXTENSIONS if name != "nl2br"]
 
 CACHE_SECONDS = 7 * 24 * 3600
+# Past these, Markdown would take seconds (a step list has one "[" per step, a link one more).
+BRACKET_LIMIT = 2_000
+SPACES_LIMIT = 2_000
 _STEP = re.compile(r"<li>(\s*<p>)?\s*\[( |x|X)\]\s*")
 
 
@@ -43,6 +48,8 @@ def steps_marked(html: str) -> str:
 
 
 def _to_html(body: str) -> str:
+    if body.count("[") > BRACKET_LIMIT or " " * SPACES_LIMIT in body:
+        return linebreaks(escape(body))
     # A fresh instance per call, as markdown.render does (Markdown objects are not thread-safe).
     md = python_markdown.Markdown(
         extensions=[*_EXTENSIONS, markdown._ChatRules()], extension_configs=markdown._EXTENSION_CONFIGS

@@ -121,3 +121,14 @@ def test_a_hostile_tag_is_refused_by_the_model(client, alice, tag):
     response = client.post("/runbooks/new/?from=blank", data)
     assert "is not a tag" in response.content.decode() and not Runbook.objects.filter(slug="t").exists()
     assert unsafe(response.content.decode()) == []
+
+
+@pytest.mark.parametrize("text", ["[" * 5000, "```" + " " * 10_000, "<b>" + "[" * 3000])
+def test_a_body_that_would_take_markdown_seconds_is_shown_as_text_at_once(client, alice, text):
+    import time
+
+    signed_in(client, alice)
+    started = time.monotonic()
+    html = client.post("/runbooks/preview/", {"body": text}).content.decode()
+    assert time.monotonic() - started < 1.0
+    assert unsafe(html) == [] and "<b>" not in html
