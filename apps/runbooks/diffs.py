@@ -4,7 +4,8 @@ Rows hold plain text; the templates escape it like any other text, so a body ful
 `<script>` shows as words in a diff too. Two views of the same comparison:
 
 - inline: one column, each line kept, removed ("-") or added ("+"), with both line numbers;
-- side by side: the old text left, the new one right, changed lines facing each other.
+- side by side: the old text left, the new one right, changed lines facing each other, the
+  words that differ between two facing lines marked.
 
 Unchanged stretches longer than 2 * CONTEXT lines are folded into a "skip" row.
 """
@@ -12,6 +13,7 @@ Unchanged stretches longer than 2 * CONTEXT lines are folded into a "skip" row.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 CONTEXT = 3
@@ -25,6 +27,9 @@ class Line:
     text: str
 
 
+Part = tuple[bool, str]  # (differs from the facing line, text)
+
+
 @dataclass(frozen=True)
 class Pair:
     """A row of the side-by-side view: the old line left, the new one right (either may be missing)."""
@@ -34,6 +39,13 @@ class Pair:
     old_text: str
     new: int | None
     new_text: str
+
+    @property
+    def parts(self) -> tuple[list[Part], list[Part]]:
+        """For a changed line: each side cut into runs of words, those that differ marked."""
+        if self.kind != "change":
+            return [(False, self.old_text)], [(False, self.new_text)]
+        return words_compared(self.old_text, self.new_text)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,21 @@ class Diff:
     @property
     def same(self) -> bool:
         return not (self.added or self.removed)
+
+
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def words_compared(old: str, new: str) -> tuple[list[Part], list[Part]]:
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    left: list[Part] = []
+    right: list[Part] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if i2 > i1:
+            left.append((tag != "equal", "".join(a[i1:i2])))
+        if j2 > j1:
+            right.append((tag != "equal", "".join(b[j1:j2])))
+    return left, right
 
 
 def compare(old: str, new: str) -> Diff:

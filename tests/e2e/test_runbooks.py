@@ -56,17 +56,18 @@ def test_the_owner_writes_edits_compares_and_restores_a_runbook(page, live_serve
 
     page.get_by_role("link", name="Edit").click()
     body = page.get_by_label("Steps and notes (Markdown)")
-    body.fill("Swap the failing disk.\n\n- [ ] Check the **backup**\n- [ ] Pull bay 2\n- [ ] Repair the pool\n")
+    body.fill("Swap the failing disk.\n\n- [ ] Check the **backup**\n- [ ] Pull the tray of bay 2\n- [ ] Repair the pool\n")
     page.get_by_label("What changed").fill("added the repair")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("revision 2")
 
     page.get_by_role("link", name="history").click()
     expect(page.get_by_role("heading", name="Revision 1 → revision 2")).to_be_visible()
-    expect(page.locator("table.diff tr.add")).to_contain_text("Repair the pool")
+    expect(page.locator("table.diff tr.add").last).to_contain_text("Repair the pool")
     page.get_by_label("Show").select_option("side")
     page.get_by_role("button", name="Compare").click()
-    expect(page.locator("table.diff.side td.add")).to_contain_text("Repair the pool")
+    expect(page.locator("table.diff.side td.add").last).to_contain_text("Repair the pool")
+    expect(page.locator("table.diff.side td.add mark").first).to_have_text(" the tray of")
     screenshot(page, "runbook-diff")
 
     page.get_by_role("button", name="Restore").click()

@@ -44,3 +44,22 @@ def test_the_same_text_is_one_folded_row():
 def test_the_diff_holds_text_not_markup():
     diff = diffs.compare("", "<script>alert(1)</script>")
     assert diff.inline[0].text == "<script>alert(1)</script>"  # the templates escape it (test_xss.py)
+
+
+def test_side_by_side_marks_the_words_that_differ_between_facing_lines():
+    pair = diffs.compare("- [ ] Restart Ollama\n", "- [ ] Restart Ollama from the menu bar\n").side[0]
+    left, right = pair.parts
+    assert left == [(False, "- [ ] Restart Ollama")]
+    assert right == [(False, "- [ ] Restart Ollama"), (True, " from the menu bar")]
+
+
+def test_marked_words_are_escaped_on_the_page(client, alice):
+    from apps.runbooks import services
+    from tests.conftest import signed_in
+    from tests.runbooks.conftest import make_runbook
+
+    runbook = make_runbook("x", author=alice, body="- [ ] Restart")
+    runbook.body = "- [ ] Restart <script>x</script>"
+    services.runbook_save(runbook, author=alice)
+    html = signed_in(client, alice).get("/runbooks/x/history/?a=1&b=2&view=side").content.decode()
+    assert "<mark> &lt;script&gt;x&lt;/script&gt;</mark>" in html
