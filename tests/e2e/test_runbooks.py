@@ -56,7 +56,8 @@ def test_the_owner_writes_edits_compares_and_restores_a_runbook(page, live_serve
 
     page.get_by_role("link", name="Edit").click()
     body = page.get_by_label("Steps and notes (Markdown)")
-    body.fill("Swap the failing disk.\n\n- [ ] Check the **backup**\n- [ ] Pull the tray of bay 2\n- [ ] Repair the pool\n")
+    steps = "- [ ] Check the **backup**\n- [ ] Pull the tray of bay 2\n- [ ] Repair the pool\n"
+    body.fill("Swap the failing disk.\n\n" + steps)
     page.get_by_label("What changed").fill("added the repair")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("revision 2")
