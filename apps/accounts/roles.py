@@ -45,8 +45,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "chat": frozenset({Role.OWNER, Role.FAMILY}),
     "status": _EVERYONE,
     "status_manage": _OWNER,  # pause, mute, check now; hosts and services
-    "runbooks": _EVERYONE,  # reading follows each runbook's audience (runbooks.models.Audience)
-    "runbooks_edit": _OWNER,  # write runbooks and their attachments
+    "runbooks": _EVERYONE,  # each reads the runbooks of the audiences their role may (runbooks.Audience)
+    "runbooks_edit": _OWNER,  # write, restore, mark reviewed, delete
     "handover": _EVERYONE,
     "maintenance": _OWNER,
     "ledger": _OWNER,

@@ -4,12 +4,15 @@ and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.urls import reverse
 
+from apps.chat import services
 from apps.chat.models import Conversation
 from apps.chat.services import DASHBOARD_CHAT, headline, options_for, thread
-from apps.core import dashboard, navigation
+from apps.core import dashboard, finder, navigation
 
 # How much of the continued conversation the home page shows; the rest is one tap away.
 DASHBOARD_MESSAGES = 4
@@ -52,5 +55,24 @@ navigation.register_settings_page(
         order=50,
         description="Ready-made instructions for the assistant, for a role or one member, such as a homework "
         "helper. A locked preset is always used.",
+    )
+)
+
+
+def _find(request: HttpRequest, query: str, limit: int) -> list[finder.Hit]:
+    """The navigation's search box: the member's own conversations, never anyone else's."""
+    found = list(services.search(request.user, query)[:limit])  # type: ignore[arg-type]  # a member
+    snippets = services.search_snippets(found, query)
+    return [finder.Hit(c.title, reverse("chat:conversation", args=[c.pk]), snippets.get(c.pk, "")) for c in found]
+
+
+finder.register(
+    finder.Source(
+        name="chat",
+        label="Your conversations",
+        order=20,
+        capability="chat",
+        find=_find,
+        more=lambda query: reverse("chat:index") + "?" + urlencode({"q": query}),
     )
 )

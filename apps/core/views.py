@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.roles import require
-from apps.core import config
+from apps.core import config, finder
 from apps.core.dashboard import rows_for
 from apps.core.health import health
 from apps.core.navigation import settings_pages_for
@@ -24,6 +24,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The single point of contact: the panels each app registers (apps/core/dashboard.py):
     today the status sentence, the chat box, handover and maintenance due."""
     return render(request, "core/dashboard.html", {"panel_rows": rows_for(request)})
+
+
+@require("home")
+def search(request: HttpRequest) -> HttpResponse:
+    """The navigation's search box: what each app's search source finds for this member."""
+    query = request.GET.get("q", "").strip()[: finder.QUERY_LIMIT]
+    found = finder.search(request, query)
+    context = {"query": query, "found": found, "per_source": finder.PER_SOURCE}
+    return render(request, "core/search.html", context)
 
 
 @login_not_required

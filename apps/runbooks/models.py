@@ -9,15 +9,24 @@ steps under a friend's finger.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils import timezone
 
 from apps.accounts.roles import Role
 from apps.core import rules
 
 BODY_LIMIT = 100_000  # characters: a runbook is a page or two, not a manual
 TAGS_LIMIT = 12
+TAG_LENGTH = 30
+TAG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# Addresses under /runbooks/ that are pages of their own, not runbooks (apps/runbooks/urls.py).
+RESERVED_SLUGS = frozenset({"new", "preview"})
 
 
 class Audience(models.TextChoices):
@@ -80,6 +89,58 @@ class Runbook(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.slug in RESERVED_SLUGS:
+            errors["slug"] = f"“{self.slug}” is a page of its own under /runbooks/; choose another address."
+        if problem := tags_problem(self.tags):
+            errors["tags"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    # --- Stale: not reviewed and not exercised within review_days ------------------------
+
+    @property
+    def checked_at(self) -> datetime | None:
+        """When someone last read it through or tried it: the later of the last review and the
+        last run that worked; a runbook never looked at again counts from when it was written."""
+        moments = [m for m in (self.last_reviewed, self.last_exercised) if m is not None]
+        return max(moments) if moments else self.created
+
+    def is_stale(self, now: datetime | None = None) -> bool:
+        checked = self.checked_at
+        return checked is not None and (now or timezone.now()) - checked > timedelta(days=self.review_days)
+
+    def stale_reason(self, now: datetime | None = None) -> str:
+        """Why it is flagged, in words ("" when it is not stale)."""
+        now = now or timezone.now()
+        if not self.is_stale(now):
+            return ""
+        days = (now - self.checked_at).days if self.checked_at else 0
+        if self.last_reviewed is None and self.last_exercised is None:
+            since = f"since it was written {days} days ago"
+        else:
+            since = f"for {days} days"
+        return (
+            f"Nobody has reviewed it or run through it {since}; it should be looked at every {self.review_days} days."
+        )
+
+
+def tags_problem(tags: object) -> str | None:
+    """Why a list of tags is refused (None when it is fine): short lowercase words."""
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        return "must be a list of words"
+    if len(tags) > TAGS_LIMIT:
+        return f"at most {TAGS_LIMIT} tags"
+    for tag in tags:
+        if len(tag) > TAG_LENGTH or not TAG.fullmatch(tag):
+            return (
+                f"“{tag[:TAG_LENGTH]}” is not a tag: lowercase letters, digits, - and _, up to {TAG_LENGTH} characters"
+            )
+    if len(set(tags)) != len(tags):
+        return "a tag appears twice"
+    return None
 
 
 class Revision(models.Model):

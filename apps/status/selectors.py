@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -118,6 +118,9 @@ class Row:
     reason: str  # what the row says: the check's message, or the dependency that explains it
     bar: list[Tick]
     uptime: str  # "99.9% 24 h · 98.7% 7 d", "checked since 14:20", or "" before the first check
+    # What to do when it is down: the runbooks linked to it that the member may read
+    # (apps.runbooks.models.Runbook; filled per member by views.index).
+    runbooks: list = field(default_factory=list)
 
 
 @dataclass

@@ -16,26 +16,38 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.roles import require
 from apps.core.http import MemberRequest
+from apps.runbooks import selectors as runbooks
 from apps.status import engine, history, selectors, services
 from apps.status import metrics as status_metrics
-from apps.status.models import Service
+from apps.status.models import Service, State
 
 
 @require("status")
 @vary_on_headers("HX-Request")
 def index(request: MemberRequest) -> HttpResponse:
-    context = {"board": selectors.board(), "sentence": selectors.sentence(), "now": timezone.now()}
+    board = selectors.board()
+    _what_to_do(request, board)
+    context = {"board": board, "sentence": selectors.sentence(), "now": timezone.now()}
     if request.htmx and not request.htmx.boosted:
         return render(request, "status/partials/board.html", context)
     return render(request, "status/index.html", context)
 
 
+def _what_to_do(request: MemberRequest, board: selectors.Board) -> None:
+    """A Down or Unreachable row links to its runbooks (those the member may read)."""
+    failing = [row for _, rows in board.groups for row in rows if row.service.state in (State.DOWN, State.UNREACHABLE)]
+    found = runbooks.for_services(request.user, [row.service.pk for row in failing]) if failing else {}
+    for row in failing:
+        row.runbooks = found.get(row.service.pk, [])
+
+
 @require("status")
-def service_detail(request: HttpRequest, name: str) -> HttpResponse:
+def service_detail(request: MemberRequest, name: str) -> HttpResponse:
     service = get_object_or_404(Service.objects.select_related("host"), name=name)
     now = timezone.now()
     context = {
         "service": service,
+        "runbooks": runbooks.for_services(request.user, [service.pk]).get(service.pk, []),
         "flips": service.flips.select_related("cause")[:20],
         "results": history.last_checks(service.pk, limit=20),
         "chart": selectors.sparkline_svg_path(

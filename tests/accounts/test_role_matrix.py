@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts import services
 from apps.accounts.models import Member
 from apps.accounts.roles import Role
+from apps.runbooks.models import Audience
 from apps.status.models import Host, Kind, Service
 from tests.conftest import make_member, signed_in
 from tests.gateway.conftest import _fresh_snapshot  # noqa: F401 (a fixture)
@@ -36,7 +37,7 @@ PUBLIC = (OK, OK, OK, OK, LOGIN)
 FOR_ANONYMOUS = (OK, AWAY, AWAY, AWAY, LOGIN)
 SIGNED_IN = (LOGIN, OK, OK, OK, LOGIN)
 CHAT_POST = (LOGIN, POST_ONLY, POST_ONLY, DENIED, LOGIN)
-HOUSEHOLD_RUNBOOK = (LOGIN, OK, OK, NOT_FOUND, LOGIN)
+HOUSEHOLD_READS = (LOGIN, OK, OK, NOT_FOUND, LOGIN)
 
 MATRIX: dict[str, tuple] = {
     # core
@@ -134,15 +135,26 @@ MATRIX: dict[str, tuple] = {
     "runbooks:index": EVERY_MEMBER,
     # Run-throughs and attachments of a household runbook (the caretaker's audience is
     # narrower: it does not exist for them); the run is Bob's, which the owner may read.
-    "runbooks:run_new": HOUSEHOLD_RUNBOOK,
-    "runbooks:runs": HOUSEHOLD_RUNBOOK,
-    "runbooks:run": HOUSEHOLD_RUNBOOK,
+    "runbooks:run_new": HOUSEHOLD_READS,
+    "runbooks:runs": HOUSEHOLD_READS,
+    "runbooks:run": HOUSEHOLD_READS,
     "runbooks:run_tick": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
     "runbooks:run_note": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
     "runbooks:run_finish": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
     "runbooks:attachments": OWNER_ONLY,
     "runbooks:attachment_delete": OWNER_POST,
-    "runbooks:attachment": HOUSEHOLD_RUNBOOK,
+    "runbooks:attachment": HOUSEHOLD_READS,
+    # A household runbook: the family reads it, the caretaker gets "not found"; only the owner
+    # edits. AUDIENCES below walks the other audiences.
+    "runbooks:detail": HOUSEHOLD_READS,
+    "runbooks:history": HOUSEHOLD_READS,
+    "runbooks:new": OWNER_ONLY,
+    "runbooks:edit": OWNER_ONLY,
+    "runbooks:preview": OWNER_POST,
+    "runbooks:restore": OWNER_POST,
+    "runbooks:reviewed": OWNER_POST,
+    "runbooks:delete": OWNER_POST,
+    "core:search": EVERY_MEMBER,
     "handover:index": EVERY_MEMBER,
     "maintenance:index": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
@@ -216,7 +228,11 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
-    if name.startswith("runbooks:") and name != "runbooks:index":
+    if name in {"runbooks:detail", "runbooks:history", "runbooks:edit", "runbooks:reviewed", "runbooks:delete"}:
+        return reverse(name, args=[runbook_for(Audience.HOUSEHOLD).slug])
+    if name == "runbooks:restore":
+        return reverse(name, args=[runbook_for(Audience.HOUSEHOLD).slug, 1])
+    if name.startswith("runbooks:") and name not in {"runbooks:index", "runbooks:new", "runbooks:preview"}:
         return runbook_url(name, people)
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
@@ -230,13 +246,9 @@ def runbook_url(name: str, people: dict) -> str:
     from django.core.files.base import ContentFile
 
     from apps.runbooks import runs
-    from apps.runbooks.models import Attachment, Audience, Revision, Runbook
+    from apps.runbooks.models import Attachment
 
-    runbook, made = Runbook.objects.get_or_create(
-        slug="nas-full", defaults={"title": "The NAS is full", "audience": Audience.HOUSEHOLD, "revision": 1}
-    )
-    if made:
-        Revision.objects.create(runbook=runbook, number=1, title=runbook.title, body="- [ ] Empty the bin\n")
+    runbook = runbook_for(Audience.HOUSEHOLD)
     slug = runbook.slug
     if name in {"runbooks:run_new", "runbooks:runs", "runbooks:attachments"}:
         return reverse(name, args=[slug])
@@ -252,6 +264,16 @@ def runbook_url(name: str, people: dict) -> str:
     if name == "runbooks:attachment_delete":
         return reverse(name, args=[slug, attachment.pk])
     return reverse(name, args=[slug, attachment.pk, attachment.name])
+
+
+def runbook_for(audience: str):
+    from apps.runbooks import services as runbook_services
+    from apps.runbooks.models import Runbook
+
+    found = Runbook.objects.filter(slug=f"for-{audience}").first()
+    return found or runbook_services.runbook_save(
+        Runbook(slug=f"for-{audience}", title=f"For {audience}", audience=audience, body="- [ ] Step")
+    )
 
 
 def gateway_args(name: str, people: dict) -> dict:
@@ -309,6 +331,29 @@ def test_role_matrix(client, people, name, role_index):
         Member.objects.filter(user=people[role]).update(access_until=timezone.now() - timedelta(minutes=1))
     response = client.get(url_for(name, people))
     assert outcome(response) == MATRIX[name][role_index], f"{name} as {role}"
+
+
+# Who reads a runbook of each audience (its page and history; the same answer in lists and
+# search, tests/runbooks); editing is the owner's whatever the audience (runbooks:edit above).
+AUDIENCES = {
+    Audience.OWNER: (LOGIN, OK, NOT_FOUND, NOT_FOUND, LOGIN),
+    Audience.HOUSEHOLD: HOUSEHOLD_READS,
+    Audience.CARETAKER: (LOGIN, OK, OK, OK, LOGIN),
+}
+
+
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+@pytest.mark.parametrize("audience", list(AUDIENCES))
+def test_runbooks_are_read_by_their_audience(client, people, audience, role_index):
+    role = ROLES[role_index]
+    if role != "anonymous":
+        signed_in(client, people[role])
+    if role == "caretaker_out":
+        Member.objects.filter(user=people[role]).update(access_until=timezone.now() - timedelta(minutes=1))
+    slug = runbook_for(audience).slug
+    for name in ("runbooks:detail", "runbooks:history"):
+        response = client.get(reverse(name, args=[slug]))
+        assert outcome(response) == AUDIENCES[audience][role_index], f"{name} of a {audience} runbook as {role}"
 
 
 # --- What each role's navigation offers --------------------------------------------------------

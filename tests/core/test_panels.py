@@ -30,6 +30,7 @@ def test_each_app_registers_its_panel_with_an_order():
         ("chat-box", 20),
         ("handover", 30),
         ("maintenance-due", 40),
+        ("runbooks-stale", 60),  # shows nothing while every runbook is fresh
     ]
 
 

@@ -1,10 +1,14 @@
-"""Runbooks with their revisions, made with the ORM as runbook_save will make them (numbered
-per runbook from 1; Runbook.revision is the newest number)."""
+"""Runbook tests: Alice owns the house and writes the runbooks; Bob is family; Charlie is
+the friend looking after it (caretaker)."""
 
 from __future__ import annotations
 
+import pytest
+
+from apps.runbooks import services
 from apps.runbooks.models import Audience, Revision, Runbook
 
+# A runbook with steps, as the run-through and attachment tests follow it.
 BODY = """\
 # Restart Ollama
 
@@ -19,18 +23,23 @@ When the chat says the assistant is offline.
 """
 
 
-def make_runbook(slug: str = "restart-ollama", body: str = BODY, audience: str = Audience.CARETAKER, **fields):
-    title = fields.pop("title", slug.replace("-", " ").capitalize())
-    runbook = Runbook.objects.create(slug=slug, title=title, body=body, audience=audience, **fields)
-    add_revision(runbook, body)
-    return runbook
+def make_runbook(slug: str = "restart-ollama", *, author=None, audience: str = Audience.HOUSEHOLD, **fields) -> Runbook:
+    fields.setdefault("title", slug.replace("-", " ").capitalize())
+    fields.setdefault("body", "- [ ] Open the Studio\n- [ ] Restart Ollama\n")
+    return services.runbook_save(Runbook(slug=slug, audience=audience, **fields), author=author, note="first")
+
+
+def steps_runbook(slug: str = "restart-ollama", body: str = BODY, audience: str = Audience.CARETAKER, **fields):
+    """A caretaker's runbook with three steps (the run-through tests' default)."""
+    return make_runbook(slug, audience=audience, body=body, **fields)
 
 
 def add_revision(runbook: Runbook, body: str, title: str | None = None, author=None) -> Revision:
-    number = runbook.revision + 1
-    revision = Revision.objects.create(
-        runbook=runbook, number=number, title=title or runbook.title, body=body, author=author
-    )
-    Runbook.objects.filter(pk=runbook.pk).update(body=body, revision=number)
-    runbook.refresh_from_db()
-    return revision
+    runbook.body, runbook.title = body, title or runbook.title
+    services.runbook_save(runbook, author=author)
+    return runbook.revisions.order_by("-number").first()
+
+
+@pytest.fixture
+def runbook(alice):
+    return make_runbook(author=alice)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from apps.runbooks import attachments, runs, views_attachments
 from apps.runbooks.models import Attachment, Audience, Run
 from tests.conftest import signed_in
-from tests.runbooks.conftest import make_runbook
+from tests.runbooks.conftest import steps_runbook
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def upload(client, runbook, name: str, content: bytes, **extra):
     ],
 )
 def test_the_owner_attaches_pictures_pdfs_and_text_judged_by_content(client, alice, name, content, kind):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     response = upload(signed_in(client, alice), runbook, name, content)
     assert f"Attached {name}." in response.content.decode()
     attachment = Attachment.objects.get()
@@ -68,7 +68,7 @@ def test_the_owner_attaches_pictures_pdfs_and_text_judged_by_content(client, ali
     ],
 )
 def test_other_types_are_refused_in_words(client, alice, name, content):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     page = upload(signed_in(client, alice), runbook, name, content).content.decode()
     assert "was not added" in page or "is empty" in page
     assert not Attachment.objects.exists()
@@ -76,7 +76,7 @@ def test_other_types_are_refused_in_words(client, alice, name, content):
 
 
 def test_a_file_over_the_size_limit_is_refused_in_words(client, alice, settings):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     big = PNG + b"\x00" * (attachments.MAX_BYTES + 2 * views_attachments.ENVELOPE)
     page = upload(signed_in(client, alice), runbook, "huge.png", big).content.decode()
     assert "That file is too big: an attachment can be at most 10 MB." in page
@@ -92,7 +92,7 @@ def test_a_file_over_the_size_limit_is_refused_in_words(client, alice, settings)
     ["../../etc/passwd", "/etc/passwd", "..\\..\\windows\\win.ini", "C:evil.png", "nas\x00.png", "..", ".htaccess"],
 )
 def test_a_name_with_a_path_in_it_is_refused(client, alice, name):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     assert attachments.name_problem(name) is not None
     upload = SimpleUploadedFile("x.png", PNG)
     upload._name = name  # as a crafted request could hand it over; the `name` setter would trim it
@@ -102,7 +102,7 @@ def test_a_name_with_a_path_in_it_is_refused(client, alice, name):
 
 
 def test_a_crafted_multipart_name_never_becomes_a_path(client, alice, tmp_path):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     boundary = "xyz"
     body = (
         (
@@ -122,7 +122,7 @@ def test_a_crafted_multipart_name_never_becomes_a_path(client, alice, tmp_path):
 
 
 def test_a_path_in_the_address_never_reaches_the_disk(client, alice):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     upload(signed_in(client, alice), runbook, "panel.png", PNG)
     attachment = Attachment.objects.get()
     base = f"/runbooks/{runbook.slug}/files/{attachment.pk}/"
@@ -132,7 +132,7 @@ def test_a_path_in_the_address_never_reaches_the_disk(client, alice):
 
 
 def test_files_are_served_only_to_roles_that_read_the_runbook(client, alice, bob, charlie):
-    household = make_runbook(slug="nas-full", audience=Audience.HOUSEHOLD)
+    household = steps_runbook(slug="nas-full", audience=Audience.HOUSEHOLD)
     upload(signed_in(client, alice), household, "notes.txt", TEXT)
     url = attachments.url_of(Attachment.objects.get())
     assert url.startswith("/runbooks/nas-full/files/")
@@ -150,7 +150,7 @@ def test_files_are_served_only_to_roles_that_read_the_runbook(client, alice, bob
     client.logout()
     assert client.get(url).status_code == 302  # to sign in
     # An owner-only runbook's files: the owner alone.
-    private = make_runbook(slug="keys", audience=Audience.OWNER)
+    private = steps_runbook(slug="keys", audience=Audience.OWNER)
     upload(signed_in(client, alice), private, "safe.pdf", PDF)
     pdf_url = attachments.url_of(private.attachments.get())
     response = client.get(pdf_url)
@@ -159,7 +159,7 @@ def test_files_are_served_only_to_roles_that_read_the_runbook(client, alice, bob
 
 
 def test_only_the_owner_uploads_and_deletes(client, alice, bob, charlie, django_capture_on_commit_callbacks):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     for member in (bob, charlie):
         assert upload(signed_in(client, member), runbook, "x.png", PNG).status_code == 403
     assert not Attachment.objects.exists()
@@ -175,7 +175,7 @@ def test_only_the_owner_uploads_and_deletes(client, alice, bob, charlie, django_
 
 
 def test_the_partial_lists_the_markdown_to_paste_and_the_run_page_shows_the_picture(client, alice, charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     upload(signed_in(client, alice), runbook, "NAS panel.png", PNG)
     upload(client, runbook, "manual.pdf", PDF)
     picture, manual = runbook.attachments.order_by("name")
@@ -197,14 +197,14 @@ def test_the_partial_lists_the_markdown_to_paste_and_the_run_page_shows_the_pict
 
 
 def test_an_image_link_to_another_runbook_stays_a_link(alice):
-    runbook = make_runbook()
-    other = make_runbook(slug="other")
+    runbook = steps_runbook()
+    other = steps_runbook(slug="other")
     html = f'<p><a href="/runbooks/{other.slug}/files/1/x.png" rel="noopener">x" onerror="alert(1)</a></p>'
     assert attachments.show_images(html, runbook) == html
 
 
 def test_deleting_all_of_a_runbooks_attachments_removes_their_files(client, alice, django_capture_on_commit_callbacks):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     upload(signed_in(client, alice), runbook, "a.png", PNG)
     upload(client, runbook, "b.pdf", PDF)
     stored = [Path(a.file.path) for a in runbook.attachments.all()]

@@ -14,7 +14,7 @@ from apps.runbooks import pointers
 from apps.status.forms import HeartbeatForm, HostForm, ServiceForm
 from apps.status.models import Host, Kind, Service, validate_pointer
 from tests.conftest import signed_in
-from tests.runbooks.conftest import make_runbook
+from tests.runbooks.conftest import steps_runbook
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_a_secret_in_the_configuration_file_is_refused_at_its_line():
 
 
 def test_a_runbook_shows_the_pointers_of_its_hosts_and_services():
-    runbook = make_runbook()
+    runbook = steps_runbook()
     nas = Host.objects.create(name="NAS", credentials_pointer=POINTERS[0])
     Host.objects.create(name="Studio", credentials_pointer="1Password, item Studio")  # not linked
     ollama = Service.objects.create(

@@ -13,7 +13,7 @@ from django.urls import reverse
 from apps.runbooks import runs
 from apps.runbooks.models import Audience, Run, Runbook
 from tests.conftest import PASSWORD, signed_in
-from tests.runbooks.conftest import add_revision, make_runbook
+from tests.runbooks.conftest import add_revision, steps_runbook
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def page_context(runbook: Runbook, user) -> dict:
 
 
 def test_a_run_is_pinned_to_the_newest_revision_and_copies_its_steps(client, charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     add_revision(runbook, runbook.body + "- [ ] Tell the owner\n")
     run = start(signed_in(client, charlie), runbook)
     assert run.revision.number == 2 and run.started_by == charlie
@@ -54,7 +54,7 @@ def test_a_run_is_pinned_to_the_newest_revision_and_copies_its_steps(client, cha
 
 
 def test_the_run_page_shows_the_markdown_with_a_box_per_step(client, charlie):
-    run = start(signed_in(client, charlie), make_runbook())
+    run = start(signed_in(client, charlie), steps_runbook())
     page = client.get(reverse("runbooks:run", args=[run.runbook.slug, run.pk])).content.decode()
     assert "<h1>Restart Ollama</h1>" in page  # the body's own heading, rendered
     assert page.count('role="checkbox" aria-checked="false"') == 3
@@ -65,7 +65,7 @@ def test_the_run_page_shows_the_markdown_with_a_box_per_step(client, charlie):
 
 
 def test_ticking_records_the_time_and_survives_a_reload(client, charlie):
-    run = start(signed_in(client, charlie), make_runbook())
+    run = start(signed_in(client, charlie), steps_runbook())
     response = tick(client, run, 0)  # without JavaScript: a form post, back to the step
     assert response.status_code == 302 and response["Location"].endswith("#step-0")
     page = client.get(reverse("runbooks:run", args=[run.runbook.slug, run.pk])).content.decode()
@@ -87,7 +87,7 @@ def test_ticking_records_the_time_and_survives_a_reload(client, charlie):
 
 
 def test_a_step_takes_a_note(client, charlie):
-    run = start(signed_in(client, charlie), make_runbook())
+    run = start(signed_in(client, charlie), steps_runbook())
     url = reverse("runbooks:run_note", args=[run.runbook.slug, run.pk, 2])
     response = client.post(url, {"note": "  It answered in 20 s.  "}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and "It answered in 20 s." in response.content.decode()
@@ -98,7 +98,7 @@ def test_a_step_takes_a_note(client, charlie):
 
 
 def test_a_run_in_progress_survives_a_sign_out(client, charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     run = start(signed_in(client, charlie), runbook)
     tick(client, run, 0)
     client.logout()
@@ -113,7 +113,7 @@ def test_a_run_in_progress_survives_a_sign_out(client, charlie):
 
 
 def test_finishing_with_it_worked_sets_last_exercised(client, charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     run = start(signed_in(client, charlie), runbook)
     url = reverse("runbooks:run_finish", args=[runbook.slug, run.pk])
     response = client.post(url, {"note": "Fine."})
@@ -133,7 +133,7 @@ def test_finishing_with_it_worked_sets_last_exercised(client, charlie):
 
 
 def test_a_run_that_did_not_work_leaves_last_exercised_alone(charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     run = runs.run_start(runbook=runbook, user=charlie)
     runs.run_finish(run=run, outcome=Run.Outcome.FAILED, note="", user=charlie)
     runbook.refresh_from_db()
@@ -141,7 +141,7 @@ def test_a_run_that_did_not_work_leaves_last_exercised_alone(charlie):
 
 
 def test_only_the_starter_continues_a_run_and_the_owner_sees_them_all(client, alice, bob, charlie):
-    runbook = make_runbook(audience=Audience.CARETAKER)
+    runbook = steps_runbook(audience=Audience.CARETAKER)
     run = runs.run_start(runbook=runbook, user=charlie)
     bobs = runs.run_start(runbook=runbook, user=bob)
     run_url = reverse("runbooks:run", args=[runbook.slug, run.pk])
@@ -161,7 +161,7 @@ def test_only_the_starter_continues_a_run_and_the_owner_sees_them_all(client, al
 
 
 def test_a_runbook_beyond_the_role_cannot_be_run(client, charlie):
-    runbook = make_runbook(audience=Audience.HOUSEHOLD)
+    runbook = steps_runbook(audience=Audience.HOUSEHOLD)
     assert signed_in(client, charlie).post(reverse("runbooks:run_new", args=[runbook.slug])).status_code == 404
     with pytest.raises(runs.RunRefused):
         runs.run_start(runbook=runbook, user=charlie)
@@ -176,7 +176,7 @@ def test_a_runbook_never_saved_has_nothing_to_run(client, charlie):
 
 
 def test_a_changed_body_since_the_last_successful_run_is_said(alice, charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     assert runs.changed_since_exercised(runbook) is None
     run = runs.run_start(runbook=runbook, user=charlie)
     runs.run_finish(run=run, outcome=Run.Outcome.WORKED, note="", user=charlie)
@@ -190,7 +190,7 @@ def test_a_changed_body_since_the_last_successful_run_is_said(alice, charlie):
 
 
 def test_the_runbook_page_lists_runs_newest_first_with_who_outcome_and_steps(alice, charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     first = runs.run_start(runbook=runbook, user=charlie)
     runs.run_tick(run=first, index=0, done=True, user=charlie)
     runs.run_finish(run=first, outcome=Run.Outcome.PARTLY, note="", user=charlie)
@@ -201,14 +201,14 @@ def test_the_runbook_page_lists_runs_newest_first_with_who_outcome_and_steps(ali
     assert "In progress" in rows[0]
     assert "It partly worked" in rows[1] and "charlie" in rows[1] and "1 of 3" in rows[1]
     assert "No run-throughs yet" in render_to_string(
-        "runbooks/partials/runs.html", page_context(make_runbook(slug="other"), alice)
+        "runbooks/partials/runs.html", page_context(steps_runbook(slug="other"), alice)
     )
 
 
 def test_a_revision_is_rendered_once_for_all_its_pages_and_ticks(client, charlie):
     from django.core.cache import cache
 
-    run = start(signed_in(client, charlie), make_runbook())
+    run = start(signed_in(client, charlie), steps_runbook())
     assert cache.get(runs.render_key(run.revision)) is None
     client.get(reverse("runbooks:run", args=[run.runbook.slug, run.pk]))
     cached = cache.get(runs.render_key(run.revision))
@@ -217,7 +217,7 @@ def test_a_revision_is_rendered_once_for_all_its_pages_and_ticks(client, charlie
 
 
 def test_a_refused_finish_leaves_the_run_open_and_a_late_tick_is_refused(client, charlie):
-    runbook = make_runbook()
+    runbook = steps_runbook()
     run = start(signed_in(client, charlie), runbook)
     url = reverse("runbooks:run_finish", args=[runbook.slug, run.pk])
     response = client.post(url, {"outcome": "worked", "note": "x" * 4001})
