@@ -47,6 +47,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "status_manage": _OWNER,  # pause, mute, check now; hosts and services
     "runbooks": _EVERYONE,
     "handover": _EVERYONE,
+    "handover_note": frozenset({Role.OWNER, Role.CARETAKER}),  # add a line to the active handover's log
     "maintenance": _OWNER,
     "ledger": _OWNER,
     "binder": _OWNER,
@@ -76,6 +77,14 @@ def can(user: User | AnonymousUser, capability: str) -> bool:
     if capability not in CAPABILITIES:
         raise KeyError(f"Unknown capability {capability!r}; add it to CAPABILITIES.")
     role = role_of(user)
+    return role is not None and role in CAPABILITIES[capability]
+
+
+def role_can(role: Role | str | None, capability: str) -> bool:
+    """What a role may do, whoever has it: the handover's preview shows the owner the page as
+    the caretaker will see it."""
+    if capability not in CAPABILITIES:
+        raise KeyError(f"Unknown capability {capability!r}; add it to CAPABILITIES.")
     return role is not None and role in CAPABILITIES[capability]
 
 

@@ -130,7 +130,19 @@ MATRIX: dict[str, tuple] = {
     "gateway:key_revoke": (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN),
     "gateway:usage": EVERY_MEMBER,
     "runbooks:index": EVERY_MEMBER,
+    # handover: every member reads it; the caretaker (and the owner) add notes; only the owner prepares it
     "handover:index": EVERY_MEMBER,
+    "handover:preview": OWNER_ONLY,
+    "handover:note_add": (LOGIN, POST_ONLY, DENIED, POST_ONLY, LOGIN),
+    "handover:settings": OWNER_ONLY,
+    "handover:new": OWNER_ONLY,
+    "handover:edit": OWNER_ONLY,
+    "handover:delete": OWNER_POST,
+    "handover:access_log": OWNER_ONLY,
+    "handover:contacts": OWNER_ONLY,
+    "handover:contact_new": OWNER_ONLY,
+    "handover:contact_edit": OWNER_ONLY,
+    "handover:contact_delete": OWNER_POST,
     "maintenance:index": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
@@ -203,11 +215,32 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
+    if name == "handover:index":  # with a handover on, so that the whole page is rendered
+        handover_for(people)
+        return reverse(name)
+    if name in {"handover:preview", "handover:note_add", "handover:edit", "handover:delete"}:
+        return reverse(name, args=[handover_for(people).pk])
+    if name in {"handover:contact_edit", "handover:contact_delete"}:
+        from apps.handover.models import Contact
+
+        contact, _ = Contact.objects.get_or_create(name="Mia", role="neighbour with a key", phone="+49 30 1234567")
+        return reverse(name, args=[contact.pk])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
     return reverse(name)
+
+
+def handover_for(people: dict):
+    """An active handover with Charlie as its caretaker (his window stays his fixture's)."""
+    from apps.handover.models import Handover
+
+    now = timezone.now()
+    handover, _ = Handover.objects.get_or_create(
+        title="Christmas", defaults={"starts": now - timedelta(hours=1), "ends": now + timedelta(days=3)}
+    )
+    return handover
 
 
 def gateway_args(name: str, people: dict) -> dict:
