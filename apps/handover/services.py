@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts import services as accounts
-from apps.accounts.models import Invitation, username_problem
+from apps.accounts.models import EMAIL_TAKEN, Invitation, email_holders, username_problem
 from apps.accounts.roles import Role
 from apps.chat import markdown
 from apps.handover.models import AccessLog, Contact, Handover, HandoverNote, HandoverRunbook, IfThen, when
@@ -124,9 +124,11 @@ def handover_save(
 def caretaker_window(user: User) -> None:
     """A caretaker may sign in during their handovers that have not ended, from the first one's
     start to the last one's end (with two stays planned, the time between them too: a window
-    has one start and one end). With none left, the window closes where it is."""
-    handovers = Handover.objects.filter(caretakers=user, ends__gt=timezone.now()).order_by("starts")
-    first, last = handovers.first(), handovers.order_by("-ends").first()
+    has one start and one end). With none left, the last one that ended sets it (closed)."""
+    theirs = Handover.objects.filter(caretakers=user)
+    handovers = theirs.filter(ends__gt=timezone.now()) or theirs.order_by("-ends")[:1]
+    first = min(handovers, key=lambda h: h.starts, default=None)
+    last = max(handovers, key=lambda h: h.ends, default=None)
     if first is None or last is None:
         return
     member = getattr(user, "member", None)
@@ -167,6 +169,8 @@ def handover_invite(*, handover: Handover, name: str, email: str, created_by: Us
     name = name.strip()
     if not name:
         raise ValidationError({"invite_name": "Give the new caretaker's name, like “Charlie”."})
+    if email_holders(email.strip()).exists():  # sign-in by email needs one member an address
+        raise ValidationError({"invite_email": EMAIL_TAKEN})
     try:
         user = accounts.member_save(
             username=_username_for(name),
