@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.handover import services
 from apps.handover.models import Contact, Handover
 from apps.runbooks.models import Audience, Revision, Runbook
+from tests.notify.conftest import mailbox, make_channel, receiver  # noqa: F401 (fixtures for the summary)
 
 
 def make_runbook(slug: str, title: str, audience: str = Audience.CARETAKER, body: str = "- [ ] Look") -> Runbook:
