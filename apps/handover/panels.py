@@ -38,7 +38,7 @@ dashboard.register(
 navigation.register_menu_item(navigation.MenuItem("Handover", "handover:index", order=40, capability="handover"))
 navigation.register_settings_page(
     navigation.SettingsPage(
-        "Handover",
+        "Handovers",
         "handover:settings",
         order=60,
         description="Prepare the page a friend follows while you are away: dates, caretakers, welcome note, key "
