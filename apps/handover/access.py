@@ -34,7 +34,7 @@ class CaretakerMiddleware:
             response = self.get_response(request)
         if request.user.is_authenticated:  # not after signing out on this request
             services.access_record(
-                user=request.user,  # type: ignore[arg-type]  # authenticated: a User
+                user=request.user,
                 kind=AccessLog.Kind.PAGE,
                 method=request.method or "",
                 path=request.get_full_path(),

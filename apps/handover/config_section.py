@@ -170,8 +170,8 @@ def validate_handovers(items: list[Any], report: config.Report, document: dict[s
         title = config.field_text(item, "title", path, report)
         handover = Handover.objects.filter(title=title).first() or Handover()
         handover.title = title
-        handover.starts = config.moment(item, "starts", path, report)  # type: ignore[assignment]
-        handover.ends = config.moment(item, "ends", path, report)  # type: ignore[assignment]
+        handover.starts = config.moment(item, "starts", path, report)
+        handover.ends = config.moment(item, "ends", path, report)
         handover.welcome = config.field_text(item, "welcome", path, report)
         handover.checks = config.field_text(item, "checks", path, report)
         caretakers = _caretakers(_names(item, "caretakers", path, report), path, report, document)

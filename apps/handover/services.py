@@ -310,8 +310,8 @@ def summary_for(handover: Handover) -> Summary:
     lines.append("What they ran:" if runs else "They ran no runbook.")
     for run in reversed(runs):
         outcome = run.get_outcome_display() if run.outcome else "not finished"
-        note = f" ({run.note.strip()})" if run.note.strip() else ""
-        lines.append(f"- {when(run.started)}: {run.runbook.title}: {outcome}{note}")
+        said = f" ({run.note.strip()})" if run.note.strip() else ""
+        lines.append(f"- {when(run.started)}: {run.runbook.title}: {outcome}{said}")
     notes = list(handover.notes.select_related("author").order_by("created", "id"))
     lines.append("")
     lines.append("Their notes:" if notes else "They left no notes.")
