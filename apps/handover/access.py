@@ -1,7 +1,7 @@
 """The caretakers' access log, and their home page during a stay.
 
 `CaretakerMiddleware` (after accounts' AccessWindowMiddleware, which has already signed out a
-caretaker whose window closed) records each page a caretaker opens, and sends a caretaker who
+caretaker whose window closed) records each page a caretaker opens (not its htmx refreshes), and sends a caretaker who
 opens the home page during an active handover to the handover: their home page is the
 handover. `record_sign_in` (connected in apps.py to Django's user_logged_in) records sign-ins.
 Static files never reach Django's middleware (WhiteNoise answers first).
@@ -32,7 +32,9 @@ class CaretakerMiddleware:
             response: HttpResponse = redirect("handover:index")
         else:
             response = self.get_response(request)
-        if request.user.is_authenticated:  # not after signing out on this request
+        # A page, not each of its htmx refreshes (the status board asks every 5 seconds); and
+        # not after signing out on this request.
+        if request.user.is_authenticated and not request.headers.get("HX-Request"):
             services.access_record(
                 user=request.user,
                 kind=AccessLog.Kind.PAGE,

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from apps.runbooks.models import Run, Runbook
 
 ACCESS_LOG_DAYS = 90
+# A handover that ended longer ago than this gets no summary: one imported on a new install,
+# or one from before the worker was set up, is history, not news.
+SUMMARY_WITHIN = timedelta(days=7)
 ACCESS_LOG_ROWS = 20_000
 
 
@@ -335,10 +338,11 @@ def summary_for(handover: Handover) -> Summary:
 
 
 def summaries_claim(*, now: datetime | None = None) -> list[Handover]:
-    """Ended handovers whose summary has not been sent, each claimed with a conditional UPDATE
+    """Handovers ended within SUMMARY_WITHIN whose summary has not been sent, each claimed with a conditional UPDATE
     of summary_sent_at: two beats, a retried task or two workers never send one twice."""
     now = now or timezone.now()
-    due = Handover.objects.filter(ends__lte=now, summary_sent_at=None).values_list("pk", flat=True)
+    recent = Handover.objects.filter(ends__lte=now, ends__gt=now - SUMMARY_WITHIN, summary_sent_at=None)
+    due = recent.values_list("pk", flat=True)
     claimed = [pk for pk in due if Handover.objects.filter(pk=pk, summary_sent_at=None).update(summary_sent_at=now)]
     return list(Handover.objects.filter(pk__in=claimed))
 

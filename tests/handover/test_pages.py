@@ -129,11 +129,13 @@ def test_caretakers_sign_ins_and_page_views_are_logged_for_the_owner(client, ali
     client.get(reverse("handover:index"))
     client.get(reverse("status:index"))
     client.get(reverse("core:settings"))  # refused, and logged as such
+    client.get(reverse("status:index"), headers={"HX-Request": "true"})  # the board refreshing itself: not a view
     signed_in(client, bob).get(reverse("status:index"))  # family: not logged
     rows = list(AccessLog.objects.order_by("at", "id").values_list("kind", "path", "status"))
     assert rows[0] == ("sign_in", "/accounts/login/", None)
     assert ("page", "/handover/", 200) in rows and ("page", "/status/", 200) in rows
     assert ("page", "/settings/", 403) in rows
+    assert len(rows) == 4
     assert set(AccessLog.objects.values_list("user__username", flat=True)) == {"charlie"}
     html = signed_in(client, alice).get(reverse("handover:access_log")).content.decode()
     assert "Signed in" in html and "<code>/status/</code>" in html and "403" in html

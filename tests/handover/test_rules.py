@@ -172,3 +172,24 @@ def test_a_caretaker_on_two_stays_may_sign_in_from_the_first_to_the_last(make_ha
     make_handover(title="B", starts=now + timedelta(days=5), ends=now + timedelta(days=6), caretakers=[dana])
     member = Member.objects.get(user=dana)
     assert (member.access_from, member.access_until) == (first.starts, now + timedelta(days=6))
+
+
+def test_only_recently_ended_handovers_get_a_summary(make_handover):
+    now = timezone.now()
+    old = make_handover(title="Summer 2025", starts=now - timedelta(days=40), ends=now - timedelta(days=30))
+    recent = make_handover(title="Weekend", starts=now - timedelta(days=3), ends=now - timedelta(minutes=1))
+    make_handover(title="Now", starts=now - timedelta(minutes=1), ends=now + timedelta(days=1))
+    assert services.summaries_claim(now=now) == [recent]
+    assert services.summaries_claim(now=now) == []  # claimed once
+    old.refresh_from_db()
+    assert old.summary_sent_at is None
+
+
+def test_the_summary_says_what_happened_and_what_to_do_after(make_handover, charlie):
+    handover = make_handover(caretakers=[charlie])
+    services.note_add(handover=handover, author=charlie, text="All quiet.")
+    text = services.summary_for(handover).text
+    assert "looked after by charlie" in text
+    assert "They ran no runbook." in text and "All quiet." in text
+    assert "Nothing went down during the stay." in text
+    assert text.count("- [ ] ") == len(services.BACK_TO_NORMAL)
