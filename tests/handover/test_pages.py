@@ -210,3 +210,40 @@ def test_settings_lists_the_handover_pages(client, alice):
     html = signed_in(client, alice).get(reverse("core:settings")).content.decode()
     for url in ("handover:settings", "handover:contacts", "handover:access_log"):
         assert reverse(url) in html
+
+
+def test_editing_keeps_the_rows_and_deletes_the_ticked_one(client, alice, charlie, make_handover):
+    handover = make_handover(
+        caretakers=[charlie],
+        if_then=[services.Row("The power goes out", "Wait."), services.Row("The NAS beeps", "Press its button.")],
+    )
+    signed_in(client, alice)
+    form = client.get(reverse("handover:edit", args=[handover.pk])).content.decode()
+    assert 'value="The NAS beeps"' in form and 'name="if-1-DELETE"' in form
+    local = timezone.localtime
+    data = {
+        "title": "Christmas",
+        "starts": local(handover.starts).strftime("%Y-%m-%dT%H:%M"),
+        "ends": local(handover.ends).strftime("%Y-%m-%dT%H:%M"),
+        "caretakers": [charlie.pk],
+        "welcome": "",
+        "checks": "",
+        "invite_name": "",
+        "invite_email": "",
+        "if-TOTAL_FORMS": "4",
+        "if-INITIAL_FORMS": "2",
+        "if-MIN_NUM_FORMS": "0",
+        "if-MAX_NUM_FORMS": "30",
+        "if-0-when": "The power goes out",
+        "if-0-do": "Wait.",
+        "if-0-DELETE": "on",
+        "if-1-when": "The NAS beeps",
+        "if-1-do": "Press its button.",
+        "if-2-when": "The internet is down",
+        "if-2-do": "Restart the router.",
+    }
+    response = client.post(reverse("handover:edit", args=[handover.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert [r.when for r in handover.if_then.all()] == ["The NAS beeps", "The internet is down"]
+    half = client.post(reverse("handover:edit", args=[handover.pk]), {**data, "if-2-do": ""}).content.decode()
+    assert "Say what to do, like" in half  # a row with only its first half says what is missing
