@@ -18,6 +18,7 @@ from apps.runbooks.models import Audience
 from apps.status.models import Host, Kind, Service, State
 from tests.conftest import make_member
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_csp import watch
 from tests.e2e.test_signin import sign_in
 from tests.handover.conftest import make_runbook
 
@@ -93,6 +94,7 @@ def test_the_owner_prepares_and_previews_and_the_caretaker_reads_it_on_a_phone(p
     handover.starts = timezone.now() - timedelta(minutes=1)
     services.handover_save(handover, ["starts"])
 
+    violations = watch(phone)
     sign_in(phone, live_server, "charlie")
     expect(phone).to_have_url(f"{live_server.url}/handover/")  # the caretaker's home page is the handover
     expect(phone.get_by_role("heading", name="Christmas 2026")).to_be_visible()
@@ -108,4 +110,5 @@ def test_the_owner_prepares_and_previews_and_the_caretaker_reads_it_on_a_phone(p
     expect(phone.locator("#log")).to_contain_text("Watered the plants; the NAS is quiet.")
     assert HandoverNote.objects.get().author.username == "charlie"
     phone.goto(f"{live_server.url}/handover/")
+    assert violations == [] and phone.evaluate("window.__violations") == []  # the page keeps the CSP
     screenshot(phone, "handover-phone")
