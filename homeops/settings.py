@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.accounts.middleware.AccessWindowMiddleware",
     "apps.accounts.middleware.LoginRequiredMiddleware",
+    # Caretakers: the access log, and the handover as their home page during a stay.
+    "apps.handover.access.CaretakerMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -259,6 +261,8 @@ CELERY_TIMEZONE = "UTC"
 # four missed beats. homeops.celery.Scheduler stamps the time beat sent it.
 HEARTBEAT_SECONDS = env.integer("HOMEOPS_HEARTBEAT_SECONDS", 30, minimum=1, maximum=3600)
 HEARTBEAT_STALE_SECONDS = 4 * HEARTBEAT_SECONDS
+# How often beat looks for handovers that have ended (their summary goes out once).
+HANDOVER_SUMMARY_SECONDS = env.integer("HOMEOPS_HANDOVER_SUMMARY_SECONDS", 60, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULER = "homeops.celery:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
@@ -278,6 +282,17 @@ CELERY_BEAT_SCHEDULE = {
     "gateway-refresh-models": {"task": "gateway.refresh_models", "schedule": 300.0, "options": {"expires": 300.0}},
     "chat-purge-deleted": {"task": "chat.purge_deleted", "schedule": 600.0, "options": {"expires": 600.0}},
     "gateway-usage-rollup": {"task": "gateway.rollup_usage", "schedule": 3600.0, "options": {"expires": 1800.0}},
+    # The owner's summary of each handover that has ended (claimed once, apps/handover/services.py).
+    "handover-summaries": {
+        "task": "handover.send_summaries",
+        "schedule": float(HANDOVER_SUMMARY_SECONDS),
+        "options": {"expires": float(HANDOVER_SUMMARY_SECONDS)},
+    },
+    "handover-prune-access-log": {
+        "task": "handover.prune_access_log",
+        "schedule": 3600.0,
+        "options": {"expires": 1800.0},
+    },
 }
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------

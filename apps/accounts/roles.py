@@ -48,6 +48,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "runbooks": _EVERYONE,  # each reads the runbooks of the audiences their role may (runbooks.Audience)
     "runbooks_edit": _OWNER,  # write, restore, mark reviewed, delete
     "handover": _EVERYONE,
+    "handover_note": frozenset({Role.OWNER, Role.CARETAKER}),  # add a line to the active handover's log
     "maintenance": _OWNER,
     "ledger": _OWNER,
     "binder": _OWNER,
@@ -77,6 +78,14 @@ def can(user: User | AnonymousUser, capability: str) -> bool:
     if capability not in CAPABILITIES:
         raise KeyError(f"Unknown capability {capability!r}; add it to CAPABILITIES.")
     role = role_of(user)
+    return role is not None and role in CAPABILITIES[capability]
+
+
+def role_can(role: Role | str | None, capability: str) -> bool:
+    """What a role may do, whoever has it: the handover's preview shows the owner the page as
+    the caretaker will see it."""
+    if capability not in CAPABILITIES:
+        raise KeyError(f"Unknown capability {capability!r}; add it to CAPABILITIES.")
     return role is not None and role in CAPABILITIES[capability]
 
 

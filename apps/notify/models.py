@@ -39,8 +39,9 @@ class EventKind(models.TextChoices):
     HEARTBEAT_LATE = "heartbeat_late", "A backup or job is late"
 
 
-# Kinds that are not subscriptions: reminders follow "down"; digests and tests always go.
-REMINDER, DIGEST, TEST = "reminder", "digest", "test"
+# Kinds that are not subscriptions: reminders follow "down"; digests, tests and the end of a
+# handover's summary (apps/handover) always go.
+REMINDER, DIGEST, TEST, SUMMARY = "reminder", "digest", "test", "summary"
 
 
 def all_events() -> list[str]:
@@ -147,7 +148,7 @@ class Channel(models.Model):
         return {}
 
     def wants(self, kind: str) -> bool:
-        if kind in (DIGEST, TEST):
+        if kind in (DIGEST, TEST, SUMMARY):
             return True
         if kind == REMINDER:
             kind = EventKind.DOWN

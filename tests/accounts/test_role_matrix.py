@@ -155,7 +155,19 @@ MATRIX: dict[str, tuple] = {
     "runbooks:reviewed": OWNER_POST,
     "runbooks:delete": OWNER_POST,
     "core:search": EVERY_MEMBER,
+    # handover: every member reads it; the caretaker (and the owner) add notes; only the owner prepares it
     "handover:index": EVERY_MEMBER,
+    "handover:preview": OWNER_ONLY,
+    "handover:note_add": (LOGIN, POST_ONLY, DENIED, POST_ONLY, LOGIN),
+    "handover:settings": OWNER_ONLY,
+    "handover:new": OWNER_ONLY,
+    "handover:edit": OWNER_ONLY,
+    "handover:delete": OWNER_POST,
+    "handover:access_log": OWNER_ONLY,
+    "handover:contacts": OWNER_ONLY,
+    "handover:contact_new": OWNER_ONLY,
+    "handover:contact_edit": OWNER_ONLY,
+    "handover:contact_delete": OWNER_POST,
     "maintenance:index": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
@@ -234,6 +246,16 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[runbook_for(Audience.HOUSEHOLD).slug, 1])
     if name.startswith("runbooks:") and name not in {"runbooks:index", "runbooks:new", "runbooks:preview"}:
         return runbook_url(name, people)
+    if name == "handover:index":  # with a handover on, so that the whole page is rendered
+        handover_for(people)
+        return reverse(name)
+    if name in {"handover:preview", "handover:note_add", "handover:edit", "handover:delete"}:
+        return reverse(name, args=[handover_for(people).pk])
+    if name in {"handover:contact_edit", "handover:contact_delete"}:
+        from apps.handover.models import Contact
+
+        contact, _ = Contact.objects.get_or_create(name="Mia", role="neighbour with a key", phone="+49 30 1234567")
+        return reverse(name, args=[contact.pk])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
@@ -274,6 +296,17 @@ def runbook_for(audience: str):
     return found or runbook_services.runbook_save(
         Runbook(slug=f"for-{audience}", title=f"For {audience}", audience=audience, body="- [ ] Step")
     )
+
+
+def handover_for(people: dict):
+    """An active handover with Charlie as its caretaker (his window stays his fixture's)."""
+    from apps.handover.models import Handover
+
+    now = timezone.now()
+    handover, _ = Handover.objects.get_or_create(
+        title="Christmas", defaults={"starts": now - timedelta(hours=1), "ends": now + timedelta(days=3)}
+    )
+    return handover
 
 
 def gateway_args(name: str, people: dict) -> dict:

@@ -19,6 +19,8 @@ SETTINGS_PAGES = [
     ("Checks", "status:checks"),
     ("Model gateway", "gateway:settings"),
     ("Chat presets", "chat:presets"),
+    ("Handovers", "handover:settings"),
+    ("Contacts", "handover:contacts"),
     ("Configuration file", "core:config"),
     ("Health", "core:healthz"),
 ]

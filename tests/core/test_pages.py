@@ -61,7 +61,7 @@ def test_a_refused_page_says_why_in_plain_words(client, bob):
         ("status:index", "No services are watched yet."),
         ("chat:index", "The assistant is not set up yet."),
         ("runbooks:index", "No runbooks yet."),
-        ("handover:index", "No handover is active."),
+        ("handover:index", "No handover is active: the owner is at home."),
         ("maintenance:index", "Nothing is scheduled yet."),
         ("ledger:index", "No costs recorded yet."),
         ("binder:index", "No binder edition yet."),

@@ -39,6 +39,11 @@ PAGES = [
     "/settings/members/",
     "/settings/members/invite/",
     "/settings/config/",
+    "/settings/handovers/",
+    "/settings/handovers/new/",
+    "/settings/handovers/access-log/",
+    "/settings/contacts/",
+    "/settings/contacts/new/",
 ]
 
 # Runs before any page script (Playwright injects it outside the page's CSP) and records
