@@ -135,12 +135,26 @@ class TargetForm(forms.ModelForm):
         model = Target
         fields = ["backend", "model", "max_tokens", "context_tokens"]
         labels = {"max_tokens": "Most tokens per answer", "context_tokens": "Context window (tokens)"}
+        help_texts = {"model": "Its name on that backend, as the backend lists it: pick one or type it."}
+        # Every backend's models, labelled by backend; static/js/gateway.js narrows the list
+        # to the chosen backend's own (datalists "models-<pk>" in route_form.html).
         widgets = {"model": forms.TextInput(attrs={"list": "known-models", "spellcheck": "false"})}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, backends: dict[int, Backend] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.backends = backends or {}
         cast(forms.ModelChoiceField, self.fields["backend"]).empty_label = "Choose a backend"
         show_bounds(self)
+
+    @property
+    def model_note(self) -> str:
+        """A warning under the model box: the chosen backend has not reported models, or does
+        not list this one. Not an error: a model may be pulled after the route is saved."""
+        try:
+            backend = self.backends.get(int(self["backend"].value() or 0))
+        except (TypeError, ValueError):
+            return ""
+        return backend.model_note(str(self["model"].value() or "").strip()) if backend else ""
 
 
 class BaseTargetFormSet(forms.BaseInlineFormSet):

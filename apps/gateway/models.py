@@ -92,6 +92,42 @@ class Backend(models.Model):
     def has_api_key(self) -> bool:
         return bool(self.api_key_encrypted or self.api_key_env)
 
+    # What the route form says about this backend's models (its notes, and gateway.js's).
+
+    def offers(self, model: str) -> bool:
+        """Whether its last discovery listed `model` (Ollama answers "llama3" as "llama3:latest")."""
+        return model in self.model_names or f"{model}:latest" in self.model_names
+
+    @property
+    def no_models_note(self) -> str:
+        """Why the model box has nothing to suggest for it, or "" when it has."""
+        if self.model_names:
+            return ""
+        if self.models_refreshed_at:
+            return f"{self.name} answered, but it has no models yet: pull one there, then type its name here."
+        if self.models_error:
+            return (
+                f"{self.name} has not told HomeOps its models yet: it did not answer when asked. "
+                "You can still type the model's name."
+            )
+        return (
+            f"{self.name} has not told HomeOps its models yet (HomeOps asks every 5 minutes). "
+            "You can still type the model's name."
+        )
+
+    @property
+    def not_offered_words(self) -> str:
+        """Follows a model's name: "llama3.3 is not among studio's models yet; ..."."""
+        return f"is not among {self.name}'s models yet: pull it there before the route can use it."
+
+    def model_note(self, model: str) -> str:
+        """The route form's warning (never a refusal: a model may be pulled after the route is saved)."""
+        if not self.model_names:
+            return self.no_models_note
+        if model and not self.offers(model):
+            return f"{model} {self.not_offered_words}"
+        return ""
+
 
 class Route(models.Model):
     # Not a SlugField: its message ("Enter a valid 'slug' ...") is not the household's words.

@@ -267,3 +267,60 @@ def test_usage_for_the_owner_and_for_a_family_member(page, phone, live_server):
     assert not re.search(r"\bsam\b", phone.locator("main").inner_text())
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "usage-phone")
+
+
+def offered(page, index: int) -> list[str]:
+    """The models the browser offers in target `index`'s model box: its datalist's options."""
+    return page.evaluate(
+        """(index) => {
+            const box = document.querySelector(`#id_targets-${index}-model`);
+            return [...(box.list?.options || [])].map((option) => option.value);
+        }""",
+        index,
+    )
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone"])
+def test_the_route_form_offers_the_chosen_backends_models(viewport, request, live_server):
+    page = request.getfixturevalue(viewport)
+    make_member("alice", Role.OWNER)
+    backends = household()
+    now = timezone.now()
+    Backend.objects.filter(pk=backends["studio"].pk).update(
+        model_names=["llama3.1:8b", "nomic-embed-text", "qwen2.5:14b"], models_refreshed_at=now
+    )
+    Backend.objects.filter(pk=backends["macbook"].pk).update(model_names=["llama3.2:3b"], models_refreshed_at=now)
+    Backend.objects.create(name="mini", kind="openai", base_url="http://127.0.0.1:9/v1")  # not asked yet
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/settings/gateway/routes/new/")
+    page.get_by_label("Alias").fill("quick")
+
+    new = page.locator("fieldset.target").first
+    assert len(offered(page, 0)) == 4  # no backend chosen: every backend's models
+    new.get_by_label("Backend").select_option(label="macbook")
+    assert offered(page, 0) == ["llama3.2:3b"]
+    new.get_by_label("Backend").select_option(label="studio")
+    assert offered(page, 0) == ["llama3.1:8b", "nomic-embed-text", "qwen2.5:14b"]
+    note = new.locator("[data-model-note]")
+    expect(note).to_be_hidden()
+    new.get_by_label("Model").fill("llama3.3")
+    new.get_by_label("Model").blur()
+    expect(note).to_have_text("llama3.3 is not among studio's models yet: pull it there before the route can use it.")
+    if viewport == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"gateway-route-target{'-phone' if viewport == 'phone' else ''}")
+
+    second = page.locator("fieldset.target").nth(1)
+    second.get_by_label("Backend").select_option(label="mini")
+    assert offered(page, 1) == []
+    expect(second.locator("[data-model-note]")).to_contain_text("mini has not told HomeOps its models yet")
+    second.get_by_label("Model").fill("llama3.2:3b")
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Saved the route quick. llama3.3 is not among studio's models yet"
+    )
+    assert [(t.backend.name, t.model) for t in Route.objects.get(alias="quick").targets.all()] == [
+        ("studio", "llama3.3"),
+        ("mini", "llama3.2:3b"),
+    ]

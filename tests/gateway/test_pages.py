@@ -289,9 +289,50 @@ def test_a_route_without_good_targets_is_explained(client, alice, targets, messa
 
 def test_the_route_form_suggests_the_models_the_backends_offer(client, alice):
     studio = make_backend("studio", url="http://127.0.0.1:9/v1")
-    Backend.objects.filter(pk=studio.pk).update(model_names=["qwen2.5:14b"])
+    macbook = make_backend("macbook", url="http://127.0.0.1:10/v1")
+    now = timezone.now()
+    Backend.objects.filter(pk=studio.pk).update(model_names=["llama3.1:8b", "qwen2.5:14b"], models_refreshed_at=now)
+    Backend.objects.filter(pk=macbook.pk).update(model_names=["llama3.1:8b"], models_refreshed_at=now)
     text = signed_in(client, alice).get(reverse("gateway:route_new")).content.decode()
-    assert '<option value="qwen2.5:14b">' in text and 'list="known-models"' in text
+    # Without JavaScript: one list of every backend's models, each labelled with its backends.
+    assert 'list="known-models"' in text
+    assert '<option value="qwen2.5:14b" label="on studio">' in text
+    assert '<option value="llama3.1:8b" label="on macbook and studio">' in text
+    # With it, gateway.js swaps in the chosen backend's own list.
+    assert f'<datalist id="models-{studio.pk}"' in text and f'<datalist id="models-{macbook.pk}"' in text
+    macbook_list = text[text.index(f'<datalist id="models-{macbook.pk}"') :]
+    macbook_list = macbook_list[: macbook_list.index("</datalist>")]
+    assert "llama3.1:8b" in macbook_list and "qwen2.5:14b" not in macbook_list
+    assert 'src="/static/js/gateway.js"' in text
+
+
+def test_the_route_form_says_when_a_backend_has_not_reported_its_models(client, alice):
+    studio = make_backend("studio", url="http://127.0.0.1:9/v1")
+    route = make_route("assistant", (studio, "llama3.1:8b"))
+    text = signed_in(client, alice).get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
+    assert "studio has not told HomeOps its models yet (HomeOps asks every 5 minutes). " in text
+    assert "You can still type the model&#x27;s name." in text
+
+    Backend.objects.filter(pk=studio.pk).update(models_refreshed_at=timezone.now())
+    text = client.get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
+    assert "studio answered, but it has no models yet: pull one there, then type its name here." in text
+
+
+def test_a_model_the_backend_does_not_list_is_saved_with_a_warning(client, alice):
+    studio = make_backend("studio", url="http://127.0.0.1:9/v1")
+    Backend.objects.filter(pk=studio.pk).update(model_names=["llama3:latest"], models_refreshed_at=timezone.now())
+    signed_in(client, alice)
+    response = client.post(
+        reverse("gateway:route_new"),
+        route_data({"backend": studio.pk, "model": "llama3.3"}, {"backend": studio.pk, "model": "llama3"}),
+        follow=True,
+    )
+    words = "llama3.3 is not among studio&#x27;s models yet: pull it there before the route can use it."
+    assert f"Saved the route assistant. {words}" in response.content.decode()
+    route = Route.objects.get(alias="assistant")
+    assert [t.model for t in route.targets.all()] == ["llama3.3", "llama3"]  # a warning, not a refusal
+    text = client.get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
+    assert text.count(words) == 1  # under llama3.3; "llama3" is llama3:latest, which it lists
 
 
 # --- Policies ------------------------------------------------------------------------------
