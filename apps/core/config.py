@@ -307,6 +307,22 @@ def number(
     return int(value) if whole else float(value)
 
 
+def field_number(item: dict, key: str, path: Path, report: Report, model: type[models.Model], field: str = "") -> Any:
+    """A number for a model field (`field`, where its key in the file differs): the field's
+    default when the key is left out (or null); when it is not a number, the field's own words
+    (its error_messages["invalid"], as its Settings form says them), else number()'s."""
+    column = cast(models.Field, model._meta.get_field(field or key))
+    whole = isinstance(column, models.IntegerField)
+    default = column.get_default() if column.has_default() or column.null else None
+    value = item.get(key)
+    if value is not None and rules.number_problem(value, whole=whole):
+        written = column.deconstruct()[3].get("error_messages") or {}
+        if "invalid" in written:
+            report.error((*path, key), written["invalid"])
+            return default
+    return number(item, key, path, report, default, whole=whole)
+
+
 def field_default(model: type[models.Model], field: str) -> Any:
     """What a key left out of the file means: the model field's default."""
     return cast(models.Field, model._meta.get_field(field)).get_default()  # a column, not a relation

@@ -17,6 +17,7 @@ from django.forms.formsets import ORDERING_FIELD_NAME
 
 from apps.accounts.fields import MemberChoiceField
 from apps.accounts.roles import Role
+from apps.core.forms import model_words
 from apps.gateway import secrets
 from apps.gateway.models import ApiKey, Backend, Policy, Route, Target
 from apps.notify.forms import TimeInput
@@ -77,6 +78,7 @@ class BackendForm(forms.ModelForm):
         service = cast(forms.ModelChoiceField, self.fields["service"])  # the form field of a ForeignKey
         service.required = False
         service.empty_label = "No status-board service"
+        model_words(self)
         show_bounds(self)
         self.fields["timeout"].widget.attrs["step"] = "any"
         if self.instance.api_key_encrypted:
@@ -129,6 +131,10 @@ class RouteForm(forms.ModelForm):
         labels = {"alias": "Alias", "workload": "For"}
         help_texts = {"alias": "The name the family and scripts ask for: assistant, quick, homework."}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_words(self)
+
 
 class TargetForm(forms.ModelForm):
     class Meta:
@@ -144,6 +150,7 @@ class TargetForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.backends = backends or {}
         cast(forms.ModelChoiceField, self.fields["backend"]).empty_label = "Choose a backend"
+        model_words(self)
         show_bounds(self)
 
     @property
@@ -162,6 +169,9 @@ class BaseTargetFormSet(forms.BaseInlineFormSet):
         super().add_fields(form, index)
         form.fields[ORDERING_FIELD_NAME].label = "Try order"
         form.fields[ORDERING_FIELD_NAME].widget.attrs.update(min=1)
+        form.fields[ORDERING_FIELD_NAME].error_messages["invalid"] = (
+            "Write 1 for the target tried first, 2 for the next, or leave it empty to keep the order shown."
+        )
         if "DELETE" in form.fields:
             form.fields["DELETE"].label = "Remove this target"
 
@@ -202,6 +212,7 @@ class PolicyForm(forms.ModelForm):
         choices=[("", "—")] + list(Role.choices),
         required=False,
         help_text="Everyone with this role…",
+        error_messages={"invalid_choice": "Choose a role from the list: owner, family or caretaker."},
     )
     scope = forms.ChoiceField(
         label="May use",
@@ -211,8 +222,14 @@ class PolicyForm(forms.ModelForm):
         ],
         widget=forms.RadioSelect,
         initial=EVERY,
+        error_messages={"required": "Choose which models it allows: every model, or only the ones ticked."},
     )
-    aliases = forms.MultipleChoiceField(label="Allowed models", required=False, widget=forms.CheckboxSelectMultiple)
+    aliases = forms.MultipleChoiceField(
+        label="Allowed models",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "%(value)s is not a route any more: untick it."},
+    )
 
     class Meta:
         model = Policy
@@ -245,6 +262,7 @@ class PolicyForm(forms.ModelForm):
         member = cast(forms.ModelChoiceField, self.fields["member"])
         member.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         member.empty_label = "—"
+        model_words(self)
         show_bounds(self)
         prompts = self.instance.system_prompts or {}
         self.prompt_fields = []
@@ -288,12 +306,30 @@ class ApiKeyForm(forms.ModelForm):
         help_texts = {"name": "A name to recognise it later: “laptop scripts”, “Home Assistant”."}
         widgets = {"name": forms.TextInput(attrs={"autocomplete": "off"})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_words(self)
+
 
 class UsageFilterForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Write a day like 2026-12-20, or leave it empty."},
+    )
+    end = forms.DateField(
+        label="Until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Write a day like 2026-12-20, or leave it empty for today."},
+    )
     member = MemberChoiceField(
-        label="Member", queryset=get_user_model().objects.none(), required=False, empty_label="Everyone"
+        label="Member",
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="Everyone",
+        error_messages={"invalid_choice": "That member is not listed any more: choose another."},
     )
 
     DEFAULT_DAYS = 30

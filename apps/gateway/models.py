@@ -13,20 +13,42 @@ from django.db import models
 from apps.accounts.audience import ForRoleOrMember
 from apps.core import rules
 
+# Each field's errors say what to write. They are the model's, so the Settings form (through
+# apps/core/forms.model_words) and the configuration file (config.model_errors) say the same.
+ADDRESS_WORDS = (
+    "Write the backend's whole address, starting with http:// or https://: "
+    "like http://studio.home.arpa:11434 for Ollama, http://studio.home.arpa:8080/v1 for an OpenAI-compatible server."
+)
+KEY_ENV_WORDS = (
+    "Write the name of the environment variable that holds the key, like HOMEOPS_STUDIO_KEY "
+    "(letters, digits and _, not starting with a digit), or leave it empty."
+)
+TIMEOUT_WORDS = "Write how many seconds to wait for it, from 1 to 600, like 30."
+MAX_TOKENS_WORDS = "Write the most tokens one answer may take: a whole number from 1 to 1,000,000, like 2048."
+CONTEXT_WORDS = "Write the model's context window in tokens: a whole number from 256 to 10,000,000, like 8192."
+DAILY_TOKENS_WORDS = (
+    "Write how many tokens a day (questions and answers together): a whole number from 1 to 2,147,483,647, "
+    "like 200000, or leave it empty for no limit."
+)
+STREAMS_WORDS = "Write how many answers may come at the same time, from 1 to 100, or leave it empty for no limit."
+CLOCK_WORDS = "Write a time of day, like 22:00."
+
 
 def validate_base_url(value: str) -> None:
     # Not Django's URLValidator: home networks use bare host names (http://studio:11434).
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            "must be the whole address, starting with http:// or https://, like http://studio.home.arpa:11434",
-            code="base_url",
-        )
+        raise ValidationError(ADDRESS_WORDS, code="base_url")
 
 
 def validate_key_env(value: str) -> None:
-    if value and (problem := rules.env_name_problem(value, "key")):
-        raise ValidationError(problem, code="env_name")
+    if value and rules.env_name_problem(value, "key"):
+        raise ValidationError(KEY_ENV_WORDS, code="env_name")
+
+
+def number_words(words: str) -> dict[str, str]:
+    """A number field's error_messages: empty or not a number, the same sentence as its bounds."""
+    return {"blank": words, "null": words, "invalid": words}
 
 
 class Workload(models.TextChoices):
@@ -48,11 +70,29 @@ class Backend(models.Model):
         OPENAI = "openai", "OpenAI-compatible"
         OLLAMA = "ollama", "Ollama"
 
-    name = models.CharField(max_length=64, unique=True, validators=[rules.address_name])
-    kind = models.CharField(max_length=16, choices=BackendKind.choices, default=BackendKind.OPENAI)
+    name = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[
+            rules.address_name_saying(
+                "Use letters, digits, - and _ only, like studio or studio-mlx (the name goes into addresses)."
+            )
+        ],
+        error_messages={
+            "blank": "Give the backend a short name, like studio.",
+            "unique": "Another backend already has this name: choose another, or edit that one.",
+        },
+    )
+    kind = models.CharField(
+        max_length=16,
+        choices=BackendKind.choices,
+        default=BackendKind.OPENAI,
+        error_messages={"invalid_choice": "Choose the kind of server: ollama, or openai (OpenAI-compatible)."},
+    )
     base_url = models.CharField(
         max_length=255,
         validators=[validate_base_url],
+        error_messages={"blank": ADDRESS_WORDS},
         help_text="OpenAI-compatible: the API root, e.g. http://studio.home.arpa:8080/v1. "
         "Ollama: the server, e.g. http://studio.home.arpa:11434.",
     )
@@ -66,7 +106,8 @@ class Backend(models.Model):
     )
     timeout = models.FloatField(
         default=30.0,
-        validators=rules.between(1, 600, "seconds"),
+        validators=rules.between(1, 600, words=TIMEOUT_WORDS),
+        error_messages=number_words(TIMEOUT_WORDS),
         help_text="Seconds to connect and to wait for the first token.",
     )
     service = models.ForeignKey(
@@ -76,6 +117,7 @@ class Backend(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The status-board service that watches it: a backend the board holds down is skipped.",
+        error_messages={"invalid": "That service is not on the status board any more: choose another, or none."},
     )
     # Discovered in the background (tasks.refresh_models), never on the request path.
     model_names = models.JSONField(default=list, blank=True, editable=False)
@@ -134,10 +176,24 @@ class Route(models.Model):
     alias = models.CharField(
         max_length=64,
         unique=True,
-        validators=[rules.address_name],
+        validators=[
+            rules.address_name_saying(
+                "Use letters, digits, - and _ only, like assistant or quick-answers "
+                "(scripts put the alias in their requests)."
+            )
+        ],
+        error_messages={
+            "blank": "Give the route the name the family will ask for, like assistant.",
+            "unique": "Another route already has this alias: choose another, or edit that one.",
+        },
         help_text='What the household asks for: "assistant".',
     )
-    workload = models.CharField(max_length=16, choices=Workload.choices, default=Workload.CHAT)
+    workload = models.CharField(
+        max_length=16,
+        choices=Workload.choices,
+        default=Workload.CHAT,
+        error_messages={"invalid_choice": "Choose what it is for: chat or embeddings."},
+    )
     description = models.CharField(max_length=200, blank=True, help_text="Shown in the chat's model picker.")
 
     class Meta:
@@ -164,13 +220,32 @@ class Target(models.Model):
 
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="targets")
     position = models.PositiveSmallIntegerField(default=0)
-    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="targets")
-    model = models.CharField(max_length=200, help_text="The model's name on that backend.")
+    backend = models.ForeignKey(
+        Backend,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        error_messages={
+            "blank": "Choose the backend that runs this model.",
+            "null": "Choose the backend that runs this model.",
+            "invalid": "That backend is not there any more: choose another.",
+        },
+    )
+    model = models.CharField(
+        max_length=200,
+        help_text="The model's name on that backend.",
+        error_messages={"blank": "Write the model's name on that backend, like llama3.1:8b."},
+    )
     max_tokens = models.PositiveIntegerField(
-        default=2048, validators=rules.whole_between(1, 1_000_000), help_text="Most tokens one answer may take."
+        default=2048,
+        validators=rules.whole_between(1, 1_000_000, words=MAX_TOKENS_WORDS),
+        error_messages=number_words(MAX_TOKENS_WORDS),
+        help_text="Most tokens one answer may take.",
     )
     context_tokens = models.PositiveIntegerField(
-        default=8192, validators=rules.whole_between(256, 10_000_000), help_text="The model's context window."
+        default=8192,
+        validators=rules.whole_between(256, 10_000_000, words=CONTEXT_WORDS),
+        error_messages=number_words(CONTEXT_WORDS),
+        help_text="The model's context window.",
     )
 
     class Meta:
@@ -184,18 +259,41 @@ class Policy(ForRoleOrMember):
     """Per role, or per member (a member's policy takes each empty field from the role's)."""
 
     member = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="gateway_policy"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="gateway_policy",
+        error_messages={"invalid": "That member is not listed any more: choose another."},
     )
     # None: every alias (or, for a member, the role's list).
     aliases = models.JSONField(null=True, blank=True)
     daily_tokens = models.PositiveIntegerField(
-        null=True, blank=True, validators=rules.whole_between(1, 2_147_483_647), help_text="Empty: no daily limit."
+        null=True,
+        blank=True,
+        validators=rules.whole_between(1, 2_147_483_647, words=DAILY_TOKENS_WORDS),
+        error_messages={"invalid": DAILY_TOKENS_WORDS},
+        help_text="Empty: no daily limit.",
     )
     max_streams = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=rules.whole_between(1, 100), help_text="Empty: no limit."
+        null=True,
+        blank=True,
+        validators=rules.whole_between(1, 100, words=STREAMS_WORDS),
+        error_messages={"invalid": STREAMS_WORDS},
+        help_text="Empty: no limit.",
     )
-    quiet_from = models.TimeField(null=True, blank=True, help_text="No answers from this time ...")
-    quiet_until = models.TimeField(null=True, blank=True, help_text="... until this time (household time).")
+    quiet_from = models.TimeField(
+        null=True,
+        blank=True,
+        error_messages={"invalid": CLOCK_WORDS, "invalid_time": CLOCK_WORDS},
+        help_text="No answers from this time ...",
+    )
+    quiet_until = models.TimeField(
+        null=True,
+        blank=True,
+        error_messages={"invalid": CLOCK_WORDS, "invalid_time": CLOCK_WORDS},
+        help_text="... until this time (household time).",
+    )
     # {alias: prompt}: a system prompt the member cannot change (a homework helper).
     system_prompts = models.JSONField(default=dict, blank=True)
 
@@ -231,7 +329,9 @@ class Policy(ForRoleOrMember):
 
 class ApiKey(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
+    name = models.CharField(
+        max_length=100, error_messages={"blank": "Write what the key is for, like “laptop scripts”."}
+    )
     prefix = models.CharField(max_length=16, help_text="The key's first characters, to recognise it.")
     hashed = models.CharField(max_length=64, unique=True)  # sha256 hex: keys are long and random
     created = models.DateTimeField(auto_now_add=True)

@@ -115,7 +115,7 @@ def test_a_key_is_not_echoed_back_when_the_form_has_errors(client, alice):
         reverse("gateway:backend_new"), backend_data(base_url="studio", api_key=SECRET)
     )
     text = response.content.decode()
-    assert "must be the whole address, starting with http:// or https://" in text
+    assert "Write the backend&#x27;s whole address, starting with http:// or https://" in text
     assert SECRET not in text
     assert not Backend.objects.exists()
 
@@ -128,8 +128,8 @@ def test_a_bare_host_name_is_a_good_address(client, alice):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ("http://studio/key", "name the environment variable that holds the key (like"),
-        ("1KEY", "letters, digits and _ only"),
+        ("http://studio/key", "Write the name of the environment variable that holds the key, like HOMEOPS_STUDIO_KEY"),
+        ("1KEY", "(letters, digits and _, not starting with a digit)"),
         ("HOMEOPS_TEST_UNSET_KEY", "The environment variable HOMEOPS_TEST_UNSET_KEY is not set."),
     ],
 )
@@ -273,9 +273,10 @@ def test_a_route_keeps_its_targets_in_the_order_given(client, alice):
         ([{"model": "llama3.1:8b", "backend": "studio"}] * 2, "studio / llama3.1:8b is listed twice"),
         (
             [{"model": "llama3.1:8b", "backend": "studio", "max_tokens": "0"}],
-            "must be a whole number from 1 to 1,000,000",
+            "Write the most tokens one answer may take: a whole number from 1 to 1,000,000, like 2048.",
         ),
-        ([{"model": "", "backend": "studio"}], "This field is required."),
+        ([{"model": "", "backend": "studio"}], "Write the model&#x27;s name on that backend, like llama3.1:8b."),
+        ([{"model": "llama3.1:8b"}], "Choose the backend that runs this model."),
     ],
 )
 def test_a_route_without_good_targets_is_explained(client, alice, targets, message):
@@ -392,9 +393,11 @@ def test_the_owner_writes_a_family_policy_and_a_members_override(client, alice, 
         ({"quiet_from": "22:00"}, "Give both ends of the quiet hours, or neither."),
         ({"quiet_from": "22:00", "quiet_until": "22:00"}, "start and end at the same time"),
         ({"aliases": ["assistant"]}, "You ticked models but chose “Every model”"),
-        ({"daily_tokens": "0"}, "must be a whole number from 1 to 2,147,483,647"),
-        ({"max_streams": "500"}, "must be a whole number from 1 to 100"),
-        ({"aliases": ["nope"], "scope": "listed"}, "Select a valid choice. nope is not one of the available choices."),
+        ({"daily_tokens": "0"}, "a whole number from 1 to 2,147,483,647, like 200000, or leave it empty"),
+        ({"daily_tokens": "lots"}, "a whole number from 1 to 2,147,483,647, like 200000, or leave it empty"),
+        ({"max_streams": "500"}, "Write how many answers may come at the same time, from 1 to 100"),
+        ({"quiet_from": "late", "quiet_until": "07:00"}, "Write a time of day, like 22:00."),
+        ({"aliases": ["nope"], "scope": "listed"}, "nope is not a route any more: untick it."),
     ],
 )
 def test_policy_mistakes_are_explained_and_nothing_is_saved(client, alice, bob, overrides, field_message):
