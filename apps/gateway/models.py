@@ -4,6 +4,8 @@ record of every request (AuditEntry, rolled up into UsageDay)."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -34,11 +36,28 @@ STREAMS_WORDS = "Write how many answers may come at the same time, from 1 to 100
 CLOCK_WORDS = "Write a time of day, like 22:00."
 
 
+# A host name or IPv4 address: dot-separated labels (IPv6 addresses are checked by ipaddress).
+HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
 def validate_base_url(value: str) -> None:
     # Not Django's URLValidator: home networks use bare host names (http://studio:11434).
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number up to 65535)
+    except ValueError:
+        raise ValidationError(ADDRESS_WORDS, code="base_url") from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not (HOST_NAME.fullmatch(host) or _is_ip(host)):
         raise ValidationError(ADDRESS_WORDS, code="base_url")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def validate_key_env(value: str) -> None:

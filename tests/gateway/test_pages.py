@@ -120,6 +120,15 @@ def test_a_key_is_not_echoed_back_when_the_form_has_errors(client, alice):
     assert not Backend.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "address", ["http://[::1", "http://studio:abc", "http://studio:99999", "http://studio home:11434", "http://a..b:1"]
+)
+def test_an_address_httpx_could_not_use_is_refused_in_words(client, alice, address):
+    response = signed_in(client, alice).post(reverse("gateway:backend_new"), backend_data(base_url=address))
+    assert "Write the backend&#x27;s whole address" in response.content.decode()
+    assert not Backend.objects.exists()
+
+
 def test_a_bare_host_name_is_a_good_address(client, alice):
     signed_in(client, alice).post(reverse("gateway:backend_new"), backend_data(base_url="http://studio:11434"))
     assert Backend.objects.get().base_url == "http://studio:11434"
