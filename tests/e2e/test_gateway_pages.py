@@ -324,3 +324,77 @@ def test_the_route_form_offers_the_chosen_backends_models(viewport, request, liv
         ("studio", "llama3.3"),
         ("mini", "llama3.2:3b"),
     ]
+
+
+# Names as long as the fields allow, in one piece (no space or hyphen to break at).
+LONG = "studio" + "x" * 58  # 64 characters: a backend's name, a route's alias
+WIDEST = """() => {
+    const wide = [];
+    for (const element of document.querySelectorAll("main *")) {
+        const box = element.getBoundingClientRect();
+        if (box.right > document.documentElement.clientWidth + 1) wide.push(`${element.tagName}.${element.className}`);
+    }
+    return wide.slice(0, 8);
+}"""
+
+
+def fits_a_phone(page, url: str) -> None:
+    page.goto(url)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, (url, width, page.evaluate(WIDEST))
+
+
+def long_names_everywhere() -> dict:
+    """The household's settings with every name as long as it may be."""
+    from apps.accounts import services as accounts
+    from apps.status.models import Host
+
+    long_member = make_member("m" * 64, Role.FAMILY, first_name="Maximiliana-" + "y" * 60)
+    studio = Backend.objects.create(
+        name=LONG,
+        kind="ollama",
+        base_url=f"http://{LONG}.home.arpa:11434",
+        api_key_env="HOMEOPS_" + "K" * 60,
+        model_names=["hf.co/" + "q" * 60, "llama3.1:8b"],
+        models_refreshed_at=timezone.now(),
+    )
+    alias = "assistant" + "a" * 55
+    route = Route.objects.create(alias=alias, description="d" * 200)
+    Target.objects.create(route=route, position=0, backend=studio, model="hf.co/" + "q" * 60)
+    Target.objects.create(route=route, position=1, backend=studio, model="z" * 64)
+    policy = Policy.objects.create(
+        member=long_member, aliases=[alias], system_prompts={alias: "You are a patient tutor." * 5}
+    )
+    host = Host.objects.create(name="h" * 100, address="a" * 100 + ".home.arpa", location="l" * 100)
+    service = Service.objects.create(
+        name="s" * 100,
+        label="L" * 100,
+        host=host,
+        kind=Kind.HTTP,
+        check_config={"url": f"http://{'a' * 100}.home.arpa:3000/api/health"},
+    )
+    accounts.invitation_create(role=Role.FAMILY, created_by=None, name="n" * 150, note="o" * 300)
+    snapshot.announce()
+    return dict(backend=studio, route=route, policy=policy, host=host, service=service, member=long_member)
+
+
+def test_long_names_wrap_on_a_phone(phone, live_server):
+    make_member("alice", Role.OWNER)
+    rows = long_names_everywhere()
+    sign_in(phone, live_server, "alice")
+    base = live_server.url
+    for path in (
+        "/settings/",
+        "/settings/gateway/",
+        f"/settings/gateway/backends/{rows['backend'].pk}/",
+        f"/settings/gateway/routes/{rows['route'].pk}/",
+        f"/settings/gateway/policies/{rows['policy'].pk}/",
+        "/settings/checks/",
+        f"/settings/checks/hosts/{rows['host'].pk}/",
+        f"/settings/checks/services/{rows['service'].pk}/",
+        "/settings/members/",
+        f"/settings/members/{rows['member'].pk}/",
+    ):
+        fits_a_phone(phone, base + path)
+    phone.goto(f"{base}/settings/gateway/")
+    screenshot(phone, "gateway-settings-long-names-phone")
