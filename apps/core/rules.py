@@ -67,6 +67,12 @@ def whole_between(low: int, high: int, words: str = "") -> list[Any]:
     return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
 
 
+def number_words(words: str) -> dict[str, str]:
+    """A number field's error_messages: empty, or not a number, said in one sentence that says
+    what to write ("Write how many seconds between checks, from 5 to 86400, like 60.")."""
+    return {"blank": words, "null": words, "invalid": words}
+
+
 def number_problem(value: Any, *, whole: bool = False) -> str | None:
     """A YAML value that is not a number (booleans are not numbers here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

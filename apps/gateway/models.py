@@ -65,11 +65,6 @@ def validate_key_env(value: str) -> None:
         raise ValidationError(KEY_ENV_WORDS, code="env_name")
 
 
-def number_words(words: str) -> dict[str, str]:
-    """A number field's error_messages: empty or not a number, the same sentence as its bounds."""
-    return {"blank": words, "null": words, "invalid": words}
-
-
 class Workload(models.TextChoices):
     CHAT = "chat", "Chat"
     EMBEDDINGS = "embeddings", "Embeddings"
@@ -126,7 +121,7 @@ class Backend(models.Model):
     timeout = models.FloatField(
         default=30.0,
         validators=rules.between(1, 600, words=TIMEOUT_WORDS),
-        error_messages=number_words(TIMEOUT_WORDS),
+        error_messages=rules.number_words(TIMEOUT_WORDS),
         help_text="Seconds to connect and to wait for the first token.",
     )
     service = models.ForeignKey(
@@ -257,13 +252,13 @@ class Target(models.Model):
     max_tokens = models.PositiveIntegerField(
         default=2048,
         validators=rules.whole_between(1, 1_000_000, words=MAX_TOKENS_WORDS),
-        error_messages=number_words(MAX_TOKENS_WORDS),
+        error_messages=rules.number_words(MAX_TOKENS_WORDS),
         help_text="Most tokens one answer may take.",
     )
     context_tokens = models.PositiveIntegerField(
         default=8192,
         validators=rules.whole_between(256, 10_000_000, words=CONTEXT_WORDS),
-        error_messages=number_words(CONTEXT_WORDS),
+        error_messages=rules.number_words(CONTEXT_WORDS),
         help_text="The model's context window.",
     )
 

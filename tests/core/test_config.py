@@ -108,7 +108,7 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path):
         ),
         (
             "members:\n  - {username: c, role: caretaker, access_from: 2027-01-02, access_until: 2027-01-01}\n",
-            "members[0].access_until: Access must end after it starts.",
+            "members[0].access_until: Access must end after it starts: make the end later than the start.",
         ),
         ("members:\n  - {username: 'b b', role: family}\n", "members[0].username: letters, digits"),
     ],
