@@ -76,7 +76,7 @@ def backend_test(request: HttpRequest, pk: int) -> HttpResponse:
     backend = get_object_or_404(Backend, pk=pk)
     problem = services.backend_refresh_models(backend)
     if problem:
-        messages.error(request, f"{backend.name} did not answer: {problem}.")
+        messages.error(request, f"{backend.name} {problem}.")  # "studio refused the connection (...)."
     else:
         names = backend.model_names
         listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -84,6 +84,7 @@ def backend_test(request: HttpRequest, pk: int) -> HttpResponse:
         text += f" ({listed})." if names else ". It offers no models yet."
         if missing := services.missing_models(backend):
             text += f" Routes ask it for models it does not have: {', '.join(missing)}."
+            text += " Pull them there, or change those routes."
             messages.warning(request, text)
         else:
             messages.success(request, text)

@@ -26,6 +26,15 @@ LABELS = {
     "depends_on": "Depends on",
     "queue": "Probe queue",
     "name": "Name",
+    "interval": "Check every (seconds)",
+    "timeout": "Give up after (seconds)",
+    "retries": "Failed checks before it counts as down",
+    "criticality": "How much it matters",
+}
+HELP = {
+    "retries": "One failed check can be a hiccup: 1 waits for a second failure before saying it is down.",
+    "queue": "Which worker checks it: leave “celery” unless only a worker on another machine can reach it.",
+    "depends_on": "When one of these is down, this one is shown as waiting for it instead of as a second problem.",
 }
 
 
@@ -112,6 +121,7 @@ class ServiceForm(forms.ModelForm):
         ]
         widgets = {"what_to_do": forms.Textarea(attrs={"rows": 3})}
         labels = LABELS
+        help_texts = HELP
 
     field_order = ["name", "label", "host", "kind", "url", "check_host", "check_port", "more"]
 
@@ -217,9 +227,9 @@ class HeartbeatForm(forms.ModelForm):
             "runbook_url",
         ]
         widgets = {"what_to_do": forms.Textarea(attrs={"rows": 3})}
-        labels = LABELS
+        labels = {**LABELS, "period": "Expected every (seconds)", "grace": "Late by at most (seconds)"}
         help_texts = {
-            "period": "Seconds between expected pings: 86400 for a nightly job.",
-            "grace": "Extra seconds before it counts as down: how late a run may finish.",
+            "period": "Seconds between expected pings: 86400 for a nightly job, 604800 for a weekly one.",
+            "grace": "Extra seconds before it counts as down: how late a run may finish (3600 is an hour).",
             "min_duration": "Optional. With /start pings, a run shorter than this many seconds counts as failed.",
         }

@@ -159,7 +159,10 @@ def test_the_config_page_lists_errors_with_lines(client):
     response = client.post(reverse("core:config"), {"text": "members:\n  - username: x\n    role: boss\n"})
     text = response.content.decode()
     assert "Nothing was written." in text
-    assert "members[0].role: must be one of owner, family, caretaker (got &#x27;boss&#x27;), line 3" in text
+    assert (
+        "<li><strong>Line 3</strong> <code>members[0].role</code>: must be one of owner, family, caretaker "
+        "(got &#x27;boss&#x27;)</li>" in text
+    )
 
 
 def test_a_field_left_out_keeps_its_value(tmp_path):

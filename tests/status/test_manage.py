@@ -68,7 +68,7 @@ def test_test_this_check_runs_it_without_saving(client, alice, http_server):
         reverse("status:service_new"), service_data(url=url, more="keyword: Photos", test="1")
     )
     text = response.content.decode()
-    assert "Test: Up." in text and "answered 200" in text and "Nothing was saved yet." in text
+    assert "Test: Up." in text and "Answered 200" in text and "Nothing was saved yet." in text
     assert not Service.objects.exists()
     failing = client.post(reverse("status:service_new"), service_data(url=url, more="keyword: Videos", test="1"))
     assert "Test: Down." in failing.content.decode()
