@@ -149,6 +149,8 @@ class TargetForm(forms.ModelForm):
     def __init__(self, *args: Any, backends: dict[int, Backend] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.backends = backends or {}
+        # The warning under the box (route_form.html) is read with it by a screen reader.
+        self.fields["model"].widget.attrs["aria-describedby"] = f"{self['model'].auto_id}-note"
         cast(forms.ModelChoiceField, self.fields["backend"]).empty_label = "Choose a backend"
         model_words(self)
         show_bounds(self)

@@ -322,6 +322,8 @@ def test_the_route_form_says_when_a_backend_has_not_reported_its_models(client, 
     text = signed_in(client, alice).get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
     assert "studio has not told HomeOps its models yet (HomeOps asks every 5 minutes). " in text
     assert "You can still type the model&#x27;s name." in text
+    # Read with the box it is about.
+    assert 'aria-describedby="id_targets-0-model-note"' in text and 'id="id_targets-0-model-note"' in text
 
     Backend.objects.filter(pk=studio.pk).update(models_refreshed_at=timezone.now())
     text = client.get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
