@@ -336,10 +336,24 @@ WIDEST = """() => {
 }"""
 
 
-def fits_a_phone(page, url: str) -> None:
+# Whether each word of an element's text sits on one line (a word broken in the middle has
+# two boxes).
+WHOLE_WORDS = """(element) => {
+    const text = element.firstChild;
+    const range = document.createRange();
+    for (const match of text.textContent.matchAll(/\\S+/g)) {
+        range.setStart(text, match.index);
+        range.setEnd(text, match.index + match[0].length);
+        if (range.getClientRects().length !== 1) return false;
+    }
+    return true;
+}"""
+
+
+def fits(page, url: str, width: int = 390) -> None:
     page.goto(url)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, (url, width, page.evaluate(WIDEST))
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, (url, wide, page.evaluate(WIDEST))
 
 
 def long_names_everywhere() -> dict:
@@ -376,7 +390,7 @@ def long_names_everywhere() -> dict:
     return dict(backend=studio, route=route, policy=policy, host=host, service=service, member=long_member)
 
 
-def test_long_names_wrap_on_a_phone(phone, live_server):
+def test_long_names_wrap_on_a_phone_and_a_desktop(phone, page, live_server):
     make_member("alice", Role.OWNER)
     rows = long_names_everywhere()
     sign_in(phone, live_server, "alice")
@@ -393,6 +407,15 @@ def test_long_names_wrap_on_a_phone(phone, live_server):
         "/settings/members/",
         f"/settings/members/{rows['member'].pk}/",
     ):
-        fits_a_phone(phone, base + path)
+        fits(phone, base + path)
     phone.goto(f"{base}/settings/gateway/")
     screenshot(phone, "gateway-settings-long-names-phone")
+
+    # On a wide screen the long names wrap and the short words beside them stay whole.
+    sign_in(page, live_server, "alice")
+    for path in ("/settings/gateway/", "/settings/checks/", "/settings/members/"):
+        fits(page, base + path, 1280)
+    page.goto(f"{base}/settings/gateway/")
+    row = page.locator("tr[data-backend]")
+    for words in ("Edit", "Test connection", "not watched"):
+        assert row.get_by_text(words, exact=True).evaluate(WHOLE_WORDS), words
