@@ -376,8 +376,9 @@ def moment_text(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="minutes") if value else None
 
 
-def clock(item: dict, key: str, path: Path, report: Report) -> time | None:
-    """A time of day ("22:00"); None when absent."""
+def clock(item: dict, key: str, path: Path, report: Report, model: type[models.Model] | None = None) -> time | None:
+    """A time of day ("22:00"); None when absent. With `model`, a value that is not a time is
+    refused in the words of the model's field (its error_messages["invalid"]), as its form says."""
     value = item.get(key)
     if value is None or value == "":
         return None
@@ -389,7 +390,9 @@ def clock(item: dict, key: str, path: Path, report: Report) -> time | None:
             return time.fromisoformat(value.strip())
         except ValueError:
             pass
-    report.error((*path, key), 'not a time of day like "22:00"')
+    column = cast(models.Field, model._meta.get_field(key)) if model else None  # a column, not a relation
+    written = (column.deconstruct()[3].get("error_messages") or {}) if column else {}
+    report.error((*path, key), written.get("invalid", 'not a time of day like "22:00"'))
     return None
 
 

@@ -253,8 +253,8 @@ def validate_policies(items: list[Any], report: config.Report, document: dict[st
             "aliases": sorted(listed) if listed is not None else None,
             "daily_tokens": config.field_number(item, "daily_tokens", path, report, Policy),
             "max_streams": config.field_number(item, "max_streams", path, report, Policy),
-            "quiet_from": config.clock(item, "quiet_from", path, report),
-            "quiet_until": config.clock(item, "quiet_until", path, report),
+            "quiet_from": config.clock(item, "quiet_from", path, report, Policy),
+            "quiet_until": config.clock(item, "quiet_until", path, report, Policy),
             "system_prompts": {str(k): v for k, v in prompts.items()},
         }
         existing = Policy.objects.filter(role=role, member=member).first() if not member or member.pk else None

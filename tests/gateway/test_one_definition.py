@@ -178,6 +178,13 @@ CASES = [
         DAILY_TOKENS,
     ),
     (
+        "quiet hours not a time",
+        "gateway:policy_new",
+        policy_data(quiet_from="late", quiet_until="07:00"),
+        "policies:\n  - {role: family, quiet_from: late, quiet_until: '07:00'}\n",
+        "Write a time of day, like 22:00.",
+    ),
+    (
         "half the quiet hours",
         "gateway:policy_new",
         policy_data(quiet_from="22:00"),
