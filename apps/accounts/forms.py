@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model, password_validation
 
 from apps.accounts.models import EMAIL_TAKEN, Invitation, Member, email_holders, username_problem
 from apps.accounts.roles import ROLE_HELP, Role
+from apps.core.forms import model_words
 
 User = get_user_model()
 WINDOW_HELP = {
@@ -30,6 +31,10 @@ def _role_field() -> forms.ChoiceField:
         choices=[(r.value, f"{r.label}: {ROLE_HELP[r]}") for r in Role],
         widget=forms.RadioSelect,
         initial=Role.FAMILY.value,
+        error_messages={
+            "required": "Choose a role: what they may see and do.",
+            "invalid_choice": "Choose one of the roles listed.",
+        },
     )
 
 
@@ -53,6 +58,10 @@ class InviteForm(forms.ModelForm):
             **WINDOW_HELP,
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_words(self)
+
 
 class MemberForm(forms.ModelForm):
     """The window is Member's; name, address and "may sign in" are the user's fields, the role
@@ -70,6 +79,7 @@ class MemberForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        model_words(self)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

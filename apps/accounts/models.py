@@ -22,12 +22,14 @@ from apps.accounts.roles import Role, role_in_groups
 # What a member is, across its three tables: the user's fields, the role (the user's group) and
 # the window (Member). services.member_save takes them by these names.
 MEMBER_FIELDS = ["username", "first_name", "email", "is_active", "role", "access_from", "access_until"]
-WINDOW_ORDER = "Access must end after it starts."
+WINDOW_ORDER = "Access must end after it starts: make the end later than the start."
 # An owner locked out by a window could only get back in from the shell.
 OWNER_WINDOW = "Owners have no access window: it could lock the household out."
 EMAIL_TAKEN = "Another member already uses this address."  # sign-in by email needs one member an address
 USERNAME_TAKEN = "That username is taken. Pick another."
 USERNAME_CHARACTERS = "letters, digits and @ . + - _ only"
+MOMENT_WORDS = "Write a day and a time, like 2027-08-01 09:00, or leave it empty."
+MOMENT = {"invalid": MOMENT_WORDS, "invalid_date": MOMENT_WORDS, "invalid_datetime": MOMENT_WORDS}
 
 
 def window_errors(role: str | None, access_from: datetime | None, access_until: datetime | None) -> dict[str, str]:
@@ -69,8 +71,12 @@ class Member(models.Model):
     role: str = ""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
-    access_from = models.DateTimeField(null=True, blank=True, help_text="Sign-in works from this moment.")
-    access_until = models.DateTimeField(null=True, blank=True, help_text="Sign-in and open sessions stop here.")
+    access_from = models.DateTimeField(
+        null=True, blank=True, help_text="Sign-in works from this moment.", error_messages=MOMENT
+    )
+    access_until = models.DateTimeField(
+        null=True, blank=True, help_text="Sign-in and open sessions stop here.", error_messages=MOMENT
+    )
 
     class Meta:
         ordering = ["user__username"]
@@ -109,13 +115,15 @@ class Invitation(models.Model):
     name = models.CharField(max_length=150, blank=True, help_text="Who it is for, e.g. Charlie.")
     note = models.CharField(max_length=300, blank=True, help_text="For you: e.g. looks after the cat in August.")
     role = models.CharField(max_length=16, choices=Role.choices)
+    # Django's words for a wrong address ("Enter a valid email address."), as the member form
+    # and the file say them: a member's address is auth.User's field, whose words are Django's.
     email = models.EmailField(blank=True)
     # Set for a sign-in link to an existing member; empty for a new member.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    access_from = models.DateTimeField(null=True, blank=True)
-    access_until = models.DateTimeField(null=True, blank=True)
+    access_from = models.DateTimeField(null=True, blank=True, error_messages=MOMENT)
+    access_until = models.DateTimeField(null=True, blank=True, error_messages=MOMENT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
     )

@@ -307,6 +307,22 @@ def number(
     return int(value) if whole else float(value)
 
 
+def field_number(item: dict, key: str, path: Path, report: Report, model: type[models.Model], field: str = "") -> Any:
+    """A number for a model field (`field`, where its key in the file differs): the field's
+    default when the key is left out (or null); when it is not a number, the field's own words
+    (its error_messages["invalid"], as its Settings form says them), else number()'s."""
+    column = cast(models.Field, model._meta.get_field(field or key))
+    whole = isinstance(column, models.IntegerField)
+    default = column.get_default() if column.has_default() or column.null else None
+    value = item.get(key)
+    if value is not None and rules.number_problem(value, whole=whole):
+        written = column.deconstruct()[3].get("error_messages") or {}
+        if "invalid" in written:
+            report.error((*path, key), written["invalid"])
+            return default
+    return number(item, key, path, report, default, whole=whole)
+
+
 def field_default(model: type[models.Model], field: str) -> Any:
     """What a key left out of the file means: the model field's default."""
     return cast(models.Field, model._meta.get_field(field)).get_default()  # a column, not a relation
@@ -360,8 +376,9 @@ def moment_text(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="minutes") if value else None
 
 
-def clock(item: dict, key: str, path: Path, report: Report) -> time | None:
-    """A time of day ("22:00"); None when absent."""
+def clock(item: dict, key: str, path: Path, report: Report, model: type[models.Model] | None = None) -> time | None:
+    """A time of day ("22:00"); None when absent. With `model`, a value that is not a time is
+    refused in the words of the model's field (its error_messages["invalid"]), as its form says."""
     value = item.get(key)
     if value is None or value == "":
         return None
@@ -373,7 +390,9 @@ def clock(item: dict, key: str, path: Path, report: Report) -> time | None:
             return time.fromisoformat(value.strip())
         except ValueError:
             pass
-    report.error((*path, key), 'not a time of day like "22:00"')
+    column = cast(models.Field, model._meta.get_field(key)) if model else None  # a column, not a relation
+    written = (column.deconstruct()[3].get("error_messages") or {}) if column else {}
+    report.error((*path, key), written.get("invalid", 'not a time of day like "22:00"'))
     return None
 
 

@@ -37,9 +37,15 @@ def validate_env_name(value: str) -> None:
 
 
 # Names that appear in addresses (/ping/<name>, /v1 aliases, ...).
-address_name = RegexValidator(
-    r"\A[A-Za-z0-9_-]+\Z", "letters, digits, - and _ only (it is used in addresses)", code="address_name"
-)
+ADDRESS_NAME = r"\A[A-Za-z0-9_-]+\Z"
+
+
+def address_name_saying(message: str) -> RegexValidator:
+    """The address-name rule in an entity's own words ("Use letters, ... like studio")."""
+    return RegexValidator(ADDRESS_NAME, message, code="address_name")
+
+
+address_name = address_name_saying("letters, digits, - and _ only (it is used in addresses)")
 
 
 def _plain(number: float) -> str:
@@ -47,18 +53,24 @@ def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
-def between(low: float, high: float, unit: str = "") -> list[Any]:
+def between(low: float, high: float, unit: str = "", words: str = "") -> list[Any]:
     """Validators for a bounded number, with one message for both ends:
-    "must be from 5 to 86400 seconds"."""
-    words = f"must be from {_plain(low)} to {_plain(high)}" + (f" {unit}" if unit else "")
+    "must be from 5 to 86400 seconds", or the field's own `words` (which should name the bounds)."""
+    words = words or f"must be from {_plain(low)} to {_plain(high)}" + (f" {unit}" if unit else "")
     return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
 
 
-def whole_between(low: int, high: int) -> list[Any]:
+def whole_between(low: int, high: int, words: str = "") -> list[Any]:
     """Validators for a bounded count, with one message for both ends and thousands marked:
-    "must be a whole number from 1 to 1,000,000"."""
-    words = f"must be a whole number from {low:,} to {high:,}"
+    "must be a whole number from 1 to 1,000,000", or the field's own `words`."""
+    words = words or f"must be a whole number from {low:,} to {high:,}"
     return [MinValueValidator(low, message=words), MaxValueValidator(high, message=words)]
+
+
+def number_words(words: str) -> dict[str, str]:
+    """A number field's error_messages: empty, or not a number, said in one sentence that says
+    what to write ("Write how many seconds between checks, from 5 to 86400, like 60.")."""
+    return {"blank": words, "null": words, "invalid": words}
 
 
 def number_problem(value: Any, *, whole: bool = False) -> str | None:

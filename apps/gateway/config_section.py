@@ -89,9 +89,7 @@ def validate_backends(items: list[Any], report: config.Report, document: dict[st
             "kind": config.field_text(item, "kind", path, report, config.field_default(Backend, "kind")),
             "base_url": config.field_text(item, "base_url", path, report),
             "api_key_env": config.field_text(item, "api_key_env", path, report),
-            "timeout": config.number(
-                item, "timeout", path, report, config.field_default(Backend, "timeout"), whole=False
-            ),
+            "timeout": config.field_number(item, "timeout", path, report, Backend),
         }
         config.model_errors(Backend(**row), path, report, exclude=["service"])
         service = config.field_text(item, "service", path, report)
@@ -158,10 +156,8 @@ def _targets(items: list[Any], path: config.Path, report: config.Report, backend
             report.error((*tpath, "backend"), f"no backend named {backend!r} in this file or the portal")
         values = {
             "model": config.field_text(item, "model", tpath, report),
-            "max_tokens": config.number(item, "max_tokens", tpath, report, config.field_default(Target, "max_tokens")),
-            "context_tokens": config.number(
-                item, "context", tpath, report, config.field_default(Target, "context_tokens")
-            ),
+            "max_tokens": config.field_number(item, "max_tokens", tpath, report, Target),
+            "context_tokens": config.field_number(item, "context", tpath, report, Target, "context_tokens"),
         }
         keys = {"context_tokens": "context"}
         config.model_errors(Target(**values), tpath, report, keys=keys, exclude=["route", "backend"])
@@ -255,10 +251,10 @@ def validate_policies(items: list[Any], report: config.Report, document: dict[st
         row = {
             "role": role,
             "aliases": sorted(listed) if listed is not None else None,
-            "daily_tokens": config.number(item, "daily_tokens", path, report, None),
-            "max_streams": config.number(item, "max_streams", path, report, None),
-            "quiet_from": config.clock(item, "quiet_from", path, report),
-            "quiet_until": config.clock(item, "quiet_until", path, report),
+            "daily_tokens": config.field_number(item, "daily_tokens", path, report, Policy),
+            "max_streams": config.field_number(item, "max_streams", path, report, Policy),
+            "quiet_from": config.clock(item, "quiet_from", path, report, Policy),
+            "quiet_until": config.clock(item, "quiet_until", path, report, Policy),
             "system_prompts": {str(k): v for k, v in prompts.items()},
         }
         existing = Policy.objects.filter(role=role, member=member).first() if not member or member.pk else None

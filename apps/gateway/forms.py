@@ -17,6 +17,7 @@ from django.forms.formsets import ORDERING_FIELD_NAME
 
 from apps.accounts.fields import MemberChoiceField
 from apps.accounts.roles import Role
+from apps.core.forms import model_words
 from apps.gateway import secrets
 from apps.gateway.models import ApiKey, Backend, Policy, Route, Target
 from apps.notify.forms import TimeInput
@@ -77,6 +78,7 @@ class BackendForm(forms.ModelForm):
         service = cast(forms.ModelChoiceField, self.fields["service"])  # the form field of a ForeignKey
         service.required = False
         service.empty_label = "No status-board service"
+        model_words(self)
         show_bounds(self)
         self.fields["timeout"].widget.attrs["step"] = "any"
         if self.instance.api_key_encrypted:
@@ -129,18 +131,39 @@ class RouteForm(forms.ModelForm):
         labels = {"alias": "Alias", "workload": "For"}
         help_texts = {"alias": "The name the family and scripts ask for: assistant, quick, homework."}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_words(self)
+
 
 class TargetForm(forms.ModelForm):
     class Meta:
         model = Target
         fields = ["backend", "model", "max_tokens", "context_tokens"]
         labels = {"max_tokens": "Most tokens per answer", "context_tokens": "Context window (tokens)"}
+        help_texts = {"model": "Its name on that backend, as the backend lists it: pick one or type it."}
+        # Every backend's models, labelled by backend; static/js/gateway.js narrows the list
+        # to the chosen backend's own (datalists "models-<pk>" in route_form.html).
         widgets = {"model": forms.TextInput(attrs={"list": "known-models", "spellcheck": "false"})}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, backends: dict[int, Backend] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.backends = backends or {}
+        # The warning under the box (route_form.html) is read with it by a screen reader.
+        self.fields["model"].widget.attrs["aria-describedby"] = f"{self['model'].auto_id}-note"
         cast(forms.ModelChoiceField, self.fields["backend"]).empty_label = "Choose a backend"
+        model_words(self)
         show_bounds(self)
+
+    @property
+    def model_note(self) -> str:
+        """A warning under the model box: the chosen backend has not reported models, or does
+        not list this one. Not an error: a model may be pulled after the route is saved."""
+        try:
+            backend = self.backends.get(int(self["backend"].value() or 0))
+        except (TypeError, ValueError):
+            return ""
+        return backend.model_note(str(self["model"].value() or "").strip()) if backend else ""
 
 
 class BaseTargetFormSet(forms.BaseInlineFormSet):
@@ -148,6 +171,9 @@ class BaseTargetFormSet(forms.BaseInlineFormSet):
         super().add_fields(form, index)
         form.fields[ORDERING_FIELD_NAME].label = "Try order"
         form.fields[ORDERING_FIELD_NAME].widget.attrs.update(min=1)
+        form.fields[ORDERING_FIELD_NAME].error_messages["invalid"] = (
+            "Write 1 for the target tried first, 2 for the next, or leave it empty to keep the order shown."
+        )
         if "DELETE" in form.fields:
             form.fields["DELETE"].label = "Remove this target"
 
@@ -188,6 +214,7 @@ class PolicyForm(forms.ModelForm):
         choices=[("", "—")] + list(Role.choices),
         required=False,
         help_text="Everyone with this role…",
+        error_messages={"invalid_choice": "Choose a role from the list: owner, family or caretaker."},
     )
     scope = forms.ChoiceField(
         label="May use",
@@ -197,8 +224,14 @@ class PolicyForm(forms.ModelForm):
         ],
         widget=forms.RadioSelect,
         initial=EVERY,
+        error_messages={"required": "Choose which models it allows: every model, or only the ones ticked."},
     )
-    aliases = forms.MultipleChoiceField(label="Allowed models", required=False, widget=forms.CheckboxSelectMultiple)
+    aliases = forms.MultipleChoiceField(
+        label="Allowed models",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "%(value)s is not a route any more: untick it."},
+    )
 
     class Meta:
         model = Policy
@@ -231,6 +264,7 @@ class PolicyForm(forms.ModelForm):
         member = cast(forms.ModelChoiceField, self.fields["member"])
         member.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         member.empty_label = "—"
+        model_words(self)
         show_bounds(self)
         prompts = self.instance.system_prompts or {}
         self.prompt_fields = []
@@ -274,12 +308,30 @@ class ApiKeyForm(forms.ModelForm):
         help_texts = {"name": "A name to recognise it later: “laptop scripts”, “Home Assistant”."}
         widgets = {"name": forms.TextInput(attrs={"autocomplete": "off"})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_words(self)
+
 
 class UsageFilterForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Write a day like 2026-12-20, or leave it empty."},
+    )
+    end = forms.DateField(
+        label="Until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Write a day like 2026-12-20, or leave it empty for today."},
+    )
     member = MemberChoiceField(
-        label="Member", queryset=get_user_model().objects.none(), required=False, empty_label="Everyone"
+        label="Member",
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="Everyone",
+        error_messages={"invalid_choice": "That member is not listed any more: choose another."},
     )
 
     DEFAULT_DAYS = 30

@@ -4,6 +4,8 @@ record of every request (AuditEntry, rolled up into UsageDay)."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,20 +15,54 @@ from django.db import models
 from apps.accounts.audience import ForRoleOrMember
 from apps.core import rules
 
+# Each field's errors say what to write. They are the model's, so the Settings form (through
+# apps/core/forms.model_words) and the configuration file (config.model_errors) say the same.
+ADDRESS_WORDS = (
+    "Write the backend's whole address, starting with http:// or https://: "
+    "like http://studio.home.arpa:11434 for Ollama, http://studio.home.arpa:8080/v1 for an OpenAI-compatible server."
+)
+KEY_ENV_WORDS = (
+    "Write the name of the environment variable that holds the key, like HOMEOPS_STUDIO_KEY "
+    "(letters, digits and _, not starting with a digit), or leave it empty."
+)
+TIMEOUT_WORDS = "Write how many seconds to wait for it, from 1 to 600, like 30."
+MAX_TOKENS_WORDS = "Write the most tokens one answer may take: a whole number from 1 to 1,000,000, like 2048."
+CONTEXT_WORDS = "Write the model's context window in tokens: a whole number from 256 to 10,000,000, like 8192."
+DAILY_TOKENS_WORDS = (
+    "Write how many tokens a day (questions and answers together): a whole number from 1 to 2,147,483,647, "
+    "like 200000, or leave it empty for no limit."
+)
+STREAMS_WORDS = "Write how many answers may come at the same time, from 1 to 100, or leave it empty for no limit."
+CLOCK_WORDS = "Write a time of day, like 22:00."
+
+
+# A host name or IPv4 address: dot-separated labels (IPv6 addresses are checked by ipaddress).
+HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
 
 def validate_base_url(value: str) -> None:
     # Not Django's URLValidator: home networks use bare host names (http://studio:11434).
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            "must be the whole address, starting with http:// or https://, like http://studio.home.arpa:11434",
-            code="base_url",
-        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number up to 65535)
+    except ValueError:
+        raise ValidationError(ADDRESS_WORDS, code="base_url") from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not (HOST_NAME.fullmatch(host) or _is_ip(host)):
+        raise ValidationError(ADDRESS_WORDS, code="base_url")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def validate_key_env(value: str) -> None:
-    if value and (problem := rules.env_name_problem(value, "key")):
-        raise ValidationError(problem, code="env_name")
+    if value and rules.env_name_problem(value, "key"):
+        raise ValidationError(KEY_ENV_WORDS, code="env_name")
 
 
 class Workload(models.TextChoices):
@@ -48,11 +84,29 @@ class Backend(models.Model):
         OPENAI = "openai", "OpenAI-compatible"
         OLLAMA = "ollama", "Ollama"
 
-    name = models.CharField(max_length=64, unique=True, validators=[rules.address_name])
-    kind = models.CharField(max_length=16, choices=BackendKind.choices, default=BackendKind.OPENAI)
+    name = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[
+            rules.address_name_saying(
+                "Use letters, digits, - and _ only, like studio or studio-mlx (the name goes into addresses)."
+            )
+        ],
+        error_messages={
+            "blank": "Give the backend a short name, like studio.",
+            "unique": "Another backend already has this name: choose another, or edit that one.",
+        },
+    )
+    kind = models.CharField(
+        max_length=16,
+        choices=BackendKind.choices,
+        default=BackendKind.OPENAI,
+        error_messages={"invalid_choice": "Choose the kind of server: ollama, or openai (OpenAI-compatible)."},
+    )
     base_url = models.CharField(
         max_length=255,
         validators=[validate_base_url],
+        error_messages={"blank": ADDRESS_WORDS},
         help_text="OpenAI-compatible: the API root, e.g. http://studio.home.arpa:8080/v1. "
         "Ollama: the server, e.g. http://studio.home.arpa:11434.",
     )
@@ -66,7 +120,8 @@ class Backend(models.Model):
     )
     timeout = models.FloatField(
         default=30.0,
-        validators=rules.between(1, 600, "seconds"),
+        validators=rules.between(1, 600, words=TIMEOUT_WORDS),
+        error_messages=rules.number_words(TIMEOUT_WORDS),
         help_text="Seconds to connect and to wait for the first token.",
     )
     service = models.ForeignKey(
@@ -76,6 +131,7 @@ class Backend(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The status-board service that watches it: a backend the board holds down is skipped.",
+        error_messages={"invalid": "That service is not on the status board any more: choose another, or none."},
     )
     # Discovered in the background (tasks.refresh_models), never on the request path.
     model_names = models.JSONField(default=list, blank=True, editable=False)
@@ -92,16 +148,66 @@ class Backend(models.Model):
     def has_api_key(self) -> bool:
         return bool(self.api_key_encrypted or self.api_key_env)
 
+    # What the route form says about this backend's models (its notes, and gateway.js's).
+
+    def offers(self, model: str) -> bool:
+        """Whether its last discovery listed `model` (Ollama answers "llama3" as "llama3:latest")."""
+        return model in self.model_names or f"{model}:latest" in self.model_names
+
+    @property
+    def no_models_note(self) -> str:
+        """Why the model box has nothing to suggest for it, or "" when it has."""
+        if self.model_names:
+            return ""
+        if self.models_refreshed_at:
+            return f"{self.name} answered, but it has no models yet: pull one there, then type its name here."
+        if self.models_error:
+            return (
+                f"{self.name} has not told HomeOps its models yet: it did not answer when asked. "
+                "You can still type the model's name."
+            )
+        return (
+            f"{self.name} has not told HomeOps its models yet (HomeOps asks every 5 minutes). "
+            "You can still type the model's name."
+        )
+
+    @property
+    def not_offered_words(self) -> str:
+        """Follows a model's name: "llama3.3 is not among studio's models yet; ..."."""
+        return f"is not among {self.name}'s models yet: pull it there before the route can use it."
+
+    def model_note(self, model: str) -> str:
+        """The route form's warning (never a refusal: a model may be pulled after the route is saved)."""
+        if not self.model_names:
+            return self.no_models_note
+        if model and not self.offers(model):
+            return f"{model} {self.not_offered_words}"
+        return ""
+
 
 class Route(models.Model):
     # Not a SlugField: its message ("Enter a valid 'slug' ...") is not the household's words.
     alias = models.CharField(
         max_length=64,
         unique=True,
-        validators=[rules.address_name],
+        validators=[
+            rules.address_name_saying(
+                "Use letters, digits, - and _ only, like assistant or quick-answers "
+                "(scripts put the alias in their requests)."
+            )
+        ],
+        error_messages={
+            "blank": "Give the route the name the family will ask for, like assistant.",
+            "unique": "Another route already has this alias: choose another, or edit that one.",
+        },
         help_text='What the household asks for: "assistant".',
     )
-    workload = models.CharField(max_length=16, choices=Workload.choices, default=Workload.CHAT)
+    workload = models.CharField(
+        max_length=16,
+        choices=Workload.choices,
+        default=Workload.CHAT,
+        error_messages={"invalid_choice": "Choose what it is for: chat or embeddings."},
+    )
     description = models.CharField(max_length=200, blank=True, help_text="Shown in the chat's model picker.")
 
     class Meta:
@@ -128,13 +234,32 @@ class Target(models.Model):
 
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="targets")
     position = models.PositiveSmallIntegerField(default=0)
-    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="targets")
-    model = models.CharField(max_length=200, help_text="The model's name on that backend.")
+    backend = models.ForeignKey(
+        Backend,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        error_messages={
+            "blank": "Choose the backend that runs this model.",
+            "null": "Choose the backend that runs this model.",
+            "invalid": "That backend is not there any more: choose another.",
+        },
+    )
+    model = models.CharField(
+        max_length=200,
+        help_text="The model's name on that backend.",
+        error_messages={"blank": "Write the model's name on that backend, like llama3.1:8b."},
+    )
     max_tokens = models.PositiveIntegerField(
-        default=2048, validators=rules.whole_between(1, 1_000_000), help_text="Most tokens one answer may take."
+        default=2048,
+        validators=rules.whole_between(1, 1_000_000, words=MAX_TOKENS_WORDS),
+        error_messages=rules.number_words(MAX_TOKENS_WORDS),
+        help_text="Most tokens one answer may take.",
     )
     context_tokens = models.PositiveIntegerField(
-        default=8192, validators=rules.whole_between(256, 10_000_000), help_text="The model's context window."
+        default=8192,
+        validators=rules.whole_between(256, 10_000_000, words=CONTEXT_WORDS),
+        error_messages=rules.number_words(CONTEXT_WORDS),
+        help_text="The model's context window.",
     )
 
     class Meta:
@@ -148,18 +273,41 @@ class Policy(ForRoleOrMember):
     """Per role, or per member (a member's policy takes each empty field from the role's)."""
 
     member = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="gateway_policy"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="gateway_policy",
+        error_messages={"invalid": "That member is not listed any more: choose another."},
     )
     # None: every alias (or, for a member, the role's list).
     aliases = models.JSONField(null=True, blank=True)
     daily_tokens = models.PositiveIntegerField(
-        null=True, blank=True, validators=rules.whole_between(1, 2_147_483_647), help_text="Empty: no daily limit."
+        null=True,
+        blank=True,
+        validators=rules.whole_between(1, 2_147_483_647, words=DAILY_TOKENS_WORDS),
+        error_messages={"invalid": DAILY_TOKENS_WORDS},
+        help_text="Empty: no daily limit.",
     )
     max_streams = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=rules.whole_between(1, 100), help_text="Empty: no limit."
+        null=True,
+        blank=True,
+        validators=rules.whole_between(1, 100, words=STREAMS_WORDS),
+        error_messages={"invalid": STREAMS_WORDS},
+        help_text="Empty: no limit.",
     )
-    quiet_from = models.TimeField(null=True, blank=True, help_text="No answers from this time ...")
-    quiet_until = models.TimeField(null=True, blank=True, help_text="... until this time (household time).")
+    quiet_from = models.TimeField(
+        null=True,
+        blank=True,
+        error_messages={"invalid": CLOCK_WORDS, "invalid_time": CLOCK_WORDS},
+        help_text="No answers from this time ...",
+    )
+    quiet_until = models.TimeField(
+        null=True,
+        blank=True,
+        error_messages={"invalid": CLOCK_WORDS, "invalid_time": CLOCK_WORDS},
+        help_text="... until this time (household time).",
+    )
     # {alias: prompt}: a system prompt the member cannot change (a homework helper).
     system_prompts = models.JSONField(default=dict, blank=True)
 
@@ -195,7 +343,9 @@ class Policy(ForRoleOrMember):
 
 class ApiKey(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
+    name = models.CharField(
+        max_length=100, error_messages={"blank": "Write what the key is for, like “laptop scripts”."}
+    )
     prefix = models.CharField(max_length=16, help_text="The key's first characters, to recognise it.")
     hashed = models.CharField(max_length=64, unique=True)  # sha256 hex: keys are long and random
     created = models.DateTimeField(auto_now_add=True)

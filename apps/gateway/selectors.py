@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from apps.accounts.roles import Role, role_of
+from apps.core.wording import and_list
 from apps.gateway import audit, policy, services, snapshot
 from apps.gateway.models import AuditEntry, Backend, Endpoint, Policy, Route, UsageDay
 from apps.status.selectors import BADGE
@@ -68,12 +69,15 @@ def settings_changes(limit: int = 5) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(endpoint=Endpoint.SETTINGS).order_by("-created")[:limit])
 
 
-def known_models() -> list[str]:
-    """Every model name the backends last offered, for the target form's suggestions."""
-    names: set[str] = set()
-    for model_names in Backend.objects.values_list("model_names", flat=True):
-        names.update(model_names or [])
-    return sorted(names)
+def known_models(backends: list[Backend]) -> list[tuple[str, str]]:
+    """Every model name the backends last offered, each with the backends that offer it
+    ("on studio and macbook"): the route form's suggestions when JavaScript cannot narrow
+    them to the chosen backend (static/js/gateway.js)."""
+    offered_by: dict[str, list[str]] = defaultdict(list)
+    for backend in backends:
+        for name in backend.model_names or []:
+            offered_by[name].append(backend.name)
+    return [(name, f"on {and_list(offered_by[name])}") for name in sorted(offered_by)]
 
 
 # --- A member's allowance ------------------------------------------------------------------

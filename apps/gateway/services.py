@@ -74,9 +74,8 @@ def missing_models(backend: Backend) -> list[str]:
     """Models that routes ask of this backend but its last discovery did not list."""
     if not backend.models_refreshed_at:
         return []
-    offered = set(backend.model_names)
     wanted = {t.model for t in backend.targets.all()}
-    return sorted(m for m in wanted if m not in offered and f"{m}:latest" not in offered)
+    return sorted(m for m in wanted if not backend.offers(m))
 
 
 # --- Routes and their targets --------------------------------------------------------------

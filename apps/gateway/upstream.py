@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -91,7 +92,13 @@ STATUS_WORDS = {
 
 def _http_error(status: int, text: str, api_key: str) -> UpstreamError:
     """A non-200 answer: the status in our words; the backend's own text only as `detail`."""
-    words = STATUS_WORDS.get(status) or ("it failed on its side" if status >= 500 else "it refused the request")
+    words = STATUS_WORDS.get(status) or (
+        "it failed on its side"
+        if status >= 500
+        else "it sends requests to another address: check the address"
+        if 300 <= status < 400
+        else "it refused the request"
+    )
     try:
         message = json.loads(text)["error"]
         message = message.get("message", message) if isinstance(message, dict) else message
@@ -190,6 +197,36 @@ async def open_stream(backend: BackendInfo, path: str, body: dict) -> Stream:
     return Stream(backend, response)
 
 
+def _discovery_failure(exc: Exception, timeout: float) -> str:
+    """Why asking a backend for its models failed, in words (httpx's errors, by what happened)."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"did not answer the connection within {timeout:g} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"accepted the connection but sent no answer within {timeout:g} s"
+    if isinstance(exc, httpx.ConnectError):
+        if _caused_by(exc, ssl.SSLError):
+            return "could not talk over https:// there (if the server speaks plain http://, change the address)"
+        return connect_failure(exc)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "hung up without a proper answer (is another kind of server listening on that port?)"
+    if isinstance(exc, httpx.NetworkError):
+        return "broke off the connection while answering"
+    if isinstance(exc, httpx.DecodingError):
+        return "sent an answer that could not be read"
+    return "could not be asked: check the address on the backend's page"
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def list_models(*, kind: str, base_url: str, api_key: str, timeout: float) -> list[str]:
     """The model names a backend offers, for the background refresh and "test connection".
     An ordinary outbound call, so httpx (aiohttp is kept for the hot path)."""
@@ -197,13 +234,9 @@ def list_models(*, kind: str, base_url: str, api_key: str, timeout: float) -> li
     url = f"{base_url.rstrip('/')}/api/tags" if kind == "ollama" else f"{backend.openai_root}/models"
     try:
         response = httpx.get(url, headers=_headers(backend), timeout=timeout, trust_env=False)
-    except httpx.TimeoutException as exc:
-        raise UpstreamError(f"no answer within {timeout:g} s", timeout=True) from exc
-    except httpx.ConnectError as exc:
-        # In words ("could not be found on the network ..."), not "[Errno -2] Name or service not known".
-        raise UpstreamError(connect_failure(exc)) from exc
-    except httpx.HTTPError as exc:
-        raise UpstreamError(f"failed ({type(exc).__name__})", detail=_for_owner(str(exc), api_key)) from exc
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        # The owner's pages show this: in words, never "[Errno -2] Name or service not known".
+        raise UpstreamError(_discovery_failure(exc, timeout), timeout=isinstance(exc, httpx.TimeoutException)) from exc
     if response.status_code != 200:
         raise _http_error(response.status_code, response.text, api_key)
     try:

@@ -76,7 +76,7 @@ def backend_test(request: HttpRequest, pk: int) -> HttpResponse:
     backend = get_object_or_404(Backend, pk=pk)
     problem = services.backend_refresh_models(backend)
     if problem:
-        messages.error(request, f"{backend.name} did not answer: {problem}.")
+        messages.error(request, f"{backend.name} {problem}.")  # "studio refused the connection (...)."
     else:
         names = backend.model_names
         listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -84,6 +84,7 @@ def backend_test(request: HttpRequest, pk: int) -> HttpResponse:
         text += f" ({listed})." if names else ". It offers no models yet."
         if missing := services.missing_models(backend):
             text += f" Routes ask it for models it does not have: {', '.join(missing)}."
+            text += " Pull them there, or change those routes."
             messages.warning(request, text)
         else:
             messages.success(request, text)
@@ -93,21 +94,33 @@ def backend_test(request: HttpRequest, pk: int) -> HttpResponse:
 @require("settings")
 def route_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     route = get_object_or_404(Route, pk=pk) if pk else None
+    backends = {backend.pk: backend for backend in Backend.objects.all()}
     form = RouteForm(request.POST or None, instance=route)
-    targets = TargetFormSet(request.POST or None, instance=route or Route(), prefix="targets")
+    targets = TargetFormSet(
+        request.POST or None, instance=route or Route(), prefix="targets", form_kwargs={"backends": backends}
+    )
     if request.method == "POST" and form.is_valid() and targets.is_valid():
         with transaction.atomic():  # one announcement, after both
             route = services.route_save(form.instance)
-            services.route_set_targets(route, targets.in_order())
-        messages.success(request, f"Saved the route {route.alias}.")
+            kept = services.route_set_targets(route, targets.in_order())
+        # A model not pulled yet is saved (it may be pulled tomorrow), and said.
+        notes = [
+            f"{target.model} {backend.not_offered_words}"
+            for target in kept
+            if (backend := backends[target.backend_id]).model_names and not backend.offers(target.model)
+        ]
+        if notes:
+            messages.warning(request, f"Saved the route {route.alias}. " + " ".join(dict.fromkeys(notes)))
+        else:
+            messages.success(request, f"Saved the route {route.alias}.")
         return redirect("gateway:settings")
     context = {
         "form": form,
         "targets": targets,
         "object": route,
         "what": "route",
-        "known_models": selectors.known_models(),
-        "has_backends": Backend.objects.exists(),
+        "backends": list(backends.values()),
+        "known_models": selectors.known_models(list(backends.values())),
     }
     return render(request, "gateway/manage/route_form.html", context)
 

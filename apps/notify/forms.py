@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from apps.core.forms import model_words
 from apps.notify.models import CHANNEL_FIELDS, Channel, ChannelKind, EventKind
 
 
@@ -36,6 +37,10 @@ class ChannelForm(forms.ModelForm):
             "reminder_minutes": "Remind every (minutes)",
             "target": "Email address",
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_words(self)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

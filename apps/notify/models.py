@@ -80,8 +80,18 @@ def validate_events(value: Any) -> None:
         raise ValidationError(f"must be among {known} (not {', '.join(map(repr, unknown))})", code="events")
 
 
+CLOCK_WORDS = "Write a time of day, like 22:00."
+
+
 class Channel(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        error_messages={
+            "blank": "Give the channel a name, like Family Discord.",
+            "unique": "Another channel already has this name: choose another, or edit that one.",
+        },
+    )
     kind = models.CharField(
         max_length=16,
         choices=ChannelKind.choices,
@@ -95,12 +105,27 @@ class Channel(models.Model):
         help_text="The NAME of the environment variable that holds the webhook URL or topic URL, "
         "e.g. HOMEOPS_DISCORD_URL. The URL itself is never stored here.",
     )
-    target = models.EmailField(blank=True, help_text="Email only: the address that receives alerts.")
+    target = models.EmailField(
+        blank=True,
+        help_text="Email only: the address that receives alerts.",
+        error_messages={"invalid": "Write an email address, like alerts@example.com."},
+    )
     events = models.JSONField(default=all_events, blank=True, validators=[validate_events])
-    quiet_from = models.TimeField(null=True, blank=True, help_text="Local time. Non-critical alerts wait until...")
-    quiet_until = models.TimeField(null=True, blank=True, help_text="...this local time, then arrive as one message.")
+    quiet_from = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="Local time. Non-critical alerts wait until...",
+        error_messages={"invalid": CLOCK_WORDS, "invalid_time": CLOCK_WORDS},
+    )
+    quiet_until = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="...this local time, then arrive as one message.",
+        error_messages={"invalid": CLOCK_WORDS, "invalid_time": CLOCK_WORDS},
+    )
     reminder_minutes = models.PositiveIntegerField(
         default=0,
+        error_messages=rules.number_words("Write how many minutes between reminders, like 60, or 0 for none."),
         validators=rules.between(0, REMINDER_MINUTES_MAX, "minutes"),
         help_text="Remind every so many minutes while something stays down. 0: no reminders.",
     )

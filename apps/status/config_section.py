@@ -48,7 +48,7 @@ def validate_hosts(items: list[Any], report: config.Report, document: dict) -> l
         row = {
             "name": config.field_text(item, "name", path, report),
             "address": config.field_text(item, "address", path, report),
-            "kind": config.choice(item, "kind", path, report, list(Host.HostKind.values), Host.HostKind.OTHER),
+            "kind": config.field_text(item, "kind", path, report, config.field_default(Host, "kind")),
             "location": config.field_text(item, "location", path, report),
             "description": config.field_text(item, "description", path, report),
             "credentials_pointer": config.field_text(item, "credentials_pointer", path, report),

@@ -97,9 +97,21 @@ class Host(models.Model):
         ROUTER = "router", "Router"
         OTHER = "other", "Other"
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        error_messages={
+            "blank": "Give the machine a name, like NAS or Studio.",
+            "unique": "Another machine already has this name: choose another, or edit that one.",
+        },
+    )
     address = models.CharField(max_length=255, blank=True, help_text="Hostname or IP on the home network.")
-    kind = models.CharField(max_length=16, choices=HostKind.choices, default=HostKind.OTHER)
+    kind = models.CharField(
+        max_length=16,
+        choices=HostKind.choices,
+        default=HostKind.OTHER,
+        error_messages={"invalid_choice": "Choose what kind of machine it is: mac, nas, ups, router or other."},
+    )
     location = models.CharField(max_length=100, blank=True)
     description = models.TextField(
         blank=True, validators=[MaxLengthValidator(2000)], help_text="What this machine is, in words the family knows."
@@ -114,25 +126,69 @@ class Host(models.Model):
 
 
 class Service(models.Model):
-    host = models.ForeignKey(Host, null=True, blank=True, on_delete=models.CASCADE, related_name="services")
-    name = models.CharField(max_length=100, unique=True, validators=[rules.address_name, validate_not_reserved])
-    label = models.CharField(max_length=100, help_text='What the family calls it: "Chat assistant".')
+    host = models.ForeignKey(
+        Host,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="services",
+        error_messages={"invalid": "That machine is not listed any more: choose another, or none."},
+    )
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        validators=[rules.address_name, validate_not_reserved],
+        error_messages={
+            "blank": "Give it a short name for addresses, like nas-photos.",
+            "unique": "Another check already has this name: choose another, or edit that one.",
+        },
+    )
+    label = models.CharField(
+        max_length=100,
+        help_text='What the family calls it: "Chat assistant".',
+        error_messages={"blank": "Write what the family calls it, like “Photos on the NAS”."},
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # Check settings per kind (url, expect_status, keyword, host, port, ...), judged by the
     # kind's rules in clean(); see kinds/.
     check_config = models.JSONField(default=dict, blank=True)
     interval = models.PositiveIntegerField(
-        default=60, validators=rules.between(5, 86400, "seconds"), help_text="Seconds between checks."
+        default=60,
+        validators=rules.between(5, 86400, "seconds"),
+        error_messages=rules.number_words("Write how many seconds between checks, from 5 to 86400, like 60."),
+        help_text="Seconds between checks.",
     )
     timeout = models.FloatField(
-        default=10.0, validators=rules.between(0.5, 120, "seconds"), help_text="Seconds before a check gives up."
+        default=10.0,
+        validators=rules.between(0.5, 120, "seconds"),
+        error_messages=rules.number_words("Write how many seconds a check may take, from 0.5 to 120, like 10."),
+        help_text="Seconds before a check gives up.",
     )
     retries = models.PositiveSmallIntegerField(
-        default=1, validators=rules.between(0, 10), help_text="Failed checks tolerated before DOWN."
+        default=1,
+        validators=rules.between(0, 10),
+        error_messages=rules.number_words("Write how many failed checks in a row to let pass, from 0 to 10, like 1."),
+        help_text="Failed checks tolerated before DOWN.",
     )
-    depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
-    criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.NORMAL)
-    queue = models.CharField(max_length=64, default="celery", help_text="Celery queue of a worker that can reach it.")
+    depends_on = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="dependents",
+        error_messages={"invalid": "A check ticked here is not listed any more: untick it."},
+    )
+    criticality = models.CharField(
+        max_length=16,
+        choices=Criticality.choices,
+        default=Criticality.NORMAL,
+        error_messages={"invalid_choice": "Choose how much it matters from the list."},
+    )
+    queue = models.CharField(
+        max_length=64,
+        default="celery",
+        help_text="Celery queue of a worker that can reach it.",
+        error_messages={"blank": "Write the queue of a worker that can reach it; celery is the usual one."},
+    )
     enabled = models.BooleanField(default=True, help_text="Off: paused, not checked.")
     muted_until = models.DateTimeField(null=True, blank=True, help_text="Checked, but no alerts until then.")
     what_to_do = models.TextField(
@@ -148,16 +204,21 @@ class Service(models.Model):
     period = models.PositiveIntegerField(
         default=86400,
         validators=rules.between(60, 366 * 86400, "seconds"),
+        error_messages=rules.number_words(
+            "Write how many seconds between expected pings, like 86400 for a nightly job."
+        ),
         help_text="Heartbeat: seconds between expected pings.",
     )
     grace = models.PositiveIntegerField(
         default=3600,
         validators=rules.between(60, 31 * 86400, "seconds"),
+        error_messages=rules.number_words("Write how many seconds late a run may be, like 3600 for an hour."),
         help_text="Heartbeat: extra seconds before DOWN.",
     )
     min_duration = models.PositiveIntegerField(
         default=0,
         validators=rules.between(0, 7 * 86400, "seconds"),
+        error_messages=rules.number_words("Write the shortest normal run in seconds, like 60, or leave it empty."),
         help_text="Heartbeat: a run shorter than this many seconds (start to finish) counts as failed.",
     )
     last_ping_at = models.DateTimeField(null=True, blank=True)

@@ -96,7 +96,7 @@ def test_a_window_that_ends_before_it_starts_is_refused(client, alice):
         {"role": "caretaker", "access_from": "2027-01-10T10:00", "access_until": "2027-01-01T10:00"},
     )
     assert response.status_code == 200
-    assert "Access must end after it starts." in response.content.decode()
+    assert "Access must end after it starts: make the end later than the start." in response.content.decode()
 
 
 def test_a_taken_username_and_a_weak_password_are_explained(client, alice, bob):

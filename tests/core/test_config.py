@@ -108,7 +108,7 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path):
         ),
         (
             "members:\n  - {username: c, role: caretaker, access_from: 2027-01-02, access_until: 2027-01-01}\n",
-            "members[0].access_until: Access must end after it starts.",
+            "members[0].access_until: Access must end after it starts: make the end later than the start.",
         ),
         ("members:\n  - {username: 'b b', role: family}\n", "members[0].username: letters, digits"),
     ],
@@ -159,7 +159,10 @@ def test_the_config_page_lists_errors_with_lines(client):
     response = client.post(reverse("core:config"), {"text": "members:\n  - username: x\n    role: boss\n"})
     text = response.content.decode()
     assert "Nothing was written." in text
-    assert "members[0].role: must be one of owner, family, caretaker (got &#x27;boss&#x27;), line 3" in text
+    assert (
+        "<li><strong>Line 3</strong> <code>members[0].role</code>: must be one of owner, family, caretaker "
+        "(got &#x27;boss&#x27;)</li>" in text
+    )
 
 
 def test_a_field_left_out_keeps_its_value(tmp_path):

@@ -128,10 +128,8 @@ def test_the_owner_reads_the_gateway_settings_and_tests_a_backend(page, live_ser
     expect(studio_row.locator(".badge.ok")).to_have_text("Up")
 
     page.locator('tr[data-backend="macbook"]').get_by_role("button", name="Test connection").click()
-    expect(page.get_by_role("status")).to_contain_text(
-        "macbook did not answer: refused the connection (nothing is listening there)"
-    )
-    expect(page.locator('tr[data-backend="macbook"]')).to_contain_text("no answer")
+    expect(page.get_by_role("status")).to_contain_text("macbook refused the connection (nothing is listening there).")
+    expect(page.locator('tr[data-backend="macbook"]')).to_contain_text("failed it refused the connection")
     studio_row.get_by_role("button", name="Test connection").click()
     expect(page.get_by_role("status")).to_contain_text("studio answered: 2 models")
     expect(page.get_by_role("status")).to_contain_text("Routes ask it for models it does not have: llama3.1:8b.")
@@ -153,7 +151,7 @@ def test_the_owner_reads_the_gateway_settings_and_tests_a_backend(page, live_ser
     page.get_by_label("Address").fill(f"http://127.0.0.1:{free_port()}")
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_role("status")).to_contain_text(
-        "Test: no answer. Refused the connection (nothing is listening there)"
+        "Test: it did not work. It refused the connection (nothing is listening there)."
     )
     page.get_by_label("Address").fill(studio_server.url)
     page.get_by_role("button", name="Test connection").click()
@@ -267,3 +265,157 @@ def test_usage_for_the_owner_and_for_a_family_member(page, phone, live_server):
     assert not re.search(r"\bsam\b", phone.locator("main").inner_text())
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "usage-phone")
+
+
+def offered(page, index: int) -> list[str]:
+    """The models the browser offers in target `index`'s model box: its datalist's options."""
+    return page.evaluate(
+        """(index) => {
+            const box = document.querySelector(`#id_targets-${index}-model`);
+            return [...(box.list?.options || [])].map((option) => option.value);
+        }""",
+        index,
+    )
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone"])
+def test_the_route_form_offers_the_chosen_backends_models(viewport, request, live_server):
+    page = request.getfixturevalue(viewport)
+    make_member("alice", Role.OWNER)
+    backends = household()
+    now = timezone.now()
+    Backend.objects.filter(pk=backends["studio"].pk).update(
+        model_names=["llama3.1:8b", "nomic-embed-text", "qwen2.5:14b"], models_refreshed_at=now
+    )
+    Backend.objects.filter(pk=backends["macbook"].pk).update(model_names=["llama3.2:3b"], models_refreshed_at=now)
+    Backend.objects.create(name="mini", kind="openai", base_url="http://127.0.0.1:9/v1")  # not asked yet
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/settings/gateway/routes/new/")
+    page.get_by_label("Alias").fill("quick")
+
+    new = page.locator("fieldset.target").first
+    assert len(offered(page, 0)) == 4  # no backend chosen: every backend's models
+    new.get_by_label("Backend").select_option(label="macbook")
+    assert offered(page, 0) == ["llama3.2:3b"]
+    new.get_by_label("Backend").select_option(label="studio")
+    assert offered(page, 0) == ["llama3.1:8b", "nomic-embed-text", "qwen2.5:14b"]
+    note = new.locator("[data-model-note]")
+    expect(note).to_be_hidden()
+    new.get_by_label("Model").fill("llama3.3")
+    new.get_by_label("Model").blur()
+    expect(note).to_have_text("llama3.3 is not among studio's models yet: pull it there before the route can use it.")
+    if viewport == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"gateway-route-target{'-phone' if viewport == 'phone' else ''}")
+
+    second = page.locator("fieldset.target").nth(1)
+    second.get_by_label("Backend").select_option(label="mini")
+    assert offered(page, 1) == []
+    expect(second.locator("[data-model-note]")).to_contain_text("mini has not told HomeOps its models yet")
+    second.get_by_label("Model").fill("llama3.2:3b")
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Saved the route quick. llama3.3 is not among studio's models yet"
+    )
+    assert [(t.backend.name, t.model) for t in Route.objects.get(alias="quick").targets.all()] == [
+        ("studio", "llama3.3"),
+        ("mini", "llama3.2:3b"),
+    ]
+
+
+# Names as long as the fields allow, in one piece (no space or hyphen to break at).
+LONG = "studio" + "x" * 58  # 64 characters: a backend's name, a route's alias
+WIDEST = """() => {
+    const wide = [];
+    for (const element of document.querySelectorAll("main *")) {
+        const box = element.getBoundingClientRect();
+        if (box.right > document.documentElement.clientWidth + 1) wide.push(`${element.tagName}.${element.className}`);
+    }
+    return wide.slice(0, 8);
+}"""
+
+
+# Whether each word of an element's text sits on one line (a word broken in the middle has
+# two boxes).
+WHOLE_WORDS = """(element) => {
+    const text = element.firstChild;
+    const range = document.createRange();
+    for (const match of text.textContent.matchAll(/\\S+/g)) {
+        range.setStart(text, match.index);
+        range.setEnd(text, match.index + match[0].length);
+        if (range.getClientRects().length !== 1) return false;
+    }
+    return true;
+}"""
+
+
+def fits(page, url: str, width: int = 390) -> None:
+    page.goto(url)
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, (url, wide, page.evaluate(WIDEST))
+
+
+def long_names_everywhere() -> dict:
+    """The household's settings with every name as long as it may be."""
+    from apps.accounts import services as accounts
+    from apps.status.models import Host
+
+    long_member = make_member("m" * 64, Role.FAMILY, first_name="Maximiliana-" + "y" * 60)
+    studio = Backend.objects.create(
+        name=LONG,
+        kind="ollama",
+        base_url=f"http://{LONG}.home.arpa:11434",
+        api_key_env="HOMEOPS_" + "K" * 60,
+        model_names=["hf.co/" + "q" * 60, "llama3.1:8b"],
+        models_refreshed_at=timezone.now(),
+    )
+    alias = "assistant" + "a" * 55
+    route = Route.objects.create(alias=alias, description="d" * 200)
+    Target.objects.create(route=route, position=0, backend=studio, model="hf.co/" + "q" * 60)
+    Target.objects.create(route=route, position=1, backend=studio, model="z" * 64)
+    policy = Policy.objects.create(
+        member=long_member, aliases=[alias], system_prompts={alias: "You are a patient tutor." * 5}
+    )
+    host = Host.objects.create(name="h" * 100, address="a" * 100 + ".home.arpa", location="l" * 100)
+    service = Service.objects.create(
+        name="s" * 100,
+        label="L" * 100,
+        host=host,
+        kind=Kind.HTTP,
+        check_config={"url": f"http://{'a' * 100}.home.arpa:3000/api/health"},
+    )
+    accounts.invitation_create(role=Role.FAMILY, created_by=None, name="n" * 150, note="o" * 300)
+    snapshot.announce()
+    return dict(backend=studio, route=route, policy=policy, host=host, service=service, member=long_member)
+
+
+def test_long_names_wrap_on_a_phone_and_a_desktop(phone, page, live_server):
+    make_member("alice", Role.OWNER)
+    rows = long_names_everywhere()
+    sign_in(phone, live_server, "alice")
+    base = live_server.url
+    for path in (
+        "/settings/",
+        "/settings/gateway/",
+        f"/settings/gateway/backends/{rows['backend'].pk}/",
+        f"/settings/gateway/routes/{rows['route'].pk}/",
+        f"/settings/gateway/policies/{rows['policy'].pk}/",
+        "/settings/checks/",
+        f"/settings/checks/hosts/{rows['host'].pk}/",
+        f"/settings/checks/services/{rows['service'].pk}/",
+        "/settings/members/",
+        f"/settings/members/{rows['member'].pk}/",
+    ):
+        fits(phone, base + path)
+    phone.goto(f"{base}/settings/gateway/")
+    screenshot(phone, "gateway-settings-long-names-phone")
+
+    # On a wide screen the long names wrap and the short words beside them stay whole.
+    sign_in(page, live_server, "alice")
+    for path in ("/settings/gateway/", "/settings/checks/", "/settings/members/"):
+        fits(page, base + path, 1280)
+    page.goto(f"{base}/settings/gateway/")
+    row = page.locator("tr[data-backend]")
+    for words in ("Edit", "Test connection", "not watched"):
+        assert row.get_by_text(words, exact=True).evaluate(WHOLE_WORDS), words

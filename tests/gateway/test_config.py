@@ -78,8 +78,9 @@ def test_a_typed_in_key_is_never_exported():
     [
         (
             "backends:\n  - {name: a, base_url: ftp://x}\n",
-            "backends[0].base_url: must be the whole address, starting with http:// or https://, "
-            "like http://studio.home.arpa:11434, line 2",
+            "backends[0].base_url: Write the backend's whole address, starting with http:// or https://: "
+            "like http://studio.home.arpa:11434 for Ollama, http://studio.home.arpa:8080/v1 for an "
+            "OpenAI-compatible server., line 2",
         ),
         ("backends:\n  - {name: a, base_url: 'http://x', api_key_env: 'sk-123'}\n", "backends[0].api_key_env:"),
         ("routes:\n  - alias: x\n    targets: [{backend: nowhere, model: m}]\n", "no backend named 'nowhere'"),
@@ -91,7 +92,7 @@ def test_a_typed_in_key_is_never_exported():
         ("policies:\n  - {role: family, aliases: [ghost]}\n", "policies[0].aliases[0]: no route with alias 'ghost'"),
         (
             "policies:\n  - {role: family, max_streams: 0}\n",
-            "policies[0].max_streams: must be a whole number from 1 to 100",
+            "policies[0].max_streams: Write how many answers may come at the same time, from 1 to 100",
         ),
     ],
 )

@@ -115,8 +115,17 @@ def test_a_key_is_not_echoed_back_when_the_form_has_errors(client, alice):
         reverse("gateway:backend_new"), backend_data(base_url="studio", api_key=SECRET)
     )
     text = response.content.decode()
-    assert "must be the whole address, starting with http:// or https://" in text
+    assert "Write the backend&#x27;s whole address, starting with http:// or https://" in text
     assert SECRET not in text
+    assert not Backend.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "address", ["http://[::1", "http://studio:abc", "http://studio:99999", "http://studio home:11434", "http://a..b:1"]
+)
+def test_an_address_httpx_could_not_use_is_refused_in_words(client, alice, address):
+    response = signed_in(client, alice).post(reverse("gateway:backend_new"), backend_data(base_url=address))
+    assert "Write the backend&#x27;s whole address" in response.content.decode()
     assert not Backend.objects.exists()
 
 
@@ -128,8 +137,8 @@ def test_a_bare_host_name_is_a_good_address(client, alice):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ("http://studio/key", "name the environment variable that holds the key (like"),
-        ("1KEY", "letters, digits and _ only"),
+        ("http://studio/key", "Write the name of the environment variable that holds the key, like HOMEOPS_STUDIO_KEY"),
+        ("1KEY", "(letters, digits and _, not starting with a digit)"),
         ("HOMEOPS_TEST_UNSET_KEY", "The environment variable HOMEOPS_TEST_UNSET_KEY is not set."),
     ],
 )
@@ -161,8 +170,8 @@ def test_test_connection_tries_the_form_without_saving(client, alice, llm):
 
     wrong = client.post(reverse("gateway:backend_new"), backend_data(base_url=llm.root, api_key="sk-wrong", test="1"))
     assert (
-        "Test: no answer." in wrong.content.decode()
-        and "Answered 401 (the API key was refused): Incorrect API key provided" in wrong.content.decode()
+        "Test: it did not work.</strong> It answered 401 (the API key was refused): Incorrect API key provided"
+        in wrong.content.decode()
     )
 
 
@@ -185,7 +194,7 @@ def test_test_connection_explains_a_closed_port(client, alice):
         reverse("gateway:backend_new"), backend_data(base_url=f"http://127.0.0.1:{port}/v1", test="1")
     )
     text = response.content.decode()
-    assert "Test: no answer." in text and "Refused the connection (nothing is listening there)" in text
+    assert "Test: it did not work.</strong> It refused the connection (nothing is listening there)." in text
     assert "Nothing was saved yet." in text
     assert not Backend.objects.exists()
 
@@ -200,7 +209,7 @@ def test_test_connection_on_the_overview_keeps_the_models(client, alice, ollama)
     ollama.stop()
     response = client.post(reverse("gateway:backend_test", args=[studio.pk]), follow=True)
     text = response.content.decode()
-    assert "studio did not answer: refused the connection (nothing is listening there)" in text
+    assert "studio refused the connection (nothing is listening there)." in text
     studio.refresh_from_db()
     assert studio.model_names == ["llama3.1:8b", "llama3.2:3b"]  # the last good list stays
 
@@ -273,9 +282,10 @@ def test_a_route_keeps_its_targets_in_the_order_given(client, alice):
         ([{"model": "llama3.1:8b", "backend": "studio"}] * 2, "studio / llama3.1:8b is listed twice"),
         (
             [{"model": "llama3.1:8b", "backend": "studio", "max_tokens": "0"}],
-            "must be a whole number from 1 to 1,000,000",
+            "Write the most tokens one answer may take: a whole number from 1 to 1,000,000, like 2048.",
         ),
-        ([{"model": "", "backend": "studio"}], "This field is required."),
+        ([{"model": "", "backend": "studio"}], "Write the model&#x27;s name on that backend, like llama3.1:8b."),
+        ([{"model": "llama3.1:8b"}], "Choose the backend that runs this model."),
     ],
 )
 def test_a_route_without_good_targets_is_explained(client, alice, targets, message):
@@ -289,9 +299,52 @@ def test_a_route_without_good_targets_is_explained(client, alice, targets, messa
 
 def test_the_route_form_suggests_the_models_the_backends_offer(client, alice):
     studio = make_backend("studio", url="http://127.0.0.1:9/v1")
-    Backend.objects.filter(pk=studio.pk).update(model_names=["qwen2.5:14b"])
+    macbook = make_backend("macbook", url="http://127.0.0.1:10/v1")
+    now = timezone.now()
+    Backend.objects.filter(pk=studio.pk).update(model_names=["llama3.1:8b", "qwen2.5:14b"], models_refreshed_at=now)
+    Backend.objects.filter(pk=macbook.pk).update(model_names=["llama3.1:8b"], models_refreshed_at=now)
     text = signed_in(client, alice).get(reverse("gateway:route_new")).content.decode()
-    assert '<option value="qwen2.5:14b">' in text and 'list="known-models"' in text
+    # Without JavaScript: one list of every backend's models, each labelled with its backends.
+    assert 'list="known-models"' in text
+    assert '<option value="qwen2.5:14b" label="on studio">' in text
+    assert '<option value="llama3.1:8b" label="on macbook and studio">' in text
+    # With it, gateway.js swaps in the chosen backend's own list.
+    assert f'<datalist id="models-{studio.pk}"' in text and f'<datalist id="models-{macbook.pk}"' in text
+    macbook_list = text[text.index(f'<datalist id="models-{macbook.pk}"') :]
+    macbook_list = macbook_list[: macbook_list.index("</datalist>")]
+    assert "llama3.1:8b" in macbook_list and "qwen2.5:14b" not in macbook_list
+    assert 'src="/static/js/gateway.js"' in text
+
+
+def test_the_route_form_says_when_a_backend_has_not_reported_its_models(client, alice):
+    studio = make_backend("studio", url="http://127.0.0.1:9/v1")
+    route = make_route("assistant", (studio, "llama3.1:8b"))
+    text = signed_in(client, alice).get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
+    assert "studio has not told HomeOps its models yet (HomeOps asks every 5 minutes). " in text
+    assert "You can still type the model&#x27;s name." in text
+    # Read with the box it is about.
+    assert 'aria-describedby="id_targets-0-model-note"' in text and 'id="id_targets-0-model-note"' in text
+
+    Backend.objects.filter(pk=studio.pk).update(models_refreshed_at=timezone.now())
+    text = client.get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
+    assert "studio answered, but it has no models yet: pull one there, then type its name here." in text
+
+
+def test_a_model_the_backend_does_not_list_is_saved_with_a_warning(client, alice):
+    studio = make_backend("studio", url="http://127.0.0.1:9/v1")
+    Backend.objects.filter(pk=studio.pk).update(model_names=["llama3:latest"], models_refreshed_at=timezone.now())
+    signed_in(client, alice)
+    response = client.post(
+        reverse("gateway:route_new"),
+        route_data({"backend": studio.pk, "model": "llama3.3"}, {"backend": studio.pk, "model": "llama3"}),
+        follow=True,
+    )
+    words = "llama3.3 is not among studio&#x27;s models yet: pull it there before the route can use it."
+    assert f"Saved the route assistant. {words}" in response.content.decode()
+    route = Route.objects.get(alias="assistant")
+    assert [t.model for t in route.targets.all()] == ["llama3.3", "llama3"]  # a warning, not a refusal
+    text = client.get(reverse("gateway:route_edit", args=[route.pk])).content.decode()
+    assert text.count(words) == 1  # under llama3.3; "llama3" is llama3:latest, which it lists
 
 
 # --- Policies ------------------------------------------------------------------------------
@@ -351,9 +404,11 @@ def test_the_owner_writes_a_family_policy_and_a_members_override(client, alice, 
         ({"quiet_from": "22:00"}, "Give both ends of the quiet hours, or neither."),
         ({"quiet_from": "22:00", "quiet_until": "22:00"}, "start and end at the same time"),
         ({"aliases": ["assistant"]}, "You ticked models but chose “Every model”"),
-        ({"daily_tokens": "0"}, "must be a whole number from 1 to 2,147,483,647"),
-        ({"max_streams": "500"}, "must be a whole number from 1 to 100"),
-        ({"aliases": ["nope"], "scope": "listed"}, "Select a valid choice. nope is not one of the available choices."),
+        ({"daily_tokens": "0"}, "a whole number from 1 to 2,147,483,647, like 200000, or leave it empty"),
+        ({"daily_tokens": "lots"}, "a whole number from 1 to 2,147,483,647, like 200000, or leave it empty"),
+        ({"max_streams": "500"}, "Write how many answers may come at the same time, from 1 to 100"),
+        ({"quiet_from": "late", "quiet_until": "07:00"}, "Write a time of day, like 22:00."),
+        ({"aliases": ["nope"], "scope": "listed"}, "nope is not a route any more: untick it."),
     ],
 )
 def test_policy_mistakes_are_explained_and_nothing_is_saved(client, alice, bob, overrides, field_message):

@@ -57,7 +57,7 @@ def test_channels_import_and_round_trip():
         ),
         ("{name: D, kind: pager, url_env: X}", "channels[0].kind: must be one of discord"),
         ("{name: M, kind: email}", "channels[0].target: Give the address that receives alerts."),
-        ("{name: M, kind: email, target: nope}", "channels[0].target: Enter a valid email address."),
+        ("{name: M, kind: email, target: nope}", "channels[0].target: Write an email address"),
         ("{name: D, kind: ntfy, url_env: X, events: [down, fire]}", "channels[0].events: must be among down, recov"),
         ("{name: D, kind: ntfy, url_env: X, events: down}", "channels[0].events: must be a list among down"),
         ("{name: D, kind: ntfy, url_env: X, quiet_from: '22:00'}", "channels[0].quiet_until: Give both ends of the"),
@@ -66,7 +66,7 @@ def test_channels_import_and_round_trip():
         ("{name: D, kind: ntfy, url_env: X, reminder_minutes: -5}", "channels[0].reminder_minutes: must be from 0 to"),
         ("{name: D, kind: ntfy, url_env: X, reminder_minutes: 1.5}", "channels[0].reminder_minutes: must be a whole"),
         ("{name: D, kind: ntfy, url_env: 'X Y'}", "channels[0].url_env: letters, digits and _ only"),
-        ("{name: '', kind: ntfy, url_env: X}", "channels[0].name: This field cannot be blank."),
+        ("{name: '', kind: ntfy, url_env: X}", "channels[0].name: Give the channel a name, like Family Discord."),
         ("{name: D, kind: ntfy, url: X}", "channels[0].url: unknown field"),
     ],
 )

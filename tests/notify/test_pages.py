@@ -126,7 +126,8 @@ def test_the_list_says_when_a_named_variable_is_missing_without_showing_values(c
     monkeypatch.delenv("HOMEOPS_GONE_URL", raising=False)
     Channel.objects.create(name="Gone", kind="ntfy", url_env="HOMEOPS_GONE_URL")
     page = signed_in(client, alice).get(reverse("notify:channels")).content.decode()
-    assert "URL from $HOMEOPS_GONE_URL" in page and "not set in this process" in page
+    assert "URL from $HOMEOPS_GONE_URL" in page
+    assert "not set</span> add it to the environment file and restart HomeOps" in page
 
 
 def test_email_channels_need_email_to_be_set_up(client, alice, settings):

@@ -44,10 +44,12 @@ def test_the_owner_adds_a_host_and_a_service(client, alice):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"url": "nas.home.arpa"}, "check.url: not a URL"),
-        ({"kind": "tcp", "url": "", "check_host": "nas"}, "check: port is required"),
-        ({"more": "expect_status: sometimes"}, "check.expect_status: expected a status like 200"),
-        ({"more": "colour: red"}, "check.colour: unknown field"),
+        # Each problem of the check under the box it is about, in that box's words.
+        ({"url": "nas.home.arpa"}, "<li>not a URL: it must start with http:// or https://</li>"),
+        ({"kind": "tcp", "url": "", "check_host": "nas"}, "<li>Write the port to connect to, like 5000.</li>"),
+        ({"more": "expect_status: sometimes"}, "<li>expect_status: expected a status like 200"),
+        ({"more": "colour: red"}, "<li>colour: unknown field"),
+        ({"interval": "often"}, "Write how many seconds between checks, from 5 to 86400, like 60."),
         ({"more": "[not, a, mapping]"}, "write name: value lines"),
         ({"name": "new"}, "That name is reserved"),
         ({"interval": 1}, "must be from 5 to 86400 seconds"),
@@ -66,7 +68,7 @@ def test_test_this_check_runs_it_without_saving(client, alice, http_server):
         reverse("status:service_new"), service_data(url=url, more="keyword: Photos", test="1")
     )
     text = response.content.decode()
-    assert "Test: Up." in text and "answered 200" in text and "Nothing was saved yet." in text
+    assert "Test: Up." in text and "Answered 200" in text and "Nothing was saved yet." in text
     assert not Service.objects.exists()
     failing = client.post(reverse("status:service_new"), service_data(url=url, more="keyword: Videos", test="1"))
     assert "Test: Down." in failing.content.decode()

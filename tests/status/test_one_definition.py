@@ -89,6 +89,26 @@ CASES = [
         "Ensure this value has at most 2000 characters (it has 2001).",
     ),
 ]
+# An empty name or label in the model's words, not Django's "This field cannot be blank."
+CASES += [
+    (HOST_PAGE, {"name": ""}, "hosts", {"name": ""}, "name", "Give the machine a name, like NAS or Studio."),
+    (
+        SERVICE_PAGE,
+        {"label": ""},
+        "services",
+        {"label": ""},
+        "label",
+        "Write what the family calls it, like “Photos on the NAS”.",
+    ),
+    (
+        HOST_PAGE,
+        {"kind": "fridge"},
+        "hosts",
+        {"kind": "fridge"},
+        "kind",
+        "Choose what kind of machine it is: mac, nas, ups, router or other.",
+    ),
+]
 FORM_DATA = {SERVICE_PAGE: service_data, HEARTBEAT_PAGE: heartbeat_data, HOST_PAGE: HOST.copy}
 ENTRY = {"services": SERVICE, "heartbeats": HEARTBEAT, "hosts": HOST}
 
