@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('status', '0006_one_definition'),
+        ('status', '0007_credentials_pointer'),
     ]
 
     operations = [
