@@ -112,3 +112,52 @@ def test_the_owner_prepares_and_previews_and_the_caretaker_reads_it_on_a_phone(p
     phone.goto(f"{live_server.url}/handover/")
     assert violations == [] and phone.evaluate("window.__violations") == []  # the page keeps the CSP
     screenshot(phone, "handover-phone")
+
+
+def test_a_caretaker_follows_a_key_runbook_from_the_handover_and_the_owner_sees_the_run_in_its_log(
+    page, phone, live_server
+):
+    """The issue's whole journey, on a phone: sign in, the handover, its key runbook, a
+    run-through with ticked steps; then the owner reads the run in the handover's log."""
+    from apps.runbooks import services as runbook_services
+    from apps.runbooks.models import Runbook
+
+    now = timezone.now()
+    make_member("alice", Role.OWNER)
+    charlie = make_member("charlie", Role.CARETAKER, first_name="Charlie")
+    runbook = runbook_services.runbook_save(
+        Runbook(
+            slug="ups-on-battery",
+            title="The UPS is on battery",
+            audience=Audience.CARETAKER,
+            body="- [ ] Look at the UPS's display\n- [ ] Shut the NAS down from DSM\n- [ ] Tell Alice\n",
+        )
+    )
+    services.handover_save(
+        Handover(title="Christmas", starts=now - timedelta(hours=1), ends=now + timedelta(days=3)),
+        caretakers=[charlie],
+        runbooks=[runbook],
+        if_then=[],
+    )
+
+    sign_in(phone, live_server, "charlie")
+    expect(phone).to_have_url(re.compile(r"/handover/$"))  # a caretaker's home during the stay
+    phone.get_by_role("link", name="The UPS is on battery").first.click()
+    expect(phone).to_have_url(re.compile(r"/runbooks/ups-on-battery/$"))
+    phone.get_by_role("button", name="Run through").click()
+    expect(phone).to_have_url(re.compile(r"/runbooks/ups-on-battery/runs/\d+/$"))
+    phone.get_by_role("checkbox", name=re.compile("Look at the UPS")).click()
+    expect(phone.get_by_role("checkbox", name=re.compile("Look at the UPS"))).to_be_checked()
+    phone.get_by_role("checkbox", name=re.compile("Shut the NAS down")).click()
+    expect(phone.locator("#run-progress")).to_have_text("2 of 3 steps done")
+    phone.get_by_label("It partly worked").check()
+    phone.get_by_label("A note for the owner").fill("The NAS was already off when I got there.")
+    phone.get_by_role("button", name="Finish the run").click()
+    expect(phone.get_by_role("status").first).to_contain_text("The run is recorded")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/handover/")
+    log = page.locator("#log")
+    expect(log).to_contain_text("The UPS is on battery")
+    expect(log).to_contain_text("The NAS was already off when I got there.")
