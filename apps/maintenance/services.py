@@ -45,12 +45,13 @@ RHYTHM_FIELDS = ("cadence", "rrule", "anchor", "starts")
 
 def task_save(task: MaintenanceTask, fields: list[str] | None = None) -> MaintenanceTask:
     """Judge the task by its model's rules (the RRULE through schedule.rule_problem), then keep
-    its next due day: a new task's is its first due day; when the rhythm of an existing task
-    changes, the first due day from today on."""
+    its next due day: for a new task, or when the rhythm of an existing one changes, its first
+    due day from today on (the rhythm counts from `starts`; a start in the past does not make
+    a new task overdue)."""
     task.full_clean()
     with transaction.atomic():
         if task.pk is None:
-            task.next_due = None if task.paused else schedule.first_due(task)
+            task.next_due = None if task.paused else _first_from(task, max(task.starts, schedule.today()))
             fields = None
         else:
             before = MaintenanceTask.objects.select_for_update().get(pk=task.pk)

@@ -18,8 +18,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def task(title="Weekly look", days=0, **kwargs) -> MaintenanceTask:
+    """Due `days` from today (in the past: overdue since then)."""
     kwargs.setdefault("cadence", "weekly")
-    return services.task_save(MaintenanceTask(title=title, starts=schedule.today() + timedelta(days=days), **kwargs))
+    due = schedule.today() + timedelta(days=days)
+    saved = services.task_save(MaintenanceTask(title=title, starts=due, **kwargs))
+    MaintenanceTask.objects.filter(pk=saved.pk).update(next_due=due)
+    saved.refresh_from_db()
+    return saved
 
 
 @pytest.mark.django_db

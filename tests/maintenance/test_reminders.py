@@ -28,8 +28,13 @@ def _all_day(settings):
 
 
 def task(title: str, days: int, **kwargs) -> MaintenanceTask:
+    """Due `days` from today (in the past: overdue since then)."""
     kwargs.setdefault("cadence", "weekly")
-    return services.task_save(MaintenanceTask(title=title, starts=schedule.today() + timedelta(days=days), **kwargs))
+    due = schedule.today() + timedelta(days=days)
+    saved = services.task_save(MaintenanceTask(title=title, starts=due, **kwargs))
+    MaintenanceTask.objects.filter(pk=saved.pk).update(next_due=due)
+    saved.refresh_from_db()
+    return saved
 
 
 @pytest.mark.django_db
