@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -152,11 +153,17 @@ def worker_env() -> dict[str, str]:
 
 
 @contextmanager
-def two_workers(**env_overrides: str):
-    """Two `celery worker` processes on one queue, to race for the same reminders."""
+def two_workers(logs: Path, **env_overrides: str):
+    """Two `celery worker` processes on one queue, to race for the same reminders; each
+    logs the tasks it ran to racer1.log and racer2.log in `logs`."""
     env = {**os.environ, "DATABASE_URL": database_url(), **broker_env(), **env_overrides}
-    celery = [sys.executable, "-m", "celery", "-A", "homeops", "worker", "--pool", "solo", "--loglevel", "warning"]
-    workers = [subprocess.Popen([*celery, "-n", f"racer{n}@%h"], cwd=ROOT, env=env) for n in (1, 2)]
+    celery = [sys.executable, "-m", "celery", "-A", "homeops", "worker", "--pool", "solo", "--loglevel", "info"]
+    celery += ["--prefetch-multiplier", "1"]  # one task at a time each, so both take a share
+    files = [open(logs / f"racer{n}.log", "w") for n in (1, 2)]  # noqa: SIM115 (closed below)
+    workers = [
+        subprocess.Popen([*celery, "-n", f"racer{n}@%h"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        for n, out in zip((1, 2), files, strict=True)
+    ]
     try:
         yield workers
     finally:
@@ -167,6 +174,14 @@ def two_workers(**env_overrides: str):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for handle in files:
+            handle.close()
+
+
+def ran(log: Path) -> int:
+    """How many reminder runs a worker finished, by its log."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return sum("maintenance.send_reminders[" in line and "succeeded in" in line for line in lines)
 
 
 def reminder_tasks(bob) -> int:
@@ -195,18 +210,47 @@ def test_a_real_worker_sends_each_reminder_once(alice, bob, receiver, make_chann
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_send_each_reminder_once(alice, bob, receiver, make_channel, mailbox):
+def test_two_workers_racing_send_each_reminder_once(alice, bob, receiver, make_channel, mailbox, tmp_path):
     make_channel("Hook", "webhook", url=receiver.url("/hook"))
     count = reminder_tasks(bob)
     if broker_env():
         import redis
 
         redis.Redis.from_url(broker_env()["REDIS_URL"]).flushdb()
-    for _ in range(12):  # queued before the workers start, so both find work at once
-        send_to_worker("maintenance.send_reminders")
-    with two_workers(**worker_env()):
-        wait_for(lambda: len(receiver.at("/hook")) >= count)
-        time.sleep(4)
+    with two_workers(tmp_path, **worker_env()):
+        logs = [tmp_path / "racer1.log", tmp_path / "racer2.log"]
+        wait_for(lambda: all("ready." in log.read_text() for log in logs))
+        for _ in range(10):  # bursts over three seconds: both workers take runs at the same moment
+            for _ in range(3):
+                send_to_worker("maintenance.send_reminders")
+            time.sleep(0.3)
+        wait_for(lambda: sum(ran(log) for log in logs) >= 30 and len(receiver.at("/hook")) >= count)
+        time.sleep(1)  # a duplicate delivery would arrive now
+    assert ran(logs[0]) >= 1 and ran(logs[1]) >= 1, "both workers ran reminders"
     assert len(receiver.at("/hook")) == count
     assert len(mailbox.messages) == count
     assert Reminder.objects.count() == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_started_at_the_same_moment_claim_each_reminder_once(alice, bob):
+    import threading
+
+    from django.db import connection
+
+    count = reminder_tasks(bob)
+    start = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            start.wait()
+            services.reminders_send()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(mail.outbox) == count and Reminder.objects.count() == count
