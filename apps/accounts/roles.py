@@ -49,7 +49,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "runbooks_edit": _OWNER,  # write, restore, mark reviewed, delete
     "handover": _EVERYONE,
     "handover_note": frozenset({Role.OWNER, Role.CARETAKER}),  # add a line to the active handover's log
-    "maintenance": _OWNER,
+    # Everyone sees the maintenance calendar (a caretaker only the tasks assigned to them, see
+    # apps/maintenance/selectors.py) and completes what is assigned to them; the owner plans.
+    "maintenance": _EVERYONE,
+    "maintenance_plan": _OWNER,  # create, edit and delete tasks; see everyone's
     "ledger": _OWNER,
     "binder": _OWNER,
     "settings": _OWNER,  # also the model gateway's backends, routes, policies and content logging

@@ -39,9 +39,10 @@ class EventKind(models.TextChoices):
     HEARTBEAT_LATE = "heartbeat_late", "A backup or job is late"
 
 
-# Kinds that are not subscriptions: reminders follow "down"; digests, tests and the end of a
-# handover's summary (apps/handover) always go.
-REMINDER, DIGEST, TEST, SUMMARY = "reminder", "digest", "test", "summary"
+# Kinds that are not subscriptions: reminders follow "down"; digests, tests, the end of a
+# handover's summary (apps/handover) and maintenance reminders (apps/maintenance/reminders.py,
+# each sent once) always go.
+REMINDER, DIGEST, TEST, SUMMARY, MAINTENANCE = "reminder", "digest", "test", "summary", "maintenance"
 
 
 def all_events() -> list[str]:
@@ -173,7 +174,7 @@ class Channel(models.Model):
         return {}
 
     def wants(self, kind: str) -> bool:
-        if kind in (DIGEST, TEST, SUMMARY):
+        if kind in (DIGEST, TEST, SUMMARY, MAINTENANCE):
             return True
         if kind == REMINDER:
             kind = EventKind.DOWN
