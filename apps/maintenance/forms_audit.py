@@ -1,0 +1,95 @@
+"""The audit form: one small ModelForm per item (result, notes, and the item's details as
+extra fields that AuditItem.clean judges), and one for the completion's time and notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apps.maintenance.audit import Item
+from apps.maintenance.evidence import MAX_BYTES, MAX_FILES
+from apps.maintenance.models import AuditItem, Completion
+
+
+class AuditItemForm(forms.ModelForm):
+    class Meta:
+        model = AuditItem
+        fields = ["result", "notes"]
+        widgets = {
+            "result": forms.RadioSelect,
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, spec: Item, **kwargs: Any) -> None:
+        super().__init__(*args, prefix=spec.key, **kwargs)
+        self.spec = spec
+        self.fields["result"].choices = AuditItem.Result.choices  # no empty choice
+        self.fields["notes"].label = "Notes"
+        kinds = AuditItem.DETAILS.get(spec.section, {})
+        for detail in spec.details:
+            kind, label = kinds[detail.key]
+            field: forms.Field
+            if kind == "minutes":
+                field = forms.IntegerField(min_value=0, max_value=24 * 60)
+            elif kind == "date":
+                field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+            else:
+                field = forms.CharField(max_length=500)
+            field.required, field.label, field.help_text = False, label, detail.help
+            self.fields[detail.key] = field
+
+    def detail_fields(self) -> list[forms.BoundField]:
+        return [self[detail.key] for detail in self.spec.details]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        details: dict[str, Any] = {}
+        for detail in self.spec.details:
+            value = cleaned.get(detail.key)
+            if value not in (None, ""):
+                details[detail.key] = value.isoformat() if hasattr(value, "isoformat") else value
+        # AuditItem.clean (run next by the ModelForm) judges these with the result.
+        self.instance.section, self.instance.item, self.instance.details = self.spec.section, self.spec.label, details
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        """What audit.audit_complete takes for this item."""
+        return {
+            "section": self.spec.section,
+            "item": self.spec.label,
+            "result": self.instance.result,
+            "notes": self.instance.notes,
+            "details": self.instance.details,
+        }
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf,text/plain,.log"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(one, initial) for one in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class AuditCompletionForm(forms.ModelForm):
+    files = MultipleFileField(
+        required=False,
+        label="Evidence (optional)",
+        help_text=f"Screenshots, a PDF or the restore log: up to {MAX_FILES} files of "
+        f"{MAX_BYTES // 1024 // 1024} MB each.",
+    )
+
+    class Meta:
+        model = Completion
+        fields = ["minutes", "notes"]
+        labels = {"minutes": "Time spent (minutes)", "notes": "Notes on the whole audit"}
+        help_texts = {"minutes": "Counted in the time budget; left empty, the task's estimate counts."}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
