@@ -110,7 +110,7 @@ def audit_complete(
             details=values.get("details") or {},
         )
         try:
-            row.full_clean(exclude=["completion"])
+            row.full_clean(exclude=["completion", "resolved_by"])  # both set later
         except ValidationError as error:
             errors.append(ValidationError(f"{row.item}: {'; '.join(error.messages)}"))
         rows.append(row)

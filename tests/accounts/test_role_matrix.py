@@ -133,6 +133,13 @@ MATRIX: dict[str, tuple] = {
     "runbooks:index": EVERY_MEMBER,
     "handover:index": EVERY_MEMBER,
     "maintenance:index": OWNER_ONLY,
+    # the quarterly audit, patch drift and the time budget: the owner's
+    "maintenance:audits": OWNER_ONLY,
+    "maintenance:audit_new": OWNER_ONLY,
+    "maintenance:audit_item_resolve": OWNER_POST,
+    "maintenance:evidence_file": OWNER_ONLY,
+    "maintenance:patches": OWNER_ONLY,
+    "maintenance:budget": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
 }
@@ -204,6 +211,8 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
+    if name in {"maintenance:audit_new", "maintenance:audit_item_resolve", "maintenance:evidence_file"}:
+        return reverse(name, args=[audit_args(name, people)])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
@@ -226,6 +235,29 @@ def gateway_args(name: str, people: dict) -> dict:
         return {"args": ["backend", backend.pk]}
     # Someone else's key: the revoke URL answers POST only, whoever asks.
     return {"args": [gateway_services.api_key_create(member=people["family"], name="laptop")[0].pk]}
+
+
+def audit_args(name: str, people: dict) -> int:
+    """An audit task with one logged audit: a failed item and an evidence file."""
+    from datetime import date
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.maintenance import audit
+    from apps.maintenance import services as maintenance_services
+    from apps.maintenance.models import MaintenanceTask, TaskKind
+
+    task = maintenance_services.task_save(
+        MaintenanceTask(title="Quarterly audit", kind=TaskKind.AUDIT, starts=date(2026, 1, 10))
+    )
+    if name == "maintenance:audit_new":
+        return task.pk
+    item = {"section": "bills", "item": "Bills reviewed", "result": "fail", "notes": "The VPN doubled."}
+    log = SimpleUploadedFile("restore.log", b"restored\n")
+    completion = audit.audit_complete(task, by=people["owner"], items=[item], files=[log])
+    if name == "maintenance:evidence_file":
+        return completion.files.get().pk
+    return completion.audit_items.get().pk
 
 
 @pytest.fixture
