@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -36,6 +37,14 @@ class Line:
     @property
     def actual_hours(self) -> float:
         return self.actual / 60
+
+    @property
+    def estimated_words(self) -> str:
+        return hours(self.estimated_hours)
+
+    @property
+    def actual_words(self) -> str:
+        return hours(self.actual_hours)
 
 
 @dataclass
@@ -70,7 +79,9 @@ class Budget:
 
 
 def hours(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0") + " h"
+    """3.25 -> "3.3 h", 12.0 -> "12 h": the chart and the table say the same figure."""
+    tenths = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{tenths}".removesuffix(".0") + " h"
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -162,6 +173,7 @@ def chart(budget: Budget) -> Chart:
     # The year: its total against the budget, on its own scale.
     y += 10
     labels.append(Label(0, y + 14, "The year", "label strong"))
+    labels.append(Label(0, y + 32, hours(budget.total.actual_hours), "value"))
     year_max = max(budget.high, budget.total.actual_hours) * 1.05
     band_x = LEFT + span * budget.low / year_max
     band_w = span * (budget.high - budget.low) / year_max
@@ -170,5 +182,6 @@ def chart(budget: Budget) -> Chart:
         pace_x = LEFT + span * budget.pace_high / year_max
         marks.append(Bar(pace_x - 1, y - 6, 2, 32, "pace", "", pace_x, y))
     width = span * budget.total.actual_hours / year_max
-    bars.append(Bar(LEFT, y + 2, width, 16, "actual total", hours(budget.total.actual_hours), LEFT + width + 6, y + 15))
+    # Its figure sits under "The year", where the budget's band cannot cover it.
+    bars.append(Bar(LEFT, y + 2, width, 16, "actual total", "", 0, 0))
     return Chart(width=WIDTH, height=int(y + 46), bars=bars, labels=labels, marks=marks)
