@@ -168,18 +168,14 @@ def open_failures() -> QuerySet[AuditItem]:
 HISTORY_LIMIT = 40  # ten years of quarterly audits
 
 
-# Items in the order the form asks them (audit_complete writes them so), not by section name.
-_in_form_order = AuditItem.objects.select_related("resolved_by").order_by("id")
-
-
 def history() -> QuerySet[Completion]:
     """Audits, the newest first, with their items, files and pass/fail counts."""
+    # Items in the order the form asks them (audit_complete writes them so), not by section.
+    items = AuditItem.objects.select_related("resolved_by").order_by("id")
     return (
         Completion.objects.filter(task__kind=TaskKind.AUDIT)
         .select_related("task", "by")
-        .prefetch_related(
-            Prefetch("audit_items", queryset=AuditItem.objects.select_related("resolved_by").order_by("id")), "files"
-        )
+        .prefetch_related(Prefetch("audit_items", queryset=items), "files")
         .annotate(
             passed=Count("audit_items", filter=Q(audit_items__result=Result.PASS)),
             failed=Count("audit_items", filter=Q(audit_items__result=Result.FAIL)),

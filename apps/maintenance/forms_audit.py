@@ -3,6 +3,7 @@ extra fields that AuditItem.clean judges), and one for the completion's time and
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -22,9 +23,12 @@ class AuditItemForm(forms.ModelForm):
         }
 
     def __init__(self, *args: Any, spec: Item, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=spec.key, **kwargs)
+        kwargs["prefix"] = spec.key
+        super().__init__(*args, **kwargs)
         self.spec = spec
-        self.fields["result"].choices = AuditItem.Result.choices  # no empty choice
+        result = self.fields["result"]
+        assert isinstance(result, forms.ChoiceField)
+        result.choices = AuditItem.Result.choices  # no empty choice
         self.fields["notes"].label = "Notes"
         kinds = AuditItem.DETAILS.get(spec.section, {})
         for detail in spec.details:
@@ -43,12 +47,12 @@ class AuditItemForm(forms.ModelForm):
         return [self[detail.key] for detail in self.spec.details]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         details: dict[str, Any] = {}
         for detail in self.spec.details:
             value = cleaned.get(detail.key)
             if value not in (None, ""):
-                details[detail.key] = value.isoformat() if hasattr(value, "isoformat") else value
+                details[detail.key] = value.isoformat() if isinstance(value, date) else value
         # AuditItem.clean (run next by the ModelForm) judges these with the result.
         self.instance.section, self.instance.item, self.instance.details = self.spec.section, self.spec.label, details
         return cleaned
@@ -80,7 +84,7 @@ class MultipleFileField(forms.FileField):
 
 
 class AuditCompletionForm(forms.ModelForm):
-    files = MultipleFileField(
+    evidence = MultipleFileField(
         required=False,
         label="Evidence (optional)",
         help_text=f"Screenshots, a PDF or the restore log: up to {MAX_FILES} files of "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
+from apps.core.http import MemberRequest
 from apps.maintenance import audit, budget, drift, evidence
 from apps.maintenance.forms_audit import AuditCompletionForm, AuditItemForm
 from apps.maintenance.models import AuditItem, CompletionFile, MaintenanceTask, TaskKind
@@ -21,7 +22,7 @@ UPLOAD_LIMIT = evidence.MAX_FILES * evidence.MAX_BYTES + 1024 * 1024
 
 
 @require("maintenance")
-def audit_new(request: HttpRequest, task_id: int) -> HttpResponse:
+def audit_new(request: MemberRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(MaintenanceTask, pk=task_id, kind=TaskKind.AUDIT)
     length = str(request.META.get("CONTENT_LENGTH") or "0")
     if not length.isdigit() or int(length) > UPLOAD_LIMIT:  # refused before Django reads it
@@ -43,7 +44,7 @@ def audit_new(request: HttpRequest, task_id: int) -> HttpResponse:
                 items=[f.values() for f in item_forms],
                 minutes=form.cleaned_data["minutes"],
                 notes=form.cleaned_data["notes"],
-                files=form.cleaned_data["files"],
+                files=form.cleaned_data["evidence"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -69,14 +70,14 @@ def _history_url() -> str:
 
 
 @require("maintenance")
-def audit_history(request: HttpRequest) -> HttpResponse:
+def audit_history(request: MemberRequest) -> HttpResponse:
     context = {"audits": audit.history(), "tasks": audit.audit_tasks(), "limit": audit.HISTORY_LIMIT}
     return render(request, "maintenance/audit/history.html", context)
 
 
 @require("maintenance")
 @require_POST
-def audit_item_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
+def audit_item_resolve(request: MemberRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(AuditItem, pk=item_id)
     try:
         audit.audit_item_resolve(item, by=request.user, note=request.POST.get("resolution", ""))
@@ -91,7 +92,7 @@ def audit_item_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @require("maintenance")
-def evidence_file(request: HttpRequest, file_id: int) -> FileResponse:
+def evidence_file(request: MemberRequest, file_id: int) -> FileResponse:
     kept = get_object_or_404(CompletionFile, pk=file_id)
     try:
         handle = kept.file.open("rb")
@@ -106,7 +107,7 @@ def evidence_file(request: HttpRequest, file_id: int) -> FileResponse:
 
 
 @require("maintenance")
-def patches(request: HttpRequest) -> HttpResponse:
+def patches(request: MemberRequest) -> HttpResponse:
     context = {
         "drift": drift.versions(now=timezone.now()),
         "stale_days": drift.STALE_AFTER.days,
@@ -116,7 +117,7 @@ def patches(request: HttpRequest) -> HttpResponse:
 
 
 @require("maintenance")
-def time_budget(request: HttpRequest) -> HttpResponse:
+def time_budget(request: MemberRequest) -> HttpResponse:
     now = timezone.localtime()
     try:
         year = int(request.GET.get("year", now.year))

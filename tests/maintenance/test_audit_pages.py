@@ -56,7 +56,7 @@ def test_a_logged_audit_with_a_failure_shows_on_the_home_page_until_resolved(cli
     answer = client.post(
         f"/maintenance/tasks/{audit_task.pk}/audit/",
         form_data(**{"offsite-result": "fail", "offsite-notes": "The USB disk is full."})
-        | {"files": SimpleUploadedFile("restore.log", b"restored 1204 files\n")},
+        | {"evidence": SimpleUploadedFile("restore.log", b"restored 1204 files\n")},
     )
     completion = Completion.objects.get()
     assert answer.status_code == 302 and answer["Location"] == f"/maintenance/audits/#audit-{completion.pk}"
@@ -118,7 +118,7 @@ def test_mistakes_are_said_beside_the_item_and_nothing_is_saved(client, alice, a
 def test_a_file_that_is_not_evidence_is_refused_in_words(client, alice, audit_task):
     page = signed_in(client, alice).post(
         f"/maintenance/tasks/{audit_task.pk}/audit/",
-        form_data() | {"files": SimpleUploadedFile("shot.png", b"<svg onload=alert(1)></svg>")},
+        form_data() | {"evidence": SimpleUploadedFile("shot.png", b"<svg onload=alert(1)></svg>")},
     )
     assert "shot.png is not a picture (PNG, JPEG, GIF or WebP), a PDF or a plain text log" in page.content.decode()
     assert not Completion.objects.exists()
