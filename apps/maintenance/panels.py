@@ -36,7 +36,7 @@ dashboard.register(
     dashboard.Panel(
         name="maintenance-audit-failures",
         template="maintenance/partials/audit_failures_panel.html",
-        order=35,
+        order=25,
         capability="maintenance",
         context=_audit_failures,
     )

@@ -109,3 +109,12 @@ def test_the_budget_page_of_an_empty_year_says_so(client, alice):
 @pytest.mark.parametrize(("value", "words"), [(13.25, "13.3 h"), (12.0, "12 h"), (0.04, "0 h"), (46.75, "46.8 h")])
 def test_hours_are_rounded_half_up_the_same_way_in_the_chart_and_the_table(value, words):
     assert budget.hours(value) == words
+
+
+@pytest.mark.parametrize("value", ["lots", "100-50", "0-10", "50", "50-100-200"])
+def test_a_malformed_budget_stops_start_up_naming_the_variable(tmp_path, value):
+    from tests.core.test_settings import load_settings
+
+    result = load_settings(tmp_path, HOMEOPS_MAINTENANCE_HOURS=value)
+    assert result.returncode != 0
+    assert "HOMEOPS_MAINTENANCE_HOURS must be hours a year as low-high, like 50-100" in result.stderr
