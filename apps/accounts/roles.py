@@ -47,7 +47,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "status_manage": _OWNER,  # pause, mute, check now; hosts and services
     "runbooks": _EVERYONE,
     "handover": _EVERYONE,
-    "maintenance": _OWNER,
+    # Everyone sees the maintenance calendar (a caretaker only the tasks assigned to them, see
+    # apps/maintenance/selectors.py) and completes what is assigned to them; the owner plans.
+    "maintenance": _EVERYONE,
+    "maintenance_plan": _OWNER,  # create, edit and delete tasks; see everyone's
     "ledger": _OWNER,
     "binder": _OWNER,
     "settings": _OWNER,  # also the model gateway's backends, routes, policies and content logging

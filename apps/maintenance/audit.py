@@ -3,8 +3,8 @@ pass, fail or not applicable, with notes and, for the restore exercise and the o
 the details that make it evidence. A failed item stays on the owner's dashboard until someone
 resolves it with a note.
 
-Writes: audit_complete (one completion through services.task_complete, its items and its
-evidence files, in one transaction) and audit_item_resolve.
+Writes: audit_complete (one completion through services.task_complete, which also keeps the
+evidence files, and its items, in one transaction) and audit_item_resolve.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from apps.maintenance import evidence, services
+from apps.maintenance import services
 from apps.maintenance.models import AuditItem, Completion, MaintenanceTask, TaskKind
 
 if TYPE_CHECKING:
@@ -116,7 +116,6 @@ def audit_complete(
         rows.append(row)
     if errors:
         raise ValidationError(errors)
-    kinds = evidence.judge_all(list(files))
     failed = any(row.result == Result.FAIL for row in rows)
     with transaction.atomic():
         completion = services.task_complete(
@@ -126,12 +125,11 @@ def audit_complete(
             minutes=minutes,
             outcome=Completion.Outcome.PROBLEM if failed else Completion.Outcome.DONE,
             notes=notes,
+            files=files,  # checked by content and size before anything is written
         )
         for row in rows:
             row.completion = completion
         AuditItem.objects.bulk_create(rows)
-        for upload, kind in zip(files, kinds, strict=True):
-            evidence.completion_file_add(completion=completion, upload=upload, content_type=kind)
     return completion
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from django import forms
 
 from apps.maintenance.audit import Item
-from apps.maintenance.evidence import MAX_BYTES, MAX_FILES
 from apps.maintenance.models import AuditItem, Completion
+from apps.maintenance.services import FILE_LIMIT, FILES_PER_COMPLETION
 
 
 class AuditItemForm(forms.ModelForm):
@@ -87,8 +87,8 @@ class AuditCompletionForm(forms.ModelForm):
     evidence = MultipleFileField(
         required=False,
         label="Evidence (optional)",
-        help_text=f"Screenshots, a PDF or the restore log: up to {MAX_FILES} files of "
-        f"{MAX_BYTES // 1024 // 1024} MB each.",
+        help_text=f"Screenshots, a PDF or the restore log: up to {FILES_PER_COMPLETION} files of "
+        f"{FILE_LIMIT // 1024 // 1024} MB each.",
     )
 
     class Meta:

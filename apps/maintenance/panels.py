@@ -7,7 +7,23 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from apps.accounts.roles import can
 from apps.core import dashboard, navigation
+from apps.maintenance import schedule, selectors
+
+
+def _due(request: HttpRequest) -> dict[str, Any]:
+    """The owner sees everything due or overdue; the others what is theirs."""
+    tasks = selectors.visible_tasks(request.user) if can(request.user, "maintenance_plan") else None
+    tasks = tasks if tasks is not None else selectors.my_tasks(request.user)
+    today = schedule.today()
+    agenda = selectors.agenda(tasks, today=today)
+    return {
+        "maintenance_due": agenda.due[:8],
+        "maintenance_next": agenda.later[0] if agenda.later else None,
+        "maintenance_today": today,
+    }
+
 
 dashboard.register(
     dashboard.Panel(
@@ -15,6 +31,7 @@ dashboard.register(
         template="maintenance/partials/dashboard_panel.html",
         order=40,
         capability="maintenance",
+        context=_due,
         wide=False,
     )
 )
@@ -37,7 +54,7 @@ dashboard.register(
         name="maintenance-audit-failures",
         template="maintenance/partials/audit_failures_panel.html",
         order=25,
-        capability="maintenance",
+        capability="maintenance_plan",
         context=_audit_failures,
     )
 )

@@ -4,17 +4,38 @@ the audit (audit.py) and the model-update trials call these; schedule.py decides
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.maintenance import schedule
-from apps.maintenance.models import Anchor, Cadence, CalendarFeed, Completion, MaintenanceTask, Occurrence
+from apps.maintenance import reminders, schedule, selectors
+from apps.maintenance.models import (
+    Anchor,
+    Cadence,
+    CalendarFeed,
+    Completion,
+    CompletionFile,
+    MaintenanceTask,
+    Occurrence,
+    Reminder,
+)
+from apps.notify.events import Event
+from apps.notify.models import Channel, HeldAlert
+from apps.notify.services import Planned
+from apps.notify.transports import transport_for
+
+log = logging.getLogger(__name__)
 
 RHYTHM_FIELDS = ("cadence", "rrule", "anchor", "starts")
 
@@ -24,12 +45,13 @@ RHYTHM_FIELDS = ("cadence", "rrule", "anchor", "starts")
 
 def task_save(task: MaintenanceTask, fields: list[str] | None = None) -> MaintenanceTask:
     """Judge the task by its model's rules (the RRULE through schedule.rule_problem), then keep
-    its next due day: a new task's is its first due day; when the rhythm of an existing task
-    changes, the first due day from today on."""
+    its next due day: for a new task, or when the rhythm of an existing one changes, its first
+    due day from today on (the rhythm counts from `starts`; a start in the past does not make
+    a new task overdue)."""
     task.full_clean()
     with transaction.atomic():
         if task.pk is None:
-            task.next_due = None if task.paused else schedule.first_due(task)
+            task.next_due = None if task.paused else _first_from(task, max(task.starts, schedule.today()))
             fields = None
         else:
             before = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
@@ -85,13 +107,20 @@ def task_complete(
     notes: str = "",
     checklist: Iterable[str] | Iterable[dict] | None = None,
     due: date | None = None,
+    files: Iterable[UploadedFile] = (),
 ) -> Completion:
     """Record that the task was done and move its next due day (schedule.after_completion).
 
     `due` is the occurrence it completes (the one waiting now when not given); `checklist` the
-    ticked items (texts, or [{"item", "done"}] as stored); `completed` now when not given.
+    ticked items (texts, or [{"item", "done"}] as stored); `completed` now when not given;
+    `files` screenshots or logs, all checked (file_check) before anything is written.
     """
     completed = completed or timezone.now()
+    files = list(files)
+    if len(files) > FILES_PER_COMPLETION:
+        raise ValidationError(f"At most {FILES_PER_COMPLETION} files per completion.")
+    for upload in files:
+        file_check(upload)
     with transaction.atomic():
         task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
         waiting = current_due(task)
@@ -109,6 +138,8 @@ def task_complete(
         )
         completion.full_clean()
         completion.save()
+        for upload in files:
+            completion_file_add(completion, upload=upload)
         # An earlier occurrence completed late leaves the one waiting now alone.
         if not task.paused and due is not None and (waiting is None or due >= waiting):
             task.next_due = schedule.after_completion(task, due=due, done=schedule.local_day(completed))
@@ -210,3 +241,136 @@ def feed_regenerate(member: AbstractBaseUser) -> CalendarFeed:
 
 def feed_revoke(member: AbstractBaseUser) -> None:
     CalendarFeed.objects.filter(member=member).delete()
+
+
+# --- completion files ------------------------------------------------------------------------
+
+FILE_LIMIT = 10 * 1024 * 1024  # bytes, each
+FILES_PER_COMPLETION = 10
+_SIGNATURES = [
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"GIF87a", "image/gif", ".gif"),
+    (b"GIF89a", "image/gif", ".gif"),
+    (b"%PDF-", "application/pdf", ".pdf"),
+]
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """The content type and extension by the file's first bytes, never by its name: PNG, JPEG,
+    GIF, WebP, PDF or plain UTF-8 text (a log); None for anything else."""
+    for signature, content_type, extension in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type, extension
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:  # a character cut at the end of the sample is fine
+            if error.start < len(head) - 4:
+                return None
+        return "text/plain", ".txt"
+    return None
+
+
+def file_check(upload: UploadedFile) -> tuple[str, str, str]:
+    """(name, content type, extension) of an upload that may be kept; refused in words otherwise."""
+    name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    size = upload.size or 0
+    if size > FILE_LIMIT:
+        raise ValidationError(f"{name} is {size / 1024 / 1024:.1f} MB; a file may be at most 10 MB.")
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    kind = sniff(head)
+    if kind is None:
+        raise ValidationError(
+            f"{name} is not a picture (PNG, JPEG, GIF, WebP), a PDF or a plain-text log, so it was not kept."
+        )
+    return name, kind[0], kind[1]
+
+
+def completion_file_add(completion: Completion, *, upload: UploadedFile) -> CompletionFile:
+    """Keep a screenshot or a log with a completion, checked by size and content."""
+    name, content_type, extension = file_check(upload)
+    if completion.files.count() >= FILES_PER_COMPLETION:
+        raise ValidationError(f"At most {FILES_PER_COMPLETION} files per completion.")
+    stored = CompletionFile(completion=completion, name=name, content_type=content_type, size=upload.size or 0)
+    stored.file.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
+    stored.save()
+    return stored
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+def _claim(**row: object) -> bool:
+    """Insert the Reminder row; True only for the one run whose insert won (the unique
+    constraints make a second worker's insert fail, and that worker sends nothing)."""
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(**row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _email(member: AbstractBaseUser, subject: str, body: str) -> None:
+    address = getattr(member, "email", "")
+    if not address:
+        return
+    try:
+        send_mail(subject, body, None, [address])
+    except (OSError, smtplib.SMTPException) as error:  # claimed, so not retried: at most once
+        log.warning("Maintenance reminder to member %s not sent: %s", member.pk, error)
+
+
+def reminders_send(*, now: datetime | None = None) -> list[Planned]:
+    """Claim and send what is due: once when a task is due soon, once when overdue (to its
+    members by email, and through the alert channels), and on Mondays the optional weekly
+    digest. Returns the channel deliveries for notify.deliver; a channel in its quiet hours
+    holds the alert for notify's digest instead. Safe to run any number of times at once."""
+    now = now or timezone.now()
+    if not reminders.in_sending_hours(now):
+        return []
+    today = schedule.local_day(now)
+    planned: list[Planned] = []
+    horizon = today + timedelta(days=reminders.DUE_SOON_DAYS)
+    for task in MaintenanceTask.objects.filter(paused=False, next_due__lte=horizon).select_related("assignee"):
+        assert task.next_due is not None
+        kind = reminders.kind_for(task.next_due, today)
+        if kind is None:
+            continue
+        who = selectors.assignee_label(task)
+        subject = reminders.subject(task, kind, task.next_due, today)
+        body = reminders.text(task, kind, task.next_due, today, who)
+        for position, member in enumerate(selectors.recipients(task)):
+            if not _claim(task=task, due=task.next_due, kind=kind, member=member):
+                continue
+            _email(member, subject, body)
+            if position == 0:  # the first member's row claims the channels' message too
+                planned.extend(_for_channels(reminders.event(task, kind, task.next_due, today, who, now), now))
+    if settings.MAINTENANCE_WEEKLY_DIGEST and today.weekday() == 0:
+        _digests(today)
+    return planned
+
+
+def _for_channels(event: Event, now: datetime) -> list[Planned]:
+    planned = []
+    for channel in Channel.objects.filter(enabled=True):
+        if transport_for(channel).is_noop(event):
+            continue
+        if channel.in_quiet_hours(now):  # notify releases it as one digest when they end
+            HeldAlert.objects.create(channel=channel, created=now, kind=event.kind, text=event.text[:1000])
+        else:
+            planned.append(Planned(channel.pk, event))
+    return planned
+
+
+def _digests(today: date) -> None:
+    week = reminders.monday(today)
+    for member in get_user_model().objects.filter(is_active=True).exclude(email="").order_by("pk"):
+        agenda = selectors.agenda(selectors.my_tasks(member), today=today)
+        if agenda.due and _claim(task=None, due=week, kind=Reminder.Kind.DIGEST, member=member):
+            _email(member, f"Maintenance this week ({len(agenda.due)})", reminders.digest_text(agenda.due, today))

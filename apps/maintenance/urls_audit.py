@@ -8,7 +8,6 @@ urlpatterns = [
     path("maintenance/audits/", views_audit.audit_history, name="audits"),
     path("maintenance/tasks/<int:task_id>/audit/", views_audit.audit_new, name="audit_new"),
     path("maintenance/audit-items/<int:item_id>/resolve/", views_audit.audit_item_resolve, name="audit_item_resolve"),
-    path("maintenance/evidence/<int:file_id>/", views_audit.evidence_file, name="evidence_file"),
     path("maintenance/patches/", views_audit.patches, name="patches"),
     path("maintenance/budget/", views_audit.time_budget, name="budget"),
 ]

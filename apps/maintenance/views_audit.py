@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,22 +13,22 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
 from apps.core.http import MemberRequest
-from apps.maintenance import audit, budget, drift, evidence
+from apps.maintenance import audit, budget, drift, services
 from apps.maintenance.forms_audit import AuditCompletionForm, AuditItemForm
-from apps.maintenance.models import AuditItem, CompletionFile, MaintenanceTask, TaskKind
+from apps.maintenance.models import AuditItem, MaintenanceTask, TaskKind
 
 # The whole audit form with its files: every file at its limit, and room for the text.
-UPLOAD_LIMIT = evidence.MAX_FILES * evidence.MAX_BYTES + 1024 * 1024
+UPLOAD_LIMIT = services.FILES_PER_COMPLETION * services.FILE_LIMIT + 1024 * 1024
 
 
-@require("maintenance")
+@require("maintenance_plan")
 def audit_new(request: MemberRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(MaintenanceTask, pk=task_id, kind=TaskKind.AUDIT)
     length = str(request.META.get("CONTENT_LENGTH") or "0")
     if not length.isdigit() or int(length) > UPLOAD_LIMIT:  # refused before Django reads it
         return HttpResponse(
-            f"That is too much to send at once: at most {evidence.MAX_FILES} files of "
-            f"{evidence.MAX_BYTES // 1024 // 1024} MB each. Go back and attach fewer or smaller files.",
+            f"That is too much to send at once: at most {services.FILES_PER_COMPLETION} files of "
+            f"{services.FILE_LIMIT // 1024 // 1024} MB each. Go back and attach fewer or smaller files.",
             status=413,
             content_type="text/plain; charset=utf-8",
         )
@@ -69,13 +69,13 @@ def _history_url() -> str:
     return reverse("maintenance:audits")
 
 
-@require("maintenance")
+@require("maintenance_plan")
 def audit_history(request: MemberRequest) -> HttpResponse:
     context = {"audits": audit.history(), "tasks": audit.audit_tasks(), "limit": audit.HISTORY_LIMIT}
     return render(request, "maintenance/audit/history.html", context)
 
 
-@require("maintenance")
+@require("maintenance_plan")
 @require_POST
 def audit_item_resolve(request: MemberRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(AuditItem, pk=item_id)
@@ -91,22 +91,7 @@ def audit_item_resolve(request: MemberRequest, item_id: int) -> HttpResponse:
     return redirect(f"{_history_url()}#audit-{item.completion_id}")
 
 
-@require("maintenance")
-def evidence_file(request: MemberRequest, file_id: int) -> FileResponse:
-    kept = get_object_or_404(CompletionFile, pk=file_id)
-    try:
-        handle = kept.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is missing from the data folder.") from None
-    # Pictures and PDFs open in the browser; anything else downloads. The type is the one
-    # judged from the content when it was kept, never the name's.
-    inline = kept.content_type in evidence.IMAGES or kept.content_type == "application/pdf"
-    response = FileResponse(handle, as_attachment=not inline, filename=kept.name, content_type=kept.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@require("maintenance")
+@require("maintenance_plan")
 def patches(request: MemberRequest) -> HttpResponse:
     context = {
         "drift": drift.versions(now=timezone.now()),
@@ -116,7 +101,7 @@ def patches(request: MemberRequest) -> HttpResponse:
     return render(request, "maintenance/patches.html", context)
 
 
-@require("maintenance")
+@require("maintenance_plan")
 def time_budget(request: MemberRequest) -> HttpResponse:
     now = timezone.localtime()
     try:

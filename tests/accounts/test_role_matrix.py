@@ -36,6 +36,7 @@ PUBLIC = (OK, OK, OK, OK, LOGIN)
 FOR_ANONYMOUS = (OK, AWAY, AWAY, AWAY, LOGIN)
 SIGNED_IN = (LOGIN, OK, OK, OK, LOGIN)
 CHAT_POST = (LOGIN, POST_ONLY, POST_ONLY, DENIED, LOGIN)
+MEMBER_POST = (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN)
 
 MATRIX: dict[str, tuple] = {
     # core
@@ -132,12 +133,28 @@ MATRIX: dict[str, tuple] = {
     "gateway:usage": EVERY_MEMBER,
     "runbooks:index": EVERY_MEMBER,
     "handover:index": EVERY_MEMBER,
-    "maintenance:index": OWNER_ONLY,
+    # maintenance: everyone sees the calendar (a caretaker only what is assigned to them); the
+    # task in these rows is assigned to caretakers, so family may read it but not complete it.
+    "maintenance:index": EVERY_MEMBER,
+    "maintenance:month": EVERY_MEMBER,
+    "maintenance:task": EVERY_MEMBER,
+    "maintenance:complete": (LOGIN, OK, DENIED, OK, LOGIN),
+    "maintenance:skip": MEMBER_POST,
+    "maintenance:snooze": MEMBER_POST,
+    "maintenance:follow_up": MEMBER_POST,
+    "maintenance:task_new": OWNER_ONLY,
+    "maintenance:task_edit": OWNER_ONLY,
+    "maintenance:task_delete": OWNER_POST,
+    # A completion's file: the owner and whoever the task is assigned to; others "not found".
+    "maintenance:file": (LOGIN, OK, NOT_FOUND, OK, LOGIN),
+    "maintenance:feed_regenerate": MEMBER_POST,
+    "maintenance:feed_revoke": MEMBER_POST,
+    # Token endpoint (Bob's calendar address): the token is the secret, no sign-in.
+    "maintenance:feed": (OK, OK, OK, OK, LOGIN),
     # the quarterly audit, patch drift and the time budget: the owner's
     "maintenance:audits": OWNER_ONLY,
     "maintenance:audit_new": OWNER_ONLY,
     "maintenance:audit_item_resolve": OWNER_POST,
-    "maintenance:evidence_file": OWNER_ONLY,
     "maintenance:patches": OWNER_ONLY,
     "maintenance:budget": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
@@ -209,15 +226,46 @@ def url_for(name: str, people: dict) -> str:
         if name in {"chat:answer_stream", "chat:answer_stop", "chat:version"}:
             return reverse(name, args=[chat.pk, answer.pk])
         return reverse(name, args=[chat.pk])
+    if name in {"maintenance:audit_new", "maintenance:audit_item_resolve"}:
+        return reverse(name, args=[audit_args(name, people)])
+    if name.startswith("maintenance:") and name not in {
+        "maintenance:index",
+        "maintenance:month",
+        "maintenance:task_new",
+        "maintenance:feed_regenerate",
+        "maintenance:feed_revoke",
+        "maintenance:audits",
+        "maintenance:patches",
+        "maintenance:budget",
+    }:
+        return maintenance_url(name, people)
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
-    if name in {"maintenance:audit_new", "maintenance:audit_item_resolve", "maintenance:evidence_file"}:
-        return reverse(name, args=[audit_args(name, people)])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
     return reverse(name)
+
+
+def maintenance_url(name: str, people: dict) -> str:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.maintenance import services as maintenance_services
+    from apps.maintenance.models import MaintenanceTask
+
+    if name == "maintenance:feed":
+        return reverse(name, args=[maintenance_services.feed_regenerate(people["family"]).token])
+    task = MaintenanceTask.objects.filter(title="Water the plants").first() or maintenance_services.task_save(
+        MaintenanceTask(
+            title="Water the plants", cadence="weekly", starts=timezone.localdate(), assignee_role="caretaker"
+        )
+    )
+    if name in {"maintenance:follow_up", "maintenance:file"}:
+        log = SimpleUploadedFile("log.txt", b"all green\n", content_type="text/plain")
+        done = maintenance_services.task_complete(task, by=people["owner"], outcome="problem", files=[log])
+        return reverse(name, args=[done.pk if name == "maintenance:follow_up" else done.files.get().pk])
+    return reverse(name, args=[task.pk])
 
 
 def gateway_args(name: str, people: dict) -> dict:
@@ -238,10 +286,8 @@ def gateway_args(name: str, people: dict) -> dict:
 
 
 def audit_args(name: str, people: dict) -> int:
-    """An audit task with one logged audit: a failed item and an evidence file."""
+    """An audit task with one logged audit and its failed item."""
     from datetime import date
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     from apps.maintenance import audit
     from apps.maintenance import services as maintenance_services
@@ -253,10 +299,7 @@ def audit_args(name: str, people: dict) -> int:
     if name == "maintenance:audit_new":
         return task.pk
     item = {"section": "bills", "item": "Bills reviewed", "result": "fail", "notes": "The VPN doubled."}
-    log = SimpleUploadedFile("restore.log", b"restored\n")
-    completion = audit.audit_complete(task, by=people["owner"], items=[item], files=[log])
-    if name == "maintenance:evidence_file":
-        return completion.files.get().pk
+    completion = audit.audit_complete(task, by=people["owner"], items=[item])
     return completion.audit_items.get().pk
 
 
@@ -311,12 +354,12 @@ NAVIGATION = {
         ["Change password", "Usage"],  # the owner reads everyone's usage
     ),
     "family": (
-        ["Chat", "Status", "Runbooks", "Handover"],
+        ["Chat", "Status", "Runbooks", "Handover", "Maintenance"],
         ["Change password", "API keys", "Usage"],
         ["Change password"],
     ),
     # The caretaker's default policy grants no model: nothing to make keys for.
-    "caretaker": (["Status", "Runbooks", "Handover"], ["Change password"], ["Change password"]),
+    "caretaker": (["Status", "Runbooks", "Handover", "Maintenance"], ["Change password"], ["Change password"]),
 }
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.maintenance import audit, evidence, services
+from apps.maintenance import audit, services
 from apps.maintenance.models import AuditItem, Cadence, Completion, MaintenanceTask, TaskKind
 from tests.conftest import signed_in
 
@@ -118,9 +118,9 @@ def test_mistakes_are_said_beside_the_item_and_nothing_is_saved(client, alice, a
 def test_a_file_that_is_not_evidence_is_refused_in_words(client, alice, audit_task):
     page = signed_in(client, alice).post(
         f"/maintenance/tasks/{audit_task.pk}/audit/",
-        form_data() | {"evidence": SimpleUploadedFile("shot.png", b"<svg onload=alert(1)></svg>")},
+        form_data() | {"evidence": SimpleUploadedFile("shot.png", b"\x7fELF\x02\x01\x01" + b"\x00" * 40)},
     )
-    assert "shot.png is not a picture (PNG, JPEG, GIF or WebP), a PDF or a plain text log" in page.content.decode()
+    assert "shot.png is not a picture (PNG, JPEG, GIF, WebP), a PDF or a plain-text log" in page.content.decode()
     assert not Completion.objects.exists()
 
 
@@ -128,7 +128,7 @@ def test_a_request_too_large_for_the_evidence_limits_is_refused_before_it_is_rea
     answer = signed_in(client, alice).post(
         f"/maintenance/tasks/{audit_task.pk}/audit/",
         form_data(),
-        CONTENT_LENGTH=str(evidence.MAX_FILES * evidence.MAX_BYTES + 2 * 1024 * 1024),
+        CONTENT_LENGTH=str(services.FILES_PER_COMPLETION * services.FILE_LIMIT + 2 * 1024 * 1024),
     )
     assert answer.status_code == 413
     assert "at most 10 files of 10 MB each" in answer.content.decode()
