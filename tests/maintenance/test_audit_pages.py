@@ -139,3 +139,14 @@ def test_history_and_form_say_what_to_do_when_there_is_no_audit_task(client, ali
     assert "There is no audit task yet." in page
     weekly = services.task_save(MaintenanceTask(title="Weekly look", cadence=Cadence.WEEKLY, starts=date(2026, 1, 5)))
     assert signed_in(client, alice).get(f"/maintenance/tasks/{weekly.pk}/audit/").status_code == 404
+
+
+def test_the_audit_task_page_and_the_maintenance_page_lead_to_the_audit(client, alice, audit_task):
+    client = signed_in(client, alice)
+    assert (
+        f'href="/maintenance/tasks/{audit_task.pk}/audit/">Log the audit'
+        in client.get(f"/maintenance/{audit_task.pk}/").content.decode()
+    )
+    index = client.get("/maintenance/").content.decode()
+    for link in ("/maintenance/audits/", "/maintenance/patches/", "/maintenance/budget/"):
+        assert f'href="{link}"' in index

@@ -79,3 +79,22 @@ def test_the_patch_page_highlights_the_stale_service(client, alice, http_server)
 def test_the_patch_page_says_when_no_service_reports_a_version(client, alice):
     page = signed_in(client, alice).get("/maintenance/patches/").content.decode()
     assert "No service reports a version yet." in page
+
+
+def test_the_patch_review_task_page_lists_the_versions(client, alice, http_server):
+    from datetime import date
+
+    from apps.maintenance import services
+    from apps.maintenance.models import Cadence, MaintenanceTask, TaskKind
+
+    review = services.task_save(
+        MaintenanceTask(
+            title="Patch review", kind=TaskKind.PATCH_REVIEW, cadence=Cadence.MONTHLY, starts=date(2026, 1, 3)
+        )
+    )
+    grafana = versioned("grafana", http_server.answer("/g"))
+    engine.record([grafana], [Outcome(State.UP, "ok", 1.0, "10.4.1")], now=timezone.now() - timedelta(days=30))
+    client = signed_in(client, alice)
+    page = client.get(f"/maintenance/{review.pk}/").content.decode()
+    assert 'id="patch-drift"' in page and '<tr class="" data-service="grafana">' in page
+    assert 'href="/maintenance/patches/"' in client.get(f"/maintenance/{review.pk}/complete/").content.decode()
