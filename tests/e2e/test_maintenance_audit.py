@@ -100,3 +100,37 @@ def test_the_time_budget_draws_hours_by_category_on_a_phone_and_a_desktop(page, 
     phone.goto(f"{live_server.url}/maintenance/budget/")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the budget page is {width} px wide on a 390-px phone"
+
+
+def test_the_audit_form_history_and_patch_drift_fit_a_phone(phone, live_server):
+    from apps.maintenance import audit
+    from apps.status.models import Kind, Service
+
+    alice = make_member("alice", Role.OWNER)
+    task = services.task_save(
+        MaintenanceTask(
+            title="Quarterly audit", kind=TaskKind.AUDIT, cadence=Cadence.QUARTERLY, starts=date(2026, 1, 10)
+        )
+    )
+    failed = {
+        "section": "offsite",
+        "item": "Off-site copy is current",
+        "result": "fail",
+        "notes": "The USB disk behind the NAS is full: /volume1/offsite-copy-of-everything-we-own stopped.",
+        "details": {"last_copy": "2026-11-12"},
+    }
+    audit.audit_complete(task, by=alice, items=[failed])
+    Service.objects.create(
+        name="forgejo",
+        label="Forgejo",
+        kind=Kind.HTTP,
+        check_config={"url": "http://127.0.0.1:9/"},
+        version="1.21.11+gitea-1.22.0-with-a-very-long-build-suffix",
+        version_since=timezone.now() - timedelta(days=300),
+    )
+    sign_in(phone, live_server, "alice")
+    for path in (f"/maintenance/tasks/{task.pk}/audit/", "/maintenance/audits/", "/maintenance/patches/", "/"):
+        phone.goto(f"{live_server.url}{path}")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide on a 390-px phone"
+    expect(phone.locator("#audit-failures")).to_contain_text("Off-site copy is current")
