@@ -3,10 +3,11 @@ extra fields that AuditItem.clean judges), and one for the completion's time and
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from apps.maintenance.audit import Item
 from apps.maintenance.models import AuditItem, Completion
@@ -84,6 +85,12 @@ class MultipleFileField(forms.FileField):
 
 
 class AuditCompletionForm(forms.ModelForm):
+    done_on = forms.DateField(
+        required=False,
+        label="Done on",
+        help_text="Leave empty for today; an audit done over a weekend can be logged later.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     evidence = MultipleFileField(
         required=False,
         label="Evidence (optional)",
@@ -91,9 +98,24 @@ class AuditCompletionForm(forms.ModelForm):
         f"{FILE_LIMIT // 1024 // 1024} MB each.",
     )
 
+    field_order = ["done_on", "minutes", "notes", "evidence"]
+
     class Meta:
         model = Completion
         fields = ["minutes", "notes"]
         labels = {"minutes": "Time spent (minutes)", "notes": "Notes on the whole audit"}
         help_texts = {"minutes": "Counted in the time budget; left empty, the task's estimate counts."}
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_done_on(self) -> date | None:
+        day = self.cleaned_data.get("done_on")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("The audit cannot be done in the future: give today or an earlier day.")
+        return day
+
+    def completed(self) -> datetime | None:
+        """When it was done: now for today, midday in the household's zone for an earlier day."""
+        day = self.cleaned_data.get("done_on")
+        if not day or day == timezone.localdate():
+            return None
+        return datetime.combine(day, time(12), timezone.get_current_timezone())

@@ -44,6 +44,7 @@ def audit_new(request: MemberRequest, task_id: int) -> HttpResponse:
                 items=[f.values() for f in item_forms],
                 minutes=form.cleaned_data["minutes"],
                 notes=form.cleaned_data["notes"],
+                completed=form.completed(),
                 files=form.cleaned_data["evidence"],
             )
         except ValidationError as error:

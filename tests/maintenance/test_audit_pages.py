@@ -150,3 +150,17 @@ def test_the_audit_task_page_and_the_maintenance_page_lead_to_the_audit(client, 
     index = client.get("/maintenance/").content.decode()
     for link in ("/maintenance/audits/", "/maintenance/patches/", "/maintenance/budget/"):
         assert f'href="{link}"' in index
+
+
+def test_an_audit_done_on_an_earlier_day_is_logged_on_that_day_but_not_in_the_future(client, alice, audit_task):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = signed_in(client, alice)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    page = client.post(f"/maintenance/tasks/{audit_task.pk}/audit/", form_data(done_on=tomorrow.isoformat()))
+    assert "The audit cannot be done in the future" in page.content.decode()
+    saturday = timezone.localdate() - timedelta(days=2)
+    client.post(f"/maintenance/tasks/{audit_task.pk}/audit/", form_data(done_on=saturday.isoformat()))
+    assert timezone.localtime(Completion.objects.get().completed).date() == saturday
