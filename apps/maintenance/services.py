@@ -9,10 +9,10 @@ import secrets
 import smtplib
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
@@ -34,6 +34,9 @@ from apps.notify.events import Event
 from apps.notify.models import Channel, HeldAlert
 from apps.notify.services import Planned
 from apps.notify.transports import transport_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ def current_due(task: MaintenanceTask) -> date | None:
 def task_complete(
     task: MaintenanceTask,
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     completed: datetime | None = None,
     minutes: int | None = None,
     outcome: str = Completion.Outcome.DONE,
@@ -158,7 +161,7 @@ def _ticks(task: MaintenanceTask, checklist: Iterable[str] | Iterable[dict] | No
     return [{"item": item, "done": item in ticked} for item in task.checklist_items]
 
 
-def follow_up_open(completion: Completion, *, by: AbstractBaseUser | None = None) -> MaintenanceTask:
+def follow_up_open(completion: Completion, *, by: User | None = None) -> MaintenanceTask:
     """A completion that found a problem (or was only partly done) opens a one-off task due
     today, assigned like the task, linked to the completion; a second click finds the same one."""
     if completion.outcome == Completion.Outcome.DONE:
@@ -189,7 +192,7 @@ def follow_up_open(completion: Completion, *, by: AbstractBaseUser | None = None
 # --- one occurrence: skip or snooze ---------------------------------------------------------
 
 
-def occurrence_skip(task: MaintenanceTask, *, by: AbstractBaseUser | None, reason: str = "") -> Occurrence:
+def occurrence_skip(task: MaintenanceTask, *, by: User | None, reason: str = "") -> Occurrence:
     """Skip the occurrence waiting now: the next due day is the one after it."""
     with transaction.atomic():
         task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
@@ -205,9 +208,7 @@ def occurrence_skip(task: MaintenanceTask, *, by: AbstractBaseUser | None, reaso
     return occurrence
 
 
-def occurrence_snooze(
-    task: MaintenanceTask, *, by: AbstractBaseUser | None, until: date, reason: str = ""
-) -> Occurrence:
+def occurrence_snooze(task: MaintenanceTask, *, by: User | None, until: date, reason: str = "") -> Occurrence:
     """Move the occurrence waiting now to a later day (once more moves it again)."""
     with transaction.atomic():
         task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
@@ -233,13 +234,13 @@ def occurrence_snooze(
 # --- calendar feeds --------------------------------------------------------------------------
 
 
-def feed_regenerate(member: AbstractBaseUser) -> CalendarFeed:
+def feed_regenerate(member: User) -> CalendarFeed:
     """A new secret address (the old one stops working at once)."""
     feed, _ = CalendarFeed.objects.update_or_create(member=member, defaults={"token": secrets.token_urlsafe(32)})
     return feed
 
 
-def feed_revoke(member: AbstractBaseUser) -> None:
+def feed_revoke(member: User) -> None:
     CalendarFeed.objects.filter(member=member).delete()
 
 
@@ -316,7 +317,7 @@ def _claim(**row: object) -> bool:
     return True
 
 
-def _email(member: AbstractBaseUser, subject: str, body: str) -> None:
+def _email(member: User, subject: str, body: str) -> None:
     address = getattr(member, "email", "")
     if not address:
         return

@@ -233,3 +233,12 @@ def test_a_wrong_or_revoked_feed_address_is_not_found(client, bob):
     bob.is_active = False
     bob.save()
     assert client.get(f"/maintenance/feed/{bob_token}.ics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_descriptions_and_notes_are_markdown_rendered_and_sanitized(client, alice):
+    weekly = task(description="**Look** at <script>alert(1)</script> [the board](javascript:alert(1))")
+    services.task_complete(weekly, by=alice, outcome="done", notes="See [the log](/status/)")
+    page = signed_in(client, alice).get(reverse("maintenance:task", args=[weekly.pk])).content.decode()
+    assert "<strong>Look</strong>" in page and "<script>alert" not in page and "javascript:" not in page
+    assert '<a href="/status/"' in page
