@@ -401,3 +401,11 @@ MAINTENANCE_REMIND_UNTIL = env.integer("HOMEOPS_MAINTENANCE_REMIND_UNTIL", 20, m
 MAINTENANCE_WEEKLY_DIGEST = env.boolean("HOMEOPS_MAINTENANCE_DIGEST", False)
 # Invitations and sign-in links stop working after this many days.
 INVITATION_DAYS = env.integer("HOMEOPS_INVITATION_DAYS", 7, minimum=1, maximum=90)
+# The household's yearly maintenance budget in hours, "low-high" (apps/maintenance/budget.py).
+_hours = env.string("HOMEOPS_MAINTENANCE_HOURS", "50-100")
+_low, _, _high = _hours.partition("-")
+if not (_low.strip().isdigit() and _high.strip().isdigit() and 0 < int(_low) <= int(_high) <= 5000):
+    raise ImproperlyConfigured(
+        f"HOMEOPS_MAINTENANCE_HOURS must be hours a year as low-high, like 50-100 (got {_hours!r})."
+    )
+MAINTENANCE_HOURS = (int(_low), int(_high))

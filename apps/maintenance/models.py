@@ -8,6 +8,9 @@ so recurrence is computed on dates in that zone (schedule.py) and DST cannot mov
 
 from __future__ import annotations
 
+from datetime import date
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -222,6 +225,23 @@ class AuditItem(models.Model):
     details = models.JSONField(default=dict, blank=True)  # restore: snapshot, restored_to, verified, minutes
     resolved = models.DateTimeField(null=True, blank=True)  # a failed item stays on the dashboard until then
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    resolution = models.TextField(
+        blank=True,
+        validators=[MaxLengthValidator(4000)],
+        help_text="What was done about it: “Replaced the USB disk; the next copy ran.”",
+    )
+
+    # The details each section records (apps/maintenance/audit.py asks for them):
+    # key -> (kind, label); the key is also the audit form's field name.
+    DETAILS: ClassVar[dict[str, dict[str, tuple[str, str]]]] = {
+        "restore": {
+            "snapshot": ("text", "Which snapshot"),
+            "restored_to": ("text", "Restored where"),
+            "verified": ("text", "What was verified"),
+            "minutes": ("minutes", "How long it took (minutes)"),
+        },
+        "offsite": {"last_copy": ("date", "Date of the last off-site copy")},
+    }
 
     class Meta:
         ordering = ["completion", "section", "id"]
@@ -232,6 +252,57 @@ class AuditItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.section}: {self.item} ({self.result})"
+
+    def detail_list(self) -> list[tuple[str, object]]:
+        """(label, value) of the details recorded, in the section's order."""
+        details = self.details if isinstance(self.details, dict) else {}
+        known = self.DETAILS.get(self.section, {})
+        return [(label, details[key]) for key, (_kind, label) in known.items() if details.get(key) not in (None, "")]
+
+    def clean(self) -> None:
+        """A failed item says what failed; a passed restore names the snapshot and what was
+        checked; a passed off-site check gives the last copy's date. Errors are keyed by the
+        detail they are about, which is also the audit form's field name."""
+        errors: dict[str, str] = {}
+        details = self.details if isinstance(self.details, dict) else {}
+        known = self.DETAILS.get(self.section, {})
+        unknown = sorted(set(details) - set(known))
+        if unknown:
+            errors["details"] = f"Unknown details for this section: {', '.join(unknown)}."
+        for key, (kind, _label) in known.items():
+            value = details.get(key)
+            if value in (None, ""):
+                continue
+            if kind == "text" and (not isinstance(value, str) or len(value) > 500):
+                errors[key] = "Write at most 500 characters."
+            elif kind == "minutes" and not _is_minutes(value):
+                errors[key] = "Give the minutes as a whole number from 0 to 1440."
+            elif kind == "date" and not _is_iso_date(value):
+                errors[key] = "Give a date like 2026-11-30."
+        if self.result == self.Result.FAIL and not self.notes.strip():
+            errors["notes"] = "Say what failed, so that whoever fixes it knows where to start."
+        if self.result == self.Result.PASS and self.section == self.Section.RESTORE:
+            for key, words in (("snapshot", "which snapshot was restored"), ("verified", "what was checked")):
+                if not details.get(key):
+                    errors.setdefault(key, f"A restore that passed says {words}.")
+        if self.result == self.Result.PASS and self.section == self.Section.OFFSITE and not details.get("last_copy"):
+            errors.setdefault("last_copy", "An off-site check that passed gives the date of the last copy.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def _is_minutes(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 24 * 60
+
+
+def _is_iso_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 class Reminder(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from apps.maintenance import views
+from apps.maintenance import urls_audit, views
 
 app_name = "maintenance"
 urlpatterns = [
@@ -19,4 +19,5 @@ urlpatterns = [
     path("maintenance/feed/revoke/", views.feed_revoke, name="feed_revoke"),
     # A token endpoint: the token is the secret, no sign-in (a phone calendar subscribes to it).
     re_path(r"^maintenance/feed/(?P<token>[A-Za-z0-9_-]{20,64})\.ics$", views.calendar_feed, name="feed"),
+    *urls_audit.urlpatterns,
 ]

@@ -187,6 +187,12 @@ MATRIX: dict[str, tuple] = {
     "maintenance:feed_revoke": MEMBER_POST,
     # Token endpoint (Bob's calendar address): the token is the secret, no sign-in.
     "maintenance:feed": (OK, OK, OK, OK, LOGIN),
+    # the quarterly audit, patch drift and the time budget: the owner's
+    "maintenance:audits": OWNER_ONLY,
+    "maintenance:audit_new": OWNER_ONLY,
+    "maintenance:audit_item_resolve": OWNER_POST,
+    "maintenance:patches": OWNER_ONLY,
+    "maintenance:budget": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
 }
@@ -256,12 +262,17 @@ def url_for(name: str, people: dict) -> str:
         if name in {"chat:answer_stream", "chat:answer_stop", "chat:version"}:
             return reverse(name, args=[chat.pk, answer.pk])
         return reverse(name, args=[chat.pk])
+    if name in {"maintenance:audit_new", "maintenance:audit_item_resolve"}:
+        return reverse(name, args=[audit_args(name, people)])
     if name.startswith("maintenance:") and name not in {
         "maintenance:index",
         "maintenance:month",
         "maintenance:task_new",
         "maintenance:feed_regenerate",
         "maintenance:feed_revoke",
+        "maintenance:audits",
+        "maintenance:patches",
+        "maintenance:budget",
     }:
         return maintenance_url(name, people)
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
@@ -370,6 +381,24 @@ def gateway_args(name: str, people: dict) -> dict:
         return {"args": ["backend", backend.pk]}
     # Someone else's key: the revoke URL answers POST only, whoever asks.
     return {"args": [gateway_services.api_key_create(member=people["family"], name="laptop")[0].pk]}
+
+
+def audit_args(name: str, people: dict) -> int:
+    """An audit task with one logged audit and its failed item."""
+    from datetime import date
+
+    from apps.maintenance import audit
+    from apps.maintenance import services as maintenance_services
+    from apps.maintenance.models import MaintenanceTask, TaskKind
+
+    task = maintenance_services.task_save(
+        MaintenanceTask(title="Quarterly audit", kind=TaskKind.AUDIT, starts=date(2026, 1, 10))
+    )
+    if name == "maintenance:audit_new":
+        return task.pk
+    item = {"section": "bills", "item": "Bills reviewed", "result": "fail", "notes": "The VPN doubled."}
+    completion = audit.audit_complete(task, by=people["owner"], items=[item])
+    return completion.audit_items.get().pk
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ def test_each_app_registers_its_panel_with_an_order():
     assert [(p.name, p.order) for p in dashboard.panels()] == [
         ("at-a-glance", 10),
         ("chat-box", 20),
+        ("maintenance-audit-failures", 25),  # empty unless an audit item failed
         ("handover", 30),
         ("maintenance-due", 40),
         ("runbooks-stale", 60),  # shows nothing while every runbook is fresh
