@@ -135,6 +135,19 @@ MATRIX: dict[str, tuple] = {
     "maintenance:index": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
+    # model-update trials: the owner's alone
+    "maintenance:trials": OWNER_ONLY,
+    "maintenance:prompt_set_new": OWNER_ONLY,
+    "maintenance:prompt_set": OWNER_ONLY,
+    "maintenance:prompt_set_delete": OWNER_POST,
+    "maintenance:prompt_add": OWNER_POST,
+    "maintenance:prompt_pick": OWNER_POST,
+    "maintenance:trial_start": OWNER_POST,
+    "maintenance:prompt_delete": OWNER_POST,
+    "maintenance:trial": OWNER_ONLY,
+    "maintenance:trial_vote": OWNER_POST,
+    "maintenance:trial_decide": OWNER_POST,
+    "maintenance:route_change_undo": OWNER_POST,
 }
 
 
@@ -204,6 +217,8 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[chat.pk])
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
+    if name in TRIAL_URLS:
+        return reverse(name, args=[trial_args(name)])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
@@ -226,6 +241,35 @@ def gateway_args(name: str, people: dict) -> dict:
         return {"args": ["backend", backend.pk]}
     # Someone else's key: the revoke URL answers POST only, whoever asks.
     return {"args": [gateway_services.api_key_create(member=people["family"], name="laptop")[0].pk]}
+
+
+TRIAL_URLS = {
+    "maintenance:prompt_set",
+    "maintenance:prompt_set_delete",
+    "maintenance:prompt_add",
+    "maintenance:prompt_pick",
+    "maintenance:trial_start",
+    "maintenance:prompt_delete",
+    "maintenance:trial",
+    "maintenance:trial_vote",
+    "maintenance:trial_decide",
+    "maintenance:route_change_undo",
+}
+
+
+def trial_args(name: str) -> int:
+    from apps.maintenance.models import Prompt, PromptSet, RouteChange, Trial
+
+    prompt_set, _ = PromptSet.objects.get_or_create(alias="assistant", name="Everyday questions")
+    prompt, _ = Prompt.objects.get_or_create(prompt_set=prompt_set, text="What can I cook with leeks?")
+    if name == "maintenance:prompt_delete":
+        return prompt.pk
+    if name in {"maintenance:trial", "maintenance:trial_vote", "maintenance:trial_decide"}:
+        fields = dict(current_backend="studio", current_model="a", candidate_backend="mini", candidate_model="b")
+        return Trial.objects.get_or_create(prompt_set=prompt_set, alias="assistant", **fields)[0].pk
+    if name == "maintenance:route_change_undo":
+        return RouteChange.objects.get_or_create(alias="assistant", before=[], after=[])[0].pk
+    return prompt_set.pk
 
 
 @pytest.fixture

@@ -139,8 +139,8 @@ def test_roll_forward_puts_the_candidate_first_and_the_gateway_answers_from_it(
     alice,
     studio,
     mini,
-    gateway_url,
-    key_for,  # noqa: F811 (the fixtures imported above)
+    gateway_url,  # noqa: F811 (the fixtures imported above)
+    key_for,  # noqa: F811
 ):
     trial = ran(household(studio, mini), alice)
     signed_in(client, alice)
