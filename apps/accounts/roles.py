@@ -47,7 +47,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "status_manage": _OWNER,  # pause, mute, check now; hosts and services
     "runbooks": _EVERYONE,
     "handover": _EVERYONE,
-    "maintenance": _OWNER,
+    # Everyone sees the maintenance calendar (a caretaker only the tasks assigned to them, see
+    # apps/maintenance/selectors.py) and completes what is assigned to them; the owner plans.
+    "maintenance": _EVERYONE,
+    "maintenance_plan": _OWNER,  # create, edit and delete tasks; see everyone's
     "ledger": _OWNER,
     "binder": _OWNER,
     "maintenance_trials": _OWNER,  # prompt sets, model-update trials, rolling a route forward or back

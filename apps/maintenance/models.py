@@ -9,6 +9,7 @@ so recurrence is computed on dates in that zone (schedule.py) and DST cannot mov
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
@@ -93,6 +94,41 @@ class MaintenanceTask(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        from apps.maintenance import schedule  # schedule reads tasks; imported late to avoid a cycle
+
+        errors: dict[str, str] = {}
+        if self.cadence == Cadence.CUSTOM:
+            if problem := schedule.rule_problem(self.rrule):
+                errors["rrule"] = problem
+        elif self.rrule.strip():
+            errors["rrule"] = "a rule is only used with the cadence “Custom rule”; clear it or pick that cadence"
+        if self.assignee_id and self.assignee_role:
+            errors["assignee_role"] = "assign the task to a member or to a role, not both"
+        if problem := checklist_problem(self.checklist):
+            errors["checklist"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def checklist_items(self) -> list[str]:
+        return [str(item) for item in self.checklist] if isinstance(self.checklist, list) else []
+
+
+CHECKLIST_ITEM_LIMIT = 200  # characters
+
+
+def checklist_problem(value: object) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return "a checklist is a list of items, one per line"
+    if len(value) > CHECKLIST_LIMIT:
+        return f"at most {CHECKLIST_LIMIT} checklist items"
+    if any(len(item) > CHECKLIST_ITEM_LIMIT for item in value):
+        return f"each checklist item at most {CHECKLIST_ITEM_LIMIT} characters"
+    if any(not item.strip() for item in value):
+        return "a checklist item cannot be empty"
+    return None
+
 
 class Occurrence(models.Model):
     """What happened to one due day other than a completion: skipped, or snoozed to a later day."""
@@ -115,6 +151,15 @@ class Occurrence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.action} {self.due}"
+
+    def clean(self) -> None:
+        if self.action == self.Action.SNOOZE:
+            if self.until is None:
+                raise ValidationError({"until": "say until which day it is snoozed"})
+            if self.until <= self.due:
+                raise ValidationError({"until": "snooze to a day after the day it was due"})
+        elif self.until is not None:
+            raise ValidationError({"until": "only a snoozed occurrence has a new day"})
 
 
 class Completion(models.Model):

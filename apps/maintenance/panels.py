@@ -3,7 +3,27 @@ and Settings pages (apps/core/navigation.py, apps/core/dashboard.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
+
+from apps.accounts.roles import can
 from apps.core import dashboard, navigation
+from apps.maintenance import schedule, selectors
+
+
+def _due(request: HttpRequest) -> dict[str, Any]:
+    """The owner sees everything due or overdue; the others what is theirs."""
+    tasks = selectors.visible_tasks(request.user) if can(request.user, "maintenance_plan") else None
+    tasks = tasks if tasks is not None else selectors.my_tasks(request.user)
+    today = schedule.today()
+    agenda = selectors.agenda(tasks, today=today)
+    return {
+        "maintenance_due": agenda.due[:8],
+        "maintenance_next": agenda.later[0] if agenda.later else None,
+        "maintenance_today": today,
+    }
+
 
 dashboard.register(
     dashboard.Panel(
@@ -11,6 +31,7 @@ dashboard.register(
         template="maintenance/partials/dashboard_panel.html",
         order=40,
         capability="maintenance",
+        context=_due,
         wide=False,
     )
 )

@@ -36,6 +36,7 @@ PUBLIC = (OK, OK, OK, OK, LOGIN)
 FOR_ANONYMOUS = (OK, AWAY, AWAY, AWAY, LOGIN)
 SIGNED_IN = (LOGIN, OK, OK, OK, LOGIN)
 CHAT_POST = (LOGIN, POST_ONLY, POST_ONLY, DENIED, LOGIN)
+MEMBER_POST = (LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, LOGIN)
 
 MATRIX: dict[str, tuple] = {
     # core
@@ -132,7 +133,24 @@ MATRIX: dict[str, tuple] = {
     "gateway:usage": EVERY_MEMBER,
     "runbooks:index": EVERY_MEMBER,
     "handover:index": EVERY_MEMBER,
-    "maintenance:index": OWNER_ONLY,
+    # maintenance: everyone sees the calendar (a caretaker only what is assigned to them); the
+    # task in these rows is assigned to caretakers, so family may read it but not complete it.
+    "maintenance:index": EVERY_MEMBER,
+    "maintenance:month": EVERY_MEMBER,
+    "maintenance:task": EVERY_MEMBER,
+    "maintenance:complete": (LOGIN, OK, DENIED, OK, LOGIN),
+    "maintenance:skip": MEMBER_POST,
+    "maintenance:snooze": MEMBER_POST,
+    "maintenance:follow_up": MEMBER_POST,
+    "maintenance:task_new": OWNER_ONLY,
+    "maintenance:task_edit": OWNER_ONLY,
+    "maintenance:task_delete": OWNER_POST,
+    # A completion's file: the owner and whoever the task is assigned to; others "not found".
+    "maintenance:file": (LOGIN, OK, NOT_FOUND, OK, LOGIN),
+    "maintenance:feed_regenerate": MEMBER_POST,
+    "maintenance:feed_revoke": MEMBER_POST,
+    # Token endpoint (Bob's calendar address): the token is the secret, no sign-in.
+    "maintenance:feed": (OK, OK, OK, OK, LOGIN),
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
     # model-update trials: the owner's alone
@@ -215,6 +233,14 @@ def url_for(name: str, people: dict) -> str:
         if name in {"chat:answer_stream", "chat:answer_stop", "chat:version"}:
             return reverse(name, args=[chat.pk, answer.pk])
         return reverse(name, args=[chat.pk])
+    if name.startswith("maintenance:") and name not in {
+        "maintenance:index",
+        "maintenance:month",
+        "maintenance:task_new",
+        "maintenance:feed_regenerate",
+        "maintenance:feed_revoke",
+    }:
+        return maintenance_url(name, people)
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
     if name in TRIAL_URLS:
@@ -224,6 +250,26 @@ def url_for(name: str, people: dict) -> str:
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
     return reverse(name)
+
+
+def maintenance_url(name: str, people: dict) -> str:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.maintenance import services as maintenance_services
+    from apps.maintenance.models import MaintenanceTask
+
+    if name == "maintenance:feed":
+        return reverse(name, args=[maintenance_services.feed_regenerate(people["family"]).token])
+    task = MaintenanceTask.objects.filter(title="Water the plants").first() or maintenance_services.task_save(
+        MaintenanceTask(
+            title="Water the plants", cadence="weekly", starts=timezone.localdate(), assignee_role="caretaker"
+        )
+    )
+    if name in {"maintenance:follow_up", "maintenance:file"}:
+        log = SimpleUploadedFile("log.txt", b"all green\n", content_type="text/plain")
+        done = maintenance_services.task_complete(task, by=people["owner"], outcome="problem", files=[log])
+        return reverse(name, args=[done.pk if name == "maintenance:follow_up" else done.files.get().pk])
+    return reverse(name, args=[task.pk])
 
 
 def gateway_args(name: str, people: dict) -> dict:
@@ -323,12 +369,12 @@ NAVIGATION = {
         ["Change password", "Usage"],  # the owner reads everyone's usage
     ),
     "family": (
-        ["Chat", "Status", "Runbooks", "Handover"],
+        ["Chat", "Status", "Runbooks", "Handover", "Maintenance"],
         ["Change password", "API keys", "Usage"],
         ["Change password"],
     ),
     # The caretaker's default policy grants no model: nothing to make keys for.
-    "caretaker": (["Status", "Runbooks", "Handover"], ["Change password"], ["Change password"]),
+    "caretaker": (["Status", "Runbooks", "Handover", "Maintenance"], ["Change password"], ["Change password"]),
 }
 
 

@@ -1,0 +1,289 @@
+"""Writes for the maintenance rhythm: tasks, completions (with their files), skipping or
+snoozing one occurrence, follow-ups, calendar feeds. The task pages, the configuration file,
+the audit (audit.py) and the model-update trials call these; schedule.py decides the dates."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from apps.maintenance import schedule
+from apps.maintenance.models import (
+    Anchor,
+    Cadence,
+    CalendarFeed,
+    Completion,
+    CompletionFile,
+    MaintenanceTask,
+    Occurrence,
+)
+
+RHYTHM_FIELDS = ("cadence", "rrule", "anchor", "starts")
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+
+def task_save(task: MaintenanceTask, fields: list[str] | None = None) -> MaintenanceTask:
+    """Judge the task by its model's rules (the RRULE through schedule.rule_problem), then keep
+    its next due day: a new task's is its first due day; when the rhythm of an existing task
+    changes, the first due day from today on."""
+    task.full_clean()
+    with transaction.atomic():
+        if task.pk is None:
+            task.next_due = None if task.paused else schedule.first_due(task)
+            fields = None
+        else:
+            before = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
+            rhythm_changed = any(getattr(before, name) != getattr(task, name) for name in RHYTHM_FIELDS)
+            if task.paused:
+                task.next_due = None
+            elif rhythm_changed or before.paused:
+                task.next_due = _first_from(task, max(task.starts, schedule.today()))
+            else:
+                task.next_due = before.next_due
+            if fields is not None:
+                fields = [*fields, "next_due"]
+        task.save(update_fields=fields)
+    return task
+
+
+def _first_from(task: MaintenanceTask, day: date) -> date | None:
+    found = schedule.series(task, task.starts).after(datetime.combine(day, datetime.min.time()), inc=True)
+    return found.date() if found else None
+
+
+def task_delete(task: MaintenanceTask) -> None:
+    """With its completions, files and reminders."""
+    for completion in task.completions.all():
+        for stored in completion.files.all():
+            stored.file.delete(save=False)
+    task.delete()
+
+
+def current_due(task: MaintenanceTask) -> date | None:
+    """The due day of the occurrence the task waits for now: its own day even when it was
+    snoozed to a later one (next_due is then the snoozed-to day)."""
+    if task.next_due is None:
+        return None
+    snoozed = (
+        Occurrence.objects.filter(task=task, action=Occurrence.Action.SNOOZE, until=task.next_due)
+        .values_list("due", flat=True)
+        .first()
+    )
+    return snoozed or task.next_due
+
+
+# --- completions -----------------------------------------------------------------------------
+
+
+def task_complete(
+    task: MaintenanceTask,
+    *,
+    by: AbstractBaseUser | None,
+    completed: datetime | None = None,
+    minutes: int | None = None,
+    outcome: str = Completion.Outcome.DONE,
+    notes: str = "",
+    checklist: Iterable[str] | Iterable[dict] | None = None,
+    due: date | None = None,
+    files: Iterable[UploadedFile] = (),
+) -> Completion:
+    """Record that the task was done and move its next due day (schedule.after_completion).
+
+    `due` is the occurrence it completes (the one waiting now when not given); `checklist` the
+    ticked items (texts, or [{"item", "done"}] as stored); `completed` now when not given;
+    `files` screenshots or logs, all checked (file_check) before anything is written.
+    """
+    completed = completed or timezone.now()
+    files = list(files)
+    if len(files) > FILES_PER_COMPLETION:
+        raise ValidationError(f"At most {FILES_PER_COMPLETION} files per completion.")
+    for upload in files:
+        file_check(upload)
+    with transaction.atomic():
+        task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
+        waiting = current_due(task)
+        if due is None:
+            due = waiting
+        completion = Completion(
+            task=task,
+            due=due,
+            by=by,
+            completed=completed,
+            minutes=minutes,
+            outcome=outcome,
+            notes=notes,
+            checklist=_ticks(task, checklist),
+        )
+        completion.full_clean()
+        completion.save()
+        for upload in files:
+            completion_file_add(completion, upload=upload)
+        # An earlier occurrence completed late leaves the one waiting now alone.
+        if not task.paused and due is not None and (waiting is None or due >= waiting):
+            task.next_due = schedule.after_completion(task, due=due, done=schedule.local_day(completed))
+            task.save(update_fields=["next_due"])
+    return completion
+
+
+def _ticks(task: MaintenanceTask, checklist: Iterable[str] | Iterable[dict] | None) -> list[dict]:
+    ticked: set[str] = set()
+    for entry in checklist or ():
+        if isinstance(entry, dict):
+            if entry.get("done"):
+                ticked.add(str(entry.get("item", "")))
+        else:
+            ticked.add(str(entry))
+    return [{"item": item, "done": item in ticked} for item in task.checklist_items]
+
+
+def follow_up_open(completion: Completion, *, by: AbstractBaseUser | None = None) -> MaintenanceTask:
+    """A completion that found a problem (or was only partly done) opens a one-off task due
+    today, assigned like the task, linked to the completion; a second click finds the same one."""
+    if completion.outcome == Completion.Outcome.DONE:
+        raise ValidationError("This was done without a problem; there is nothing to follow up.")
+    existing = completion.follow_ups.order_by("pk").first()
+    if existing is not None:
+        return existing
+    task = completion.task
+    notes = completion.notes.strip()
+    follow_up = MaintenanceTask(
+        title=f"Follow up: {task.title}"[:200],
+        description=(f"Found on {schedule.local_day(completion.completed):%-d %B %Y}:\n\n{notes}" if notes else ""),
+        kind="plain",
+        category=task.category,
+        cadence=Cadence.CUSTOM,
+        rrule="FREQ=DAILY;COUNT=1",  # once: done, it has no next due day
+        anchor=Anchor.SCHEDULE,
+        starts=schedule.today(),
+        estimate_minutes=task.estimate_minutes,
+        runbook=task.runbook,
+        assignee=task.assignee,
+        assignee_role=task.assignee_role,
+        follows=completion,
+    )
+    return task_save(follow_up)
+
+
+# --- one occurrence: skip or snooze ---------------------------------------------------------
+
+
+def occurrence_skip(task: MaintenanceTask, *, by: AbstractBaseUser | None, reason: str = "") -> Occurrence:
+    """Skip the occurrence waiting now: the next due day is the one after it."""
+    with transaction.atomic():
+        task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
+        due = current_due(task)
+        if due is None:
+            raise ValidationError("Nothing is due to skip: the task is paused or has ended.")
+        occurrence, _ = Occurrence.objects.update_or_create(
+            task=task, due=due, defaults={"action": Occurrence.Action.SKIP, "until": None, "reason": reason, "by": by}
+        )
+        occurrence.full_clean()
+        task.next_due = schedule.following(task, due)
+        task.save(update_fields=["next_due"])
+    return occurrence
+
+
+def occurrence_snooze(
+    task: MaintenanceTask, *, by: AbstractBaseUser | None, until: date, reason: str = ""
+) -> Occurrence:
+    """Move the occurrence waiting now to a later day (once more moves it again)."""
+    with transaction.atomic():
+        task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
+        due = current_due(task)
+        if due is None:
+            raise ValidationError("Nothing is due to snooze: the task is paused or has ended.")
+        if until <= schedule.today():
+            raise ValidationError({"until": "snooze to a day after today"})
+        occurrence = Occurrence.objects.filter(task=task, due=due).first() or Occurrence(task=task, due=due)
+        occurrence.action, occurrence.until, occurrence.reason, occurrence.by = (
+            Occurrence.Action.SNOOZE,
+            until,
+            reason,
+            by,
+        )
+        occurrence.full_clean()
+        occurrence.save()
+        task.next_due = until
+        task.save(update_fields=["next_due"])
+    return occurrence
+
+
+# --- calendar feeds --------------------------------------------------------------------------
+
+
+def feed_regenerate(member: AbstractBaseUser) -> CalendarFeed:
+    """A new secret address (the old one stops working at once)."""
+    feed, _ = CalendarFeed.objects.update_or_create(member=member, defaults={"token": secrets.token_urlsafe(32)})
+    return feed
+
+
+def feed_revoke(member: AbstractBaseUser) -> None:
+    CalendarFeed.objects.filter(member=member).delete()
+
+
+# --- completion files ------------------------------------------------------------------------
+
+FILE_LIMIT = 10 * 1024 * 1024  # bytes, each
+FILES_PER_COMPLETION = 10
+_SIGNATURES = [
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"GIF87a", "image/gif", ".gif"),
+    (b"GIF89a", "image/gif", ".gif"),
+    (b"%PDF-", "application/pdf", ".pdf"),
+]
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """The content type and extension by the file's first bytes, never by its name: PNG, JPEG,
+    GIF, WebP, PDF or plain UTF-8 text (a log); None for anything else."""
+    for signature, content_type, extension in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type, extension
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:  # a character cut at the end of the sample is fine
+            if error.start < len(head) - 4:
+                return None
+        return "text/plain", ".txt"
+    return None
+
+
+def file_check(upload: UploadedFile) -> tuple[str, str, str]:
+    """(name, content type, extension) of an upload that may be kept; refused in words otherwise."""
+    name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    size = upload.size or 0
+    if size > FILE_LIMIT:
+        raise ValidationError(f"{name} is {size / 1024 / 1024:.1f} MB; a file may be at most 10 MB.")
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    kind = sniff(head)
+    if kind is None:
+        raise ValidationError(
+            f"{name} is not a picture (PNG, JPEG, GIF, WebP), a PDF or a plain-text log, so it was not kept."
+        )
+    return name, kind[0], kind[1]
+
+
+def completion_file_add(completion: Completion, *, upload: UploadedFile) -> CompletionFile:
+    """Keep a screenshot or a log with a completion, checked by size and content."""
+    name, content_type, extension = file_check(upload)
+    if completion.files.count() >= FILES_PER_COMPLETION:
+        raise ValidationError(f"At most {FILES_PER_COMPLETION} files per completion.")
+    stored = CompletionFile(completion=completion, name=name, content_type=content_type, size=upload.size or 0)
+    stored.file.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
+    stored.save()
+    return stored
