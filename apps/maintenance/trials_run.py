@@ -31,19 +31,20 @@ class Measured:
 
 def backend_info(backend: Backend) -> BackendInfo:
     """What upstream needs to reach a backend, its key read as the gateway reads it."""
-    fields = dict(
-        id=backend.pk,
-        name=backend.name,
-        kind=backend.kind,
-        base_url=backend.base_url,
-        timeout=backend.timeout,
-        service_id=backend.service_id,
-    )
     try:
-        key = secrets.backend_api_key(encrypted=backend.api_key_encrypted, env_name=backend.api_key_env)
+        key, problem = secrets.backend_api_key(encrypted=backend.api_key_encrypted, env_name=backend.api_key_env), ""
     except secrets.KeyUnreadable as exc:
-        return BackendInfo(**fields, key_problem=str(exc))
-    return BackendInfo(**fields, api_key=key)
+        key, problem = "", str(exc)
+    return BackendInfo(
+        backend.pk,
+        backend.name,
+        backend.kind,
+        backend.base_url,
+        backend.timeout,
+        backend.service_id,
+        api_key=key,
+        key_problem=problem,
+    )
 
 
 def request_body(model: str, prompt: str) -> dict:

@@ -249,3 +249,34 @@ def test_a_prompt_set_is_bounded_and_a_trial_needs_a_route(alice, studio, mini):
     with pytest.raises(ValidationError) as same:
         trials.trial_start(prompt_set=prompt_set, candidate_backend="studio", candidate_model="llama3.1:8b", by=alice)
     assert "uses today" in str(same.value)
+
+
+def test_the_verdict_is_recorded_as_the_monthly_model_update(client, alice, studio, mini):
+    from datetime import date
+
+    from apps.maintenance import services
+    from apps.maintenance.models import Cadence, Category, MaintenanceTask, TaskKind
+
+    task = services.task_save(
+        MaintenanceTask(
+            title="Monthly model update",
+            kind=TaskKind.MODEL_UPDATE,
+            category=Category.UPDATE,
+            cadence=Cadence.MONTHLY,
+            starts=date(2026, 1, 5),
+        )
+    )
+    due_before = task.next_due
+    trial = ran(household(studio, mini), alice)
+    signed_in(client, alice)
+    vote_all(client, trial)
+    page = client.get(reverse("maintenance:trial", args=[trial.pk])).content.decode()
+    assert "recorded as a completion of “Monthly model update”" in page
+    client.post(reverse("maintenance:trial_decide", args=[trial.pk]), {"verdict": "stay", "notes": "Too terse."})
+    trial.refresh_from_db()
+    completion = trial.completion
+    assert completion is not None and completion.task == task and completion.by == alice
+    assert "Verdict: Stay with today's model." in completion.notes and "Too terse." in completion.notes
+    assert "win rate 100 %" in completion.notes
+    task.refresh_from_db()
+    assert task.next_due != due_before
