@@ -203,6 +203,8 @@ def vote_cast(*, trial: Trial, prompt: Prompt, choice: str, note: str = "", by: 
         raise ValidationError("Votes are taken once the answers are in, until the verdict.")
     if prompt.prompt_set_id != trial.prompt_set_id:
         raise ValidationError("That prompt is not part of this trial.")
+    if outcome(trial).revealed:  # the names are shown: a vote changed now would not be blind
+        raise ValidationError("The names are shown now, so the votes are final.")
     vote = Vote.objects.filter(trial=trial, prompt=prompt).first() or Vote(trial=trial, prompt=prompt)
     vote.choice, vote.note, vote.by = choice, note.strip(), by
     vote.left_side = left_side(trial, prompt)

@@ -17,7 +17,7 @@ from apps.core.http import MemberRequest
 from apps.gateway import selectors as gateway_selectors
 from apps.maintenance import trials
 from apps.maintenance.forms_trials import PromptForm, PromptSetForm, TrialForm, VoteForm
-from apps.maintenance.models import Prompt, PromptSet, RouteChange, Trial
+from apps.maintenance.models import Prompt, PromptSet, RouteChange, Trial, Vote
 
 CAPABILITY = "maintenance_trials"
 
@@ -176,7 +176,7 @@ def _trial_context(trial: Trial) -> dict:
         "result": result,
         "total": 2 * len(result.rows),
         "running": trial.status in (Trial.Status.QUEUED, Trial.Status.RUNNING),
-        "vote_form": VoteForm(),
+        "vote_choices": Vote.Choice.choices,
         "previous": trials.last_change(trial.alias),
         "changes": trial.route_changes.select_related("by"),
         "undoable": trials.undoable(),

@@ -280,3 +280,13 @@ def test_the_verdict_is_recorded_as_the_monthly_model_update(client, alice, stud
     assert "win rate 100 %" in completion.notes
     task.refresh_from_db()
     assert task.next_due != due_before
+
+
+def test_votes_are_final_once_the_names_are_shown(client, alice, studio, mini):
+    trial = ran(household(studio, mini), alice)
+    signed_in(client, alice)
+    vote_all(client, trial)
+    with pytest.raises(ValidationError, match="votes are final"):
+        trials.vote_cast(trial=trial, prompt=trial.prompt_set.prompts.first(), choice="bad", by=alice)
+    page = client.get(reverse("maintenance:trial", args=[trial.pk])).content.decode()
+    assert 'name="choice"' not in page
