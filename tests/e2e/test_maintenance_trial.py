@@ -9,6 +9,7 @@ import re
 import threading
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from apps.accounts.roles import Role
@@ -52,7 +53,14 @@ def servers():
 
 def run(trial_id: int) -> None:
     """What the Celery task calls, on a thread of its own: Playwright's event loop runs on this one."""
-    thread = threading.Thread(target=trials.trial_run, args=(trial_id,))
+
+    def work() -> None:
+        try:
+            trials.trial_run(trial_id)
+        finally:
+            connection.close()  # this thread's own, or the test database cannot be dropped
+
+    thread = threading.Thread(target=work)
     thread.start()
     thread.join(30)
 
