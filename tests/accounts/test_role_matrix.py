@@ -233,6 +233,10 @@ def url_for(name: str, people: dict) -> str:
         if name in {"chat:answer_stream", "chat:answer_stop", "chat:version"}:
             return reverse(name, args=[chat.pk, answer.pk])
         return reverse(name, args=[chat.pk])
+    if name in TRIAL_URLS:
+        return reverse(name, args=[trial_args(name)])
+    if name in {"maintenance:trials", "maintenance:prompt_set_new"}:
+        return reverse(name)
     if name.startswith("maintenance:") and name not in {
         "maintenance:index",
         "maintenance:month",
@@ -243,8 +247,6 @@ def url_for(name: str, people: dict) -> str:
         return maintenance_url(name, people)
     if name.startswith("gateway:") and name.endswith(("_edit", "_test", "delete", "revoke")):
         return reverse(name, **gateway_args(name, people))
-    if name in TRIAL_URLS:
-        return reverse(name, args=[trial_args(name)])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
