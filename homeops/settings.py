@@ -278,6 +278,8 @@ CELERY_BEAT_SCHEDULE = {
     "gateway-refresh-models": {"task": "gateway.refresh_models", "schedule": 300.0, "options": {"expires": 300.0}},
     "chat-purge-deleted": {"task": "chat.purge_deleted", "schedule": 600.0, "options": {"expires": 600.0}},
     "gateway-usage-rollup": {"task": "gateway.rollup_usage", "schedule": 3600.0, "options": {"expires": 1800.0}},
+    # Maintenance reminders: each (task, due day, kind, member) at most once, however often it runs.
+    "maintenance-reminders": {"task": "maintenance.send_reminders", "schedule": 900.0, "options": {"expires": 900.0}},
 }
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------
@@ -377,5 +379,10 @@ LOGGING = {
 }
 
 # --- HomeOps -------------------------------------------------------------------------------
+# Maintenance reminders go out only between these household hours (then each channel's own
+# quiet hours apply on top); a weekly digest on Mondays when turned on.
+MAINTENANCE_REMIND_FROM = env.integer("HOMEOPS_MAINTENANCE_REMIND_FROM", 8, minimum=0, maximum=23)
+MAINTENANCE_REMIND_UNTIL = env.integer("HOMEOPS_MAINTENANCE_REMIND_UNTIL", 20, minimum=1, maximum=24)
+MAINTENANCE_WEEKLY_DIGEST = env.boolean("HOMEOPS_MAINTENANCE_DIGEST", False)
 # Invitations and sign-in links stop working after this many days.
 INVITATION_DAYS = env.integer("HOMEOPS_INVITATION_DAYS", 7, minimum=1, maximum=90)

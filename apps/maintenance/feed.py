@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import icalendar
+import icalendar  # type: ignore[import-untyped]  # no stubs or py.typed in the pinned version
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse

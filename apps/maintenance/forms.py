@@ -18,7 +18,7 @@ class ChecklistField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return "\n".join(value) if isinstance(value, list) else value
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> Any:  # a list of lines, where CharField gives text
         text = super().to_python(value) or ""
         return [line.strip() for line in str(text).splitlines() if line.strip()]
 

@@ -255,7 +255,18 @@ class Reminder(models.Model):
                 fields=["task", "due", "kind", "member"],
                 nulls_distinct=False,
                 name="maintenance_reminder_once",
-            )
+            ),
+            # Django leaves the constraint above out where nulls_distinct is not supported
+            # (SQLite, Postgres before 15): these two hold "once" on every database, the first
+            # for a task's reminders, the second for the weekly digest (no task).
+            models.UniqueConstraint(
+                fields=["task", "due", "kind", "member"],
+                condition=Q(task__isnull=False),
+                name="maintenance_reminder_task_once",
+            ),
+            models.UniqueConstraint(
+                fields=["due", "kind", "member"], condition=Q(task=None), name="maintenance_reminder_digest_once"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -20,6 +21,9 @@ from django.db.models import Q, QuerySet
 from apps.accounts.roles import Role, can, role_of
 from apps.maintenance import schedule
 from apps.maintenance.models import Completion, CompletionFile, MaintenanceTask
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
 WEEK = 7
 
@@ -75,7 +79,7 @@ def assignee_label(task: MaintenanceTask) -> str:
     return "the owner"
 
 
-def recipients(task: MaintenanceTask) -> list[AbstractBaseUser]:
+def recipients(task: MaintenanceTask) -> list[User]:
     """Who a reminder about the task goes to: its member, everyone with its role, or the owners."""
     users = get_user_model().objects.filter(is_active=True).order_by("pk")
     if task.assignee_id:

@@ -4,17 +4,22 @@ the audit (audit.py) and the model-update trials call these; schedule.py decides
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.maintenance import schedule
+from apps.maintenance import reminders, schedule, selectors
 from apps.maintenance.models import (
     Anchor,
     Cadence,
@@ -23,7 +28,17 @@ from apps.maintenance.models import (
     CompletionFile,
     MaintenanceTask,
     Occurrence,
+    Reminder,
 )
+from apps.notify.events import Event
+from apps.notify.models import Channel, HeldAlert
+from apps.notify.services import Planned
+from apps.notify.transports import transport_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
+
+log = logging.getLogger(__name__)
 
 RHYTHM_FIELDS = ("cadence", "rrule", "anchor", "starts")
 
@@ -33,12 +48,13 @@ RHYTHM_FIELDS = ("cadence", "rrule", "anchor", "starts")
 
 def task_save(task: MaintenanceTask, fields: list[str] | None = None) -> MaintenanceTask:
     """Judge the task by its model's rules (the RRULE through schedule.rule_problem), then keep
-    its next due day: a new task's is its first due day; when the rhythm of an existing task
-    changes, the first due day from today on."""
+    its next due day: for a new task, or when the rhythm of an existing one changes, its first
+    due day from today on (the rhythm counts from `starts`; a start in the past does not make
+    a new task overdue)."""
     task.full_clean()
     with transaction.atomic():
         if task.pk is None:
-            task.next_due = None if task.paused else schedule.first_due(task)
+            task.next_due = None if task.paused else _first_from(task, max(task.starts, schedule.today()))
             fields = None
         else:
             before = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
@@ -87,7 +103,7 @@ def current_due(task: MaintenanceTask) -> date | None:
 def task_complete(
     task: MaintenanceTask,
     *,
-    by: AbstractBaseUser | None,
+    by: User | None,
     completed: datetime | None = None,
     minutes: int | None = None,
     outcome: str = Completion.Outcome.DONE,
@@ -145,7 +161,7 @@ def _ticks(task: MaintenanceTask, checklist: Iterable[str] | Iterable[dict] | No
     return [{"item": item, "done": item in ticked} for item in task.checklist_items]
 
 
-def follow_up_open(completion: Completion, *, by: AbstractBaseUser | None = None) -> MaintenanceTask:
+def follow_up_open(completion: Completion, *, by: User | None = None) -> MaintenanceTask:
     """A completion that found a problem (or was only partly done) opens a one-off task due
     today, assigned like the task, linked to the completion; a second click finds the same one."""
     if completion.outcome == Completion.Outcome.DONE:
@@ -176,7 +192,7 @@ def follow_up_open(completion: Completion, *, by: AbstractBaseUser | None = None
 # --- one occurrence: skip or snooze ---------------------------------------------------------
 
 
-def occurrence_skip(task: MaintenanceTask, *, by: AbstractBaseUser | None, reason: str = "") -> Occurrence:
+def occurrence_skip(task: MaintenanceTask, *, by: User | None, reason: str = "") -> Occurrence:
     """Skip the occurrence waiting now: the next due day is the one after it."""
     with transaction.atomic():
         task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
@@ -192,9 +208,7 @@ def occurrence_skip(task: MaintenanceTask, *, by: AbstractBaseUser | None, reaso
     return occurrence
 
 
-def occurrence_snooze(
-    task: MaintenanceTask, *, by: AbstractBaseUser | None, until: date, reason: str = ""
-) -> Occurrence:
+def occurrence_snooze(task: MaintenanceTask, *, by: User | None, until: date, reason: str = "") -> Occurrence:
     """Move the occurrence waiting now to a later day (once more moves it again)."""
     with transaction.atomic():
         task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
@@ -220,13 +234,13 @@ def occurrence_snooze(
 # --- calendar feeds --------------------------------------------------------------------------
 
 
-def feed_regenerate(member: AbstractBaseUser) -> CalendarFeed:
+def feed_regenerate(member: User) -> CalendarFeed:
     """A new secret address (the old one stops working at once)."""
     feed, _ = CalendarFeed.objects.update_or_create(member=member, defaults={"token": secrets.token_urlsafe(32)})
     return feed
 
 
-def feed_revoke(member: AbstractBaseUser) -> None:
+def feed_revoke(member: User) -> None:
     CalendarFeed.objects.filter(member=member).delete()
 
 
@@ -287,3 +301,77 @@ def completion_file_add(completion: Completion, *, upload: UploadedFile) -> Comp
     stored.file.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
     stored.save()
     return stored
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+def _claim(**row: object) -> bool:
+    """Insert the Reminder row; True only for the one run whose insert won (the unique
+    constraints make a second worker's insert fail, and that worker sends nothing)."""
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(**row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _email(member: User, subject: str, body: str) -> None:
+    address = getattr(member, "email", "")
+    if not address:
+        return
+    try:
+        send_mail(subject, body, None, [address])
+    except (OSError, smtplib.SMTPException) as error:  # claimed, so not retried: at most once
+        log.warning("Maintenance reminder to member %s not sent: %s", member.pk, error)
+
+
+def reminders_send(*, now: datetime | None = None) -> list[Planned]:
+    """Claim and send what is due: once when a task is due soon, once when overdue (to its
+    members by email, and through the alert channels), and on Mondays the optional weekly
+    digest. Returns the channel deliveries for notify.deliver; a channel in its quiet hours
+    holds the alert for notify's digest instead. Safe to run any number of times at once."""
+    now = now or timezone.now()
+    if not reminders.in_sending_hours(now):
+        return []
+    today = schedule.local_day(now)
+    planned: list[Planned] = []
+    horizon = today + timedelta(days=reminders.DUE_SOON_DAYS)
+    for task in MaintenanceTask.objects.filter(paused=False, next_due__lte=horizon).select_related("assignee"):
+        assert task.next_due is not None
+        kind = reminders.kind_for(task.next_due, today)
+        if kind is None:
+            continue
+        who = selectors.assignee_label(task)
+        subject = reminders.subject(task, kind, task.next_due, today)
+        body = reminders.text(task, kind, task.next_due, today, who)
+        for position, member in enumerate(selectors.recipients(task)):
+            if not _claim(task=task, due=task.next_due, kind=kind, member=member):
+                continue
+            _email(member, subject, body)
+            if position == 0:  # the first member's row claims the channels' message too
+                planned.extend(_for_channels(reminders.event(task, kind, task.next_due, today, who, now), now))
+    if settings.MAINTENANCE_WEEKLY_DIGEST and today.weekday() == 0:
+        _digests(today)
+    return planned
+
+
+def _for_channels(event: Event, now: datetime) -> list[Planned]:
+    planned = []
+    for channel in Channel.objects.filter(enabled=True):
+        if transport_for(channel).is_noop(event):
+            continue
+        if channel.in_quiet_hours(now):  # notify releases it as one digest when they end
+            HeldAlert.objects.create(channel=channel, created=now, kind=event.kind, text=event.text[:1000])
+        else:
+            planned.append(Planned(channel.pk, event))
+    return planned
+
+
+def _digests(today: date) -> None:
+    week = reminders.monday(today)
+    for member in get_user_model().objects.filter(is_active=True).exclude(email="").order_by("pk"):
+        agenda = selectors.agenda(selectors.my_tasks(member), today=today)
+        if agenda.due and _claim(task=None, due=week, kind=Reminder.Kind.DIGEST, member=member):
+            _email(member, f"Maintenance this week ({len(agenda.due)})", reminders.digest_text(agenda.due, today))

@@ -5,11 +5,12 @@ feed. Writes go through services.py; who sees what through selectors.py."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -29,18 +30,18 @@ def _words(error: ValidationError) -> str:
 def index(request: HttpRequest) -> HttpResponse:
     tasks = selectors.visible_tasks(request.user)
     today = schedule.today()
-    context = {
+    feed_row = CalendarFeed.objects.filter(member=request.user.pk).first()
+    context: dict[str, Any] = {
         "agenda": selectors.agenda(tasks, today=today),
         "mine": selectors.agenda(selectors.my_tasks(request.user), today=today),
         "today": today,
         "has_tasks": tasks.exists(),
         "paused": tasks.filter(paused=True),
         "plan": can(request.user, "maintenance_plan"),
-        "feed": CalendarFeed.objects.filter(member=request.user.pk).first(),
+        "feed": feed_row,
     }
-    if context["feed"]:
-        token = context["feed"].token  # type: ignore[union-attr]
-        context["feed_url"] = request.build_absolute_uri(reverse("maintenance:feed", args=[token]))
+    if feed_row is not None:
+        context["feed_url"] = request.build_absolute_uri(reverse("maintenance:feed", args=[feed_row.token]))
     return render(request, "maintenance/index.html", context)
 
 
@@ -87,7 +88,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan": can(request.user, "maintenance_plan"),
         "assignee": selectors.assignee_label(task),
         "reason_form": ReasonForm(),
-        "is_owner": role_of(request.user) == Role.OWNER,  # type: ignore[arg-type]
+        "is_owner": role_of(request.user) == Role.OWNER,
     }
     return render(request, "maintenance/task.html", context)
 
@@ -220,7 +221,7 @@ def task_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require("maintenance")
 @require_GET
-def completion_file(request: HttpRequest, pk: int) -> HttpResponse:
+def completion_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     stored = get_object_or_404(CompletionFile.objects.select_related("completion__task"), pk=pk)
     if not selectors.may_see_file(request.user, stored):
         raise Http404  # whether it exists is not theirs to know

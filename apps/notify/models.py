@@ -39,8 +39,9 @@ class EventKind(models.TextChoices):
     HEARTBEAT_LATE = "heartbeat_late", "A backup or job is late"
 
 
-# Kinds that are not subscriptions: reminders follow "down"; digests and tests always go.
-REMINDER, DIGEST, TEST = "reminder", "digest", "test"
+# Kinds that are not subscriptions: reminders follow "down"; digests, tests and maintenance
+# reminders (apps/maintenance/reminders.py, each sent once) always go.
+REMINDER, DIGEST, TEST, MAINTENANCE = "reminder", "digest", "test", "maintenance"
 
 
 def all_events() -> list[str]:
@@ -147,7 +148,7 @@ class Channel(models.Model):
         return {}
 
     def wants(self, kind: str) -> bool:
-        if kind in (DIGEST, TEST):
+        if kind in (DIGEST, TEST, MAINTENANCE):
             return True
         if kind == REMINDER:
             kind = EventKind.DOWN

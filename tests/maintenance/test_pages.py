@@ -18,8 +18,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def task(title="Weekly look", days=0, **kwargs) -> MaintenanceTask:
+    """Due `days` from today (in the past: overdue since then)."""
     kwargs.setdefault("cadence", "weekly")
-    return services.task_save(MaintenanceTask(title=title, starts=schedule.today() + timedelta(days=days), **kwargs))
+    due = schedule.today() + timedelta(days=days)
+    saved = services.task_save(MaintenanceTask(title=title, starts=due, **kwargs))
+    MaintenanceTask.objects.filter(pk=saved.pk).update(next_due=due)
+    saved.refresh_from_db()
+    return saved
 
 
 @pytest.mark.django_db
@@ -228,3 +233,12 @@ def test_a_wrong_or_revoked_feed_address_is_not_found(client, bob):
     bob.is_active = False
     bob.save()
     assert client.get(f"/maintenance/feed/{bob_token}.ics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_descriptions_and_notes_are_markdown_rendered_and_sanitized(client, alice):
+    weekly = task(description="**Look** at <script>alert(1)</script> [the board](javascript:alert(1))")
+    services.task_complete(weekly, by=alice, outcome="done", notes="See [the log](/status/)")
+    page = signed_in(client, alice).get(reverse("maintenance:task", args=[weekly.pk])).content.decode()
+    assert "<strong>Look</strong>" in page and "<script>alert" not in page and "javascript:" not in page
+    assert '<a href="/status/"' in page

@@ -138,7 +138,11 @@ def test_refusing_a_rule_that_never_matches_is_quick():
 
 
 def make(cadence="monthly", starts="2026-01-31", anchor="schedule", **kwargs) -> MaintenanceTask:
-    return services.task_save(MaintenanceTask(title="Look", cadence=cadence, anchor=anchor, starts=d(starts), **kwargs))
+    """A task whose first due day (its start, in the past) has been waiting since."""
+    task = services.task_save(MaintenanceTask(title="Look", cadence=cadence, anchor=anchor, starts=d(starts), **kwargs))
+    MaintenanceTask.objects.filter(pk=task.pk).update(next_due=d(starts))
+    task.refresh_from_db()
+    return task
 
 
 def at_noon(day: str) -> datetime:
@@ -211,6 +215,16 @@ def test_a_problem_opens_one_follow_up_in_one_click(alice, bob):
     fine = services.task_complete(task, by=bob, outcome="done")
     with pytest.raises(ValidationError):
         services.follow_up_open(fine)
+
+
+@pytest.mark.django_db
+def test_a_new_task_is_first_due_on_its_start_or_today_on(alice):
+    future = schedule.today() + timedelta(days=10)
+    assert services.task_save(MaintenanceTask(title="Later", cadence="weekly", starts=future)).next_due == future
+    past = services.task_save(MaintenanceTask(title="Rhythm", cadence="monthly", starts=d("2020-01-31")))
+    assert past.next_due >= schedule.today() and past.next_due == schedule.following(
+        past, schedule.today() - timedelta(days=1)
+    )
 
 
 @pytest.mark.django_db

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from apps.chat.markdown import render
 
 register = template.Library()
 
@@ -25,3 +28,10 @@ def due_words(due: date | None, today: date) -> str:
     if days < 7:
         return f"{due:%A}"
     return f"{due:%a %-d %b}" + (f" {due:%Y}" if due.year != today.year else "")
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """A task's description or a completion's notes, through the project's one renderer
+    (apps/chat/markdown.py: sanitized with nh3, links http(s) or relative)."""
+    return mark_safe(render(text or ""))  # noqa: S308 (sanitized by render)
