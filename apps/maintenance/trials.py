@@ -174,7 +174,25 @@ def trial_run(trial_id: int) -> None:
 
 
 def _answer_save(trial: Trial, prompt: Prompt, side: str, measured: trials_run.Measured) -> None:
+    backend, model = (
+        (trial.current_backend, trial.current_model)
+        if side == Side.CURRENT
+        else (trial.candidate_backend, trial.candidate_model)
+    )
     with transaction.atomic():
+        # The gateway's private record of every request to a backend: a trial's too (metadata only).
+        AuditEntry.objects.create(
+            created=timezone.now(),
+            member=trial.started_by,
+            endpoint=Endpoint.CHAT,
+            alias=trial.alias,
+            backend=backend,
+            model=model,
+            status=502 if measured.error else 200,
+            completion_tokens=measured.tokens or 0,
+            ttft_ms=measured.first_token_ms,
+            error=f"model trial {trial.pk}: {measured.error}"[:500] if measured.error else "",
+        )
         TrialAnswer.objects.create(
             trial=trial,
             prompt=prompt,

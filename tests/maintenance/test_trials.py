@@ -107,6 +107,10 @@ def test_a_candidate_that_is_down_fails_its_prompts_in_words_not_the_trial(alice
     assert failed.count() == 3
     assert all(a.error.startswith("attic refused the connection") and not a.text for a in failed)
     assert all(not a.error for a in TrialAnswer.objects.filter(trial=trial, side="current"))
+    # Each request is in the gateway's audit log, as metadata, the failed ones with their reason.
+    audited = AuditEntry.objects.filter(endpoint=Endpoint.CHAT, member=alice, alias="assistant")
+    assert audited.filter(backend="studio", status=200).count() == 3
+    assert audited.filter(backend="attic", status=502, error__contains="refused the connection").count() == 3
 
 
 def test_the_page_is_blind_until_the_last_vote_then_reveals_names_and_win_rate(client, alice, studio, mini):
@@ -290,3 +294,17 @@ def test_votes_are_final_once_the_names_are_shown(client, alice, studio, mini):
         trials.vote_cast(trial=trial, prompt=trial.prompt_set.prompts.first(), choice="bad", by=alice)
     page = client.get(reverse("maintenance:trial", args=[trial.pk])).content.decode()
     assert 'name="choice"' not in page
+
+
+def test_the_model_update_task_links_to_the_trials_for_the_owner_only(client, alice, bob):
+    from datetime import date
+
+    from apps.maintenance import services
+    from apps.maintenance.models import MaintenanceTask, TaskKind
+
+    task = services.task_save(
+        MaintenanceTask(title="Monthly model update", kind=TaskKind.MODEL_UPDATE, starts=date(2026, 1, 5))
+    )
+    link = f'href="{reverse("maintenance:trials")}"'
+    assert link in signed_in(client, alice).get(reverse("maintenance:task", args=[task.pk])).content.decode()
+    assert link not in signed_in(client, bob).get(reverse("maintenance:task", args=[task.pk])).content.decode()
