@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from statistics import mean
 from typing import TYPE_CHECKING
 
@@ -135,6 +136,21 @@ def trial_start(*, prompt_set: PromptSet, candidate_backend: str, candidate_mode
     # Queued once the row is committed: a worker must be able to read it.
     transaction.on_commit(lambda: trial_run_task.delay(trial.pk))
     return trial
+
+
+QUEUED_WAIT = timedelta(minutes=2)  # no worker took it by then: say so
+
+
+def trial_stalled(trial: Trial, now: datetime | None = None) -> str:
+    """Why a trial that should be moving is not, in words, or "": no worker took it, or its
+    worker stopped (a restart, a kill) long after every answer's own limit."""
+    age = (now or timezone.now()) - trial.created
+    if trial.status == Trial.Status.QUEUED and age > QUEUED_WAIT:
+        return "No worker has taken the trial yet: is the HomeOps worker running? (The status board says.)"
+    bound = timedelta(seconds=trials_run.ANSWER_SECONDS * 2 * max(1, trial.prompt_set.prompts.count())) + QUEUED_WAIT
+    if trial.status == Trial.Status.RUNNING and age > bound:
+        return "The trial has run longer than its answers may take: its worker probably stopped."
+    return ""
 
 
 def _prompts(trial: Trial) -> list[Prompt]:

@@ -176,6 +176,7 @@ def _trial_context(trial: Trial) -> dict:
         "result": result,
         "total": 2 * len(result.rows),
         "running": trial.status in (Trial.Status.QUEUED, Trial.Status.RUNNING),
+        "stalled": trials.trial_stalled(trial),
         "vote_choices": Vote.Choice.choices,
         "previous": trials.last_change(trial.alias),
         "changes": trial.route_changes.select_related("by"),

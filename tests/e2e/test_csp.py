@@ -21,6 +21,8 @@ PAGES = [
     "/runbooks/",
     "/handover/",
     "/maintenance/",
+    "/maintenance/trials/",
+    "/maintenance/trials/sets/new/",
     "/ledger/",
     "/binder/",
     "/chat/",

@@ -308,3 +308,20 @@ def test_the_model_update_task_links_to_the_trials_for_the_owner_only(client, al
     link = f'href="{reverse("maintenance:trials")}"'
     assert link in signed_in(client, alice).get(reverse("maintenance:task", args=[task.pk])).content.decode()
     assert link not in signed_in(client, bob).get(reverse("maintenance:task", args=[task.pk])).content.decode()
+
+
+def test_a_trial_no_worker_takes_says_so(client, alice, studio, mini):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    prompt_set = household(studio, mini)
+    trial = trials.trial_start(prompt_set=prompt_set, candidate_backend="mini", candidate_model="qwen3:4b", by=alice)
+    assert trials.trial_stalled(trial) == ""
+    Trial.objects.filter(pk=trial.pk).update(created=timezone.now() - timedelta(minutes=5))
+    page = signed_in(client, alice).get(reverse("maintenance:trial", args=[trial.pk])).content.decode()
+    assert "No worker has taken the trial yet: is the HomeOps worker running?" in page
+    Trial.objects.filter(pk=trial.pk).update(status=Trial.Status.RUNNING)
+    trial.refresh_from_db()
+    assert trials.trial_stalled(trial) == ""  # 3 prompts on two models may take up to 18 minutes
+    assert "worker probably stopped" in trials.trial_stalled(trial, now=timezone.now() + timedelta(hours=1))
