@@ -35,6 +35,7 @@ from apps.maintenance.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
 
+NOTES_LIMIT = 2000  # the owner's words with a verdict (the form's box says so too)
 PROMPTS_PER_SET = 30  # a trial asks each twice, one answer after the other: an evening at most
 Side = TrialAnswer.Side
 
@@ -476,7 +477,7 @@ def verdict_notes(trial: Trial, result: Outcome, notes: str = "") -> str:
         f"Verdict: {Trial.Verdict(trial.verdict).label}.",
     ]
     if notes.strip():
-        lines.append(notes.strip())
+        lines.append(notes.strip()[:NOTES_LIMIT])
     return "\n".join(lines)
 
 

@@ -201,7 +201,8 @@ def trial(request: MemberRequest, pk: int) -> HttpResponse:
 @require_POST
 def trial_vote(request: MemberRequest, pk: int) -> HttpResponse:
     trial = get_object_or_404(Trial, pk=pk)
-    prompt = get_object_or_404(Prompt, pk=request.POST.get("prompt") or 0, prompt_set_id=trial.prompt_set_id)
+    number = request.POST.get("prompt", "")
+    prompt = get_object_or_404(Prompt, pk=int(number) if number.isdigit() else 0, prompt_set_id=trial.prompt_set_id)
     form = VoteForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose A, B, a tie or both bad.")

@@ -325,3 +325,14 @@ def test_a_trial_no_worker_takes_says_so(client, alice, studio, mini):
     trial.refresh_from_db()
     assert trials.trial_stalled(trial) == ""  # 3 prompts on two models may take up to 18 minutes
     assert "worker probably stopped" in trials.trial_stalled(trial, now=timezone.now() + timedelta(hours=1))
+
+
+def test_a_vote_for_a_prompt_that_is_not_the_trials_is_not_found(client, alice, studio, mini):
+    trial = ran(household(studio, mini), alice)
+    other = trials.prompt_set_save(PromptSet(alias="assistant", name="Other"))
+    stranger = trials.prompt_add(prompt_set=other, text="Not in this trial")
+    signed_in(client, alice)
+    url = reverse("maintenance:trial_vote", args=[trial.pk])
+    for prompt in ("abc", "", str(stranger.pk)):
+        assert client.post(url, {"prompt": prompt, "choice": "a"}).status_code == 404
+    assert not Vote.objects.exists()
