@@ -96,6 +96,8 @@ def rule_problem(text: str) -> str | None:
     if extra := sorted(set(parts) - ALLOWED_PARTS[freq]):
         allowed = ", ".join(sorted(ALLOWED_PARTS[freq] - {"FREQ"}))
         return f"{', '.join(extra)} cannot be used with FREQ={freq} here; a task's rule may use {allowed}"
+    if "UNTIL" in parts and not re.fullmatch(r"\d{8}", parts["UNTIL"]):
+        return "UNTIL takes a day like 20271231 (a task falls due on days, not at a time)"
     interval = parts.get("INTERVAL", "1")
     if not re.fullmatch(r"\d{1,3}", interval) or not 1 <= int(interval) <= MAX_INTERVAL:
         return f"INTERVAL must be a whole number from 1 to {MAX_INTERVAL}"

@@ -111,6 +111,7 @@ REFUSED = [
     ("DTSTART:20260101\nRRULE:FREQ=DAILY", "without DTSTART"),
     ("FREQ=MONTHLY;BYDAY=XX", "cannot be read"),
     ("", "write a rule"),
+    ("FREQ=MONTHLY;UNTIL=20270101T000000Z", "UNTIL takes a day"),
 ]
 
 
