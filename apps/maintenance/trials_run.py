@@ -18,6 +18,8 @@ from apps.gateway.snapshot import BackendInfo
 ANSWER_SECONDS = 180.0  # the whole answer, first token included
 MAX_TOKENS = 1024
 SEED = 42  # the same seed for both models, for the backends that take one
+# A backend that ignores max_tokens (or sends huge "tokens") must not fill the database.
+MAX_CHARACTERS = 32_000
 
 
 @dataclass
@@ -63,7 +65,7 @@ def request_body(model: str, prompt: str) -> dict:
 async def _answer(backend: BackendInfo, model: str, prompt: str) -> Measured:
     result = Measured()
     pieces: list[str] = []
-    counted = 0
+    counted = length = 0
     usage_tokens: int | None = None
     started = time.perf_counter()
     first: float | None = None
@@ -81,10 +83,14 @@ async def _answer(backend: BackendInfo, model: str, prompt: str) -> Measured:
                         first = time.perf_counter()
                     pieces.append(text)
                     counted += 1
+                    length += len(text)
+            if length > MAX_CHARACTERS:
+                result.error = f"{backend.name} sent more than {MAX_CHARACTERS:,} characters; the answer was cut there"
+                break
     finally:
         stream.close()
     ended = time.perf_counter()
-    result.text = "".join(pieces)
+    result.text = "".join(pieces)[:MAX_CHARACTERS]
     result.tokens = usage_tokens or counted
     if first is not None:
         result.first_token_ms = round((first - started) * 1000)
@@ -93,7 +99,7 @@ async def _answer(backend: BackendInfo, model: str, prompt: str) -> Measured:
         if result.tokens > 1 and generating > 0:
             result.tokens_per_second = round((result.tokens - 1) / generating, 1)
     if not result.text:
-        result.error = "answered with no text"
+        result.error = f"{backend.name} answered with no text"
     return result
 
 

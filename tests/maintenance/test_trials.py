@@ -336,3 +336,14 @@ def test_a_vote_for_a_prompt_that_is_not_the_trials_is_not_found(client, alice, 
     for prompt in ("abc", "", str(stranger.pk)):
         assert client.post(url, {"prompt": prompt, "choice": "a"}).status_code == 404
     assert not Vote.objects.exists()
+
+
+def test_an_answer_longer_than_the_bound_is_cut_and_says_so(alice, studio, mini):
+    from apps.maintenance.trials_run import MAX_CHARACTERS
+
+    mini.words = ["x" * 5000] * 10  # ten "tokens", 50,000 characters: max_tokens does not stop it
+    trial = ran(household(studio, mini), alice)
+    long = TrialAnswer.objects.filter(trial=trial, side="candidate")
+    assert all(len(a.text) == MAX_CHARACTERS for a in long)
+    assert all(a.error == "mini sent more than 32,000 characters; the answer was cut there" for a in long)
+    assert len(mini.endings) == 3 and trial.status == Trial.Status.VOTING
