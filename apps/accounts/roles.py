@@ -55,6 +55,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "maintenance_plan": _OWNER,  # create, edit and delete tasks; see everyone's
     "ledger": _OWNER,
     "binder": _OWNER,
+    "maintenance_trials": _OWNER,  # prompt sets, model-update trials, rolling a route forward or back
     "settings": _OWNER,  # also the model gateway's backends, routes, policies and content logging
     "api_keys": _EVERYONE,  # each member's own keys for /v1
     "usage": _EVERYONE,  # the owner sees everyone's usage, the others their own

@@ -58,3 +58,15 @@ dashboard.register(
         context=_audit_failures,
     )
 )
+
+# Model-update trials: beside the model gateway on the Settings page.
+navigation.register_settings_page(
+    navigation.SettingsPage(
+        title="Model trials",
+        url_name="maintenance:trials",
+        order=45,
+        description="The household's own prompts per alias: try a new model against today's, vote blind, "
+        "and roll the route forward or back.",
+        capability="maintenance_trials",
+    )
+)

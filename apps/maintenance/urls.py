@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from apps.maintenance import urls_audit, views
+from apps.maintenance import urls_audit, urls_trials, views
 
 app_name = "maintenance"
 urlpatterns = [
@@ -20,4 +20,5 @@ urlpatterns = [
     # A token endpoint: the token is the secret, no sign-in (a phone calendar subscribes to it).
     re_path(r"^maintenance/feed/(?P<token>[A-Za-z0-9_-]{20,64})\.ics$", views.calendar_feed, name="feed"),
     *urls_audit.urlpatterns,
+    *urls_trials.urlpatterns,
 ]

@@ -195,6 +195,19 @@ MATRIX: dict[str, tuple] = {
     "maintenance:budget": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
+    # model-update trials: the owner's alone
+    "maintenance:trials": OWNER_ONLY,
+    "maintenance:prompt_set_new": OWNER_ONLY,
+    "maintenance:prompt_set": OWNER_ONLY,
+    "maintenance:prompt_set_delete": OWNER_POST,
+    "maintenance:prompt_add": OWNER_POST,
+    "maintenance:prompt_pick": OWNER_POST,
+    "maintenance:trial_start": OWNER_POST,
+    "maintenance:prompt_delete": OWNER_POST,
+    "maintenance:trial": OWNER_ONLY,
+    "maintenance:trial_vote": OWNER_POST,
+    "maintenance:trial_decide": OWNER_POST,
+    "maintenance:route_change_undo": OWNER_POST,
 }
 
 
@@ -264,6 +277,10 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[chat.pk])
     if name in {"maintenance:audit_new", "maintenance:audit_item_resolve"}:
         return reverse(name, args=[audit_args(name, people)])
+    if name in TRIAL_URLS:
+        return reverse(name, args=[trial_args(name)])
+    if name in {"maintenance:trials", "maintenance:prompt_set_new"}:
+        return reverse(name)
     if name.startswith("maintenance:") and name not in {
         "maintenance:index",
         "maintenance:month",
@@ -399,6 +416,35 @@ def audit_args(name: str, people: dict) -> int:
     item = {"section": "bills", "item": "Bills reviewed", "result": "fail", "notes": "The VPN doubled."}
     completion = audit.audit_complete(task, by=people["owner"], items=[item])
     return completion.audit_items.get().pk
+
+
+TRIAL_URLS = {
+    "maintenance:prompt_set",
+    "maintenance:prompt_set_delete",
+    "maintenance:prompt_add",
+    "maintenance:prompt_pick",
+    "maintenance:trial_start",
+    "maintenance:prompt_delete",
+    "maintenance:trial",
+    "maintenance:trial_vote",
+    "maintenance:trial_decide",
+    "maintenance:route_change_undo",
+}
+
+
+def trial_args(name: str) -> int:
+    from apps.maintenance.models import Prompt, PromptSet, RouteChange, Trial
+
+    prompt_set, _ = PromptSet.objects.get_or_create(alias="assistant", name="Everyday questions")
+    prompt, _ = Prompt.objects.get_or_create(prompt_set=prompt_set, text="What can I cook with leeks?")
+    if name == "maintenance:prompt_delete":
+        return prompt.pk
+    if name in {"maintenance:trial", "maintenance:trial_vote", "maintenance:trial_decide"}:
+        fields = dict(current_backend="studio", current_model="a", candidate_backend="mini", candidate_model="b")
+        return Trial.objects.get_or_create(prompt_set=prompt_set, alias="assistant", **fields)[0].pk
+    if name == "maintenance:route_change_undo":
+        return RouteChange.objects.get_or_create(alias="assistant", before=[], after=[])[0].pk
+    return prompt_set.pk
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ SETTINGS_PAGES = [
     ("Alert channels", "notify:channels"),
     ("Checks", "status:checks"),
     ("Model gateway", "gateway:settings"),
+    ("Model trials", "maintenance:trials"),
     ("Chat presets", "chat:presets"),
     ("Handovers", "handover:settings"),
     ("Contacts", "handover:contacts"),

@@ -24,6 +24,8 @@ PAGES = [
     "/maintenance/audits/",
     "/maintenance/patches/",
     "/maintenance/budget/",
+    "/maintenance/trials/",
+    "/maintenance/trials/sets/new/",
     "/ledger/",
     "/binder/",
     "/chat/",
