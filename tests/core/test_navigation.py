@@ -13,6 +13,18 @@ from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _registries_as_they_were():
+    """Each test leaves the registries as the apps made them: unregistering a test's own entry
+    must not take away the real one of the same name (the account menu's "API keys" went
+    missing for the role-matrix tests that ran after this file)."""
+    kept = (dict(navigation._MENU), dict(navigation._SETTINGS), dict(navigation._ACCOUNT))
+    yield
+    for registry, before in zip((navigation._MENU, navigation._SETTINGS, navigation._ACCOUNT), kept, strict=True):
+        registry.clear()
+        registry.update(before)
+
 SETTINGS_PAGES = [
     ("Members", "accounts:members"),
     ("Alert channels", "notify:channels"),
@@ -81,11 +93,8 @@ def test_a_settings_page_for_another_capability_shows_only_to_those_who_have_it(
     navigation.register_settings_page(
         navigation.SettingsPage("Your keys", "gateway:keys", order=5, description="Keys.", capability="binder")
     )
-    try:
-        assert [p["title"] for p in navigation.settings_pages_for(alice)][0] == "Your keys"
-        assert navigation.settings_pages_for(charlie) == []
-    finally:
-        navigation.unregister("gateway:keys")
+    assert [p["title"] for p in navigation.settings_pages_for(alice)][0] == "Your keys"
+    assert navigation.settings_pages_for(charlie) == []
 
 
 def test_an_entry_must_name_a_known_capability():
