@@ -37,8 +37,8 @@ def seed(username: str, conversations: int, messages: int) -> object:
 
     from apps.accounts.roles import Role
     from apps.accounts.services import groups_ensure, member_save
-    from apps.chat import services
     from apps.chat.models import Conversation, Message
+    from apps.core import markdown
 
     groups_ensure()
     user = get_user_model().objects.filter(username=username).first()
@@ -48,7 +48,7 @@ def seed(username: str, conversations: int, messages: int) -> object:
         Conversation.objects.filter(owner=user).delete()
     else:
         user = member_save(username=username, role=Role.FAMILY, password="x" * 20)
-    answer_html = services.render(ANSWER)
+    answer_html = markdown.render(ANSWER)
     started = time.perf_counter()
     for start in range(0, conversations, 50):
         chats = Conversation.objects.bulk_create(

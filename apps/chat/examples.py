@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apps.chat import services
 from apps.chat.models import Conversation, Message
+from apps.core import markdown
 
 EXAMPLES = [
     (
@@ -43,7 +44,7 @@ def create_for(owner) -> int:
             continue
         chat = Conversation.objects.create(owner=owner, title=title, alias=alias)
         Message.objects.bulk_create(
-            Message(conversation=chat, role=role, content=text, html=services.render(text)) for role, text in turns
+            Message(conversation=chat, role=role, content=text, html=markdown.render(text)) for role, text in turns
         )
         services.linked(chat)  # one after another
         made += 1

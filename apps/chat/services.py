@@ -16,12 +16,12 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import time_format
-from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString
 
 from apps.accounts.roles import Role, role_in_groups, role_of
-from apps.chat import context, markdown
+from apps.chat import context
 from apps.chat.models import PROMPT_LIMIT, Conversation, Message, Preset
+from apps.core import markdown
 from apps.core import search as core_search
 from apps.core.wording import and_list
 from apps.gateway import policy, relay, snapshot
@@ -38,18 +38,8 @@ log = logging.getLogger(__name__)
 UNDO_MINUTES = 5  # a deleted conversation can be brought back this long
 DASHBOARD_CHAT = "dashboard_chat"  # session key: the conversation the home page's box continues
 QUESTION_LIMIT = 16_000  # characters; longer belongs in a file, not a chat box
-# Python-Markdown slows down quadratically on some inputs (thousands of "[", long runs after
-# a fence: 20,000 "[" took 96 s here). Such text is shown as plain text instead.
-RENDER_LIMIT = 60_000
-BRACKET_LIMIT = 2_000
 STOP_CHECK_SECONDS = 0.3
 TITLE_LENGTH = 60
-
-
-def render(text: str) -> str:
-    if len(text) > RENDER_LIMIT or text.count("[") > BRACKET_LIMIT or "     " * 400 in text:
-        return linebreaks(escape(text))
-    return markdown.render(text)
 
 
 # --- What a member may use -----------------------------------------------------------------
@@ -320,7 +310,7 @@ def _pending_answer(conversation: Conversation, question: Message) -> Message:
 
 def _question(conversation: Conversation, text: str, *, after: int | None) -> Message:
     return Message.objects.create(
-        conversation=conversation, parent_id=after, role=Message.Role.USER, content=text, html=render(text)
+        conversation=conversation, parent_id=after, role=Message.Role.USER, content=text, html=markdown.render(text)
     )
 
 
@@ -507,7 +497,7 @@ def offline_message(error: GatewayError, alias: str) -> str:
 
 def _finish(message: Message, *, content: str, state: str, notice: str = "", model: str = "") -> None:
     message.content, message.state = content, state
-    message.html = render(content) if content else ""
+    message.html = markdown.render(content) if content else ""
     message.notice, message.model = notice[:300], model[:200]
     message.save(update_fields=["content", "html", "state", "notice", "model"])
 

@@ -7,7 +7,7 @@ sections of the configuration file and the services all apply. Rules that need t
 many-to-many caretakers (saved after the row) are `caretaker_problems`, asked by the same three.
 
 Markdown (the welcome note, what to check) is rendered once, when it is saved, by the project's
-one renderer (apps/chat/markdown.py) and kept as HTML beside its source: Python-Markdown is
+one renderer (apps/core/markdown.py) and kept as HTML beside its source: Python-Markdown is
 quadratic on some hostile inputs, so a page view never renders it.
 """
 

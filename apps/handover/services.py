@@ -25,7 +25,7 @@ from django.utils import timezone
 from apps.accounts import services as accounts
 from apps.accounts.models import EMAIL_TAKEN, Invitation, email_holders, username_problem
 from apps.accounts.roles import Role
-from apps.chat import markdown
+from apps.core import markdown
 from apps.handover.models import AccessLog, Contact, Handover, HandoverNote, HandoverRunbook, IfThen, when
 
 if TYPE_CHECKING:

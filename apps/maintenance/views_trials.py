@@ -12,8 +12,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
 from apps.accounts.roles import require
-from apps.chat.services import render as render_markdown
 from apps.core.http import MemberRequest
+from apps.core.markdown import render as render_markdown
 from apps.gateway import selectors as gateway_selectors
 from apps.gateway.models import Backend
 from apps.maintenance import trials

@@ -225,7 +225,7 @@ def image_names(runbook: Runbook) -> dict[int, str]:
 
 
 def show_images(html: str, runbook: Runbook, images: dict[int, str] | None = None) -> str:
-    """The one renderer turns every image into a link (apps/chat/markdown.py: a picture from
+    """The one renderer turns every image into a link (apps/core/markdown.py: a picture from
     elsewhere would make each reader's browser fetch it). A picture attached to this runbook
     is served by the portal to readers of the runbook only, so it is shown: its link becomes
     an <img>. `html` is already sanitized; the alt text stays escaped as it was."""

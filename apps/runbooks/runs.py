@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from apps.accounts.roles import Role, role_of
-from apps.chat import markdown
+from apps.core import markdown
 from apps.runbooks import pointers, steps
 from apps.runbooks.models import Audience, Revision, Run, Runbook, RunStep
 
@@ -109,7 +109,7 @@ def changed_since_exercised(runbook: Runbook) -> Changed | None:
 class Part:
     """A piece of the run page: the revision's Markdown between steps, or one step."""
 
-    html: str = ""  # rendered and sanitized (apps/chat/markdown.py)
+    html: str = ""  # rendered and sanitized (apps/core/markdown.py)
     step: RunStep | None = None
     detail_html: str = ""  # the step's indented lines
 
@@ -133,11 +133,15 @@ def _rendered(revision: Revision) -> list[tuple[str, int | None, str]]:
         rendered = []
         for segment in steps.segments(revision.body):
             if segment.step is None:
-                rendered.append((markdown.render(segment.markdown), None, ""))
+                rendered.append((markdown.render(segment.markdown, line_breaks=False), None, ""))
             else:
                 detail = steps.detail_markdown(segment.step)
                 rendered.append(
-                    (markdown.render(segment.step.text), segment.step.index, markdown.render(detail) if detail else "")
+                    (
+                        markdown.render(segment.step.text, line_breaks=False),
+                        segment.step.index,
+                        markdown.render(detail, line_breaks=False) if detail else "",
+                    )
                 )
         cache.set(key, rendered, RENDER_CACHE_SECONDS)
     return rendered

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.accounts.roles import Role
 from apps.chat import context, services
 from apps.chat.models import Conversation, Message, Preset
+from apps.core import markdown
 from apps.gateway.models import AuditEntry
 from apps.status.models import Host, Kind, Service, State
 from tests.conftest import make_member
@@ -306,8 +307,8 @@ def test_example_conversations_are_for_the_example_owner_only(capsys):
 
 
 def test_hostile_text_is_shown_as_text_and_long_questions_are_refused(bob, assistant, client):
-    assert services.render("[" * 20_000).startswith("<p>[[[")  # instant, not 96 s of Markdown
-    assert "<strong>" in services.render("**bold**")
+    assert markdown.render("[" * 20_000).startswith("<p>[[[")  # instant, not 96 s of Markdown
+    assert "<strong>" in markdown.render("**bold**")
     client.force_login(bob, backend="django.contrib.auth.backends.ModelBackend")
     response = client.post("/chat/send/", {"text": "x" * 16_001}, follow=True)
     assert b"a question can be at most 16,000" in response.content

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from apps.chat.markdown import render, sanitize
+from apps.core.markdown import render, sanitize
 
 REL = 'rel="noopener noreferrer nofollow"'
 

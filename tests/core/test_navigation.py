@@ -25,6 +25,7 @@ def _registries_as_they_were():
         registry.clear()
         registry.update(before)
 
+
 SETTINGS_PAGES = [
     ("Members", "accounts:members"),
     ("Alert channels", "notify:channels"),

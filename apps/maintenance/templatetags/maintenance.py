@@ -7,7 +7,7 @@ from datetime import date
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from apps.chat.markdown import render
+from apps.core.markdown import render
 
 register = template.Library()
 
@@ -33,5 +33,5 @@ def due_words(due: date | None, today: date) -> str:
 @register.filter
 def markdown(text: str) -> SafeString:
     """A task's description or a completion's notes, through the project's one renderer
-    (apps/chat/markdown.py: sanitized with nh3, links http(s) or relative)."""
+    (apps/core/markdown.py: sanitized with nh3, links http(s) or relative)."""
     return mark_safe(render(text or ""))  # noqa: S308 (sanitized by render)

@@ -1,6 +1,9 @@
-"""Chat Markdown to safe HTML: `render(text)` returns a str the caller wraps with `mark_safe`.
+"""The project's one Markdown renderer: `render(text)` returns safe HTML as a str the caller
+wraps with `mark_safe`. Chat answers and messages, runbooks, handovers and maintenance notes
+all come through here; `line_breaks=False` for documents (a runbook) where a line break inside
+a paragraph is a space, as in any Markdown file, instead of a <br> as in a chat message.
 
-Both the model's answers and members' messages are untrusted, so:
+Every input is untrusted (a model's answer, a member's message, an imported file), so:
 
 - Raw HTML in the input is not markup: `<b>` shows up as the text "<b>" (escaped), never as a tag.
 - The HTML Python-Markdown produces is then cleaned by nh3 with an explicit allowlist (`sanitize`),
@@ -22,9 +25,10 @@ HTML structure the chat templates and JavaScript rely on (tests/chat/test_markdo
 - Inline code is a bare <code> inside the paragraph, never inside .highlight.
 
 Cost: a 5,000-character answer with three code blocks takes about 10 ms, nearly all of it in
-Python-Markdown. Its parser is quadratic on some hostile inputs (20,000 "[" take over a minute,
-upstream issue #798; "```" and 10,000 spaces about 2 s), so render where a time limit applies
-and the length is capped, never in a request on unbounded text.
+Python-Markdown. Its parser is quadratic on some hostile inputs (20,000 "[" took 96 s here,
+upstream issue #798; 5,000 took 12 s; "```" and 10,000 spaces 11 s). Text past the limits below
+(LENGTH_LIMIT, BRACKET_LIMIT, SPACES_LIMIT) is shown as escaped text with its line breaks
+instead, at once: the limits sit where Markdown still takes well under a second.
 """
 
 from __future__ import annotations
@@ -35,12 +39,13 @@ from typing import Any
 
 import markdown
 import nh3
+from django.utils.html import escape, linebreaks
 from markdown.extensions import Extension
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
 
-_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "nl2br", "codehilite"]
+_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "codehilite"]
 _EXTENSION_CONFIGS: dict[str, dict[str, Any]] = {
     "codehilite": {
         # Classes, not inline styles: nh3 drops style attributes and highlight.css themes the classes.
@@ -66,10 +71,23 @@ URL_SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "noopener noreferrer nofollow"
 
 
-def render(text: str) -> str:
+LENGTH_LIMIT = 60_000  # characters
+BRACKET_LIMIT = 2_000  # "[" in all (a step list has one per step, a link one more)
+SPACES_LIMIT = 2_000  # in a row
+
+
+def too_costly(text: str) -> bool:
+    """Would Markdown take seconds on this? (Then it is shown as plain text.)"""
+    return len(text) > LENGTH_LIMIT or text.count("[") > BRACKET_LIMIT or " " * SPACES_LIMIT in text
+
+
+def render(text: str, *, line_breaks: bool = True) -> str:
+    if too_costly(text):
+        return linebreaks(escape(text))
     # A fresh instance per call: Markdown objects keep state between conversions and are not
     # thread-safe. Building one costs well under a millisecond next to the conversion itself.
-    md = markdown.Markdown(extensions=[*_EXTENSIONS, _ChatRules()], extension_configs=_EXTENSION_CONFIGS)
+    extensions = [*_EXTENSIONS, "nl2br"] if line_breaks else list(_EXTENSIONS)
+    md = markdown.Markdown(extensions=[*extensions, _OurRules()], extension_configs=_EXTENSION_CONFIGS)
     return sanitize(md.convert(text))
 
 
@@ -87,7 +105,7 @@ def sanitize(html: str) -> str:
     )
 
 
-class _ChatRules(Extension):
+class _OurRules(Extension):
     """Our changes to Python-Markdown's defaults; listed after fenced_code, which it adjusts."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
