@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core import uploads
 from apps.maintenance import reminders, schedule, selectors
 from apps.maintenance.models import (
     Anchor,
@@ -116,14 +117,14 @@ def task_complete(
 
     `due` is the occurrence it completes (the one waiting now when not given); `checklist` the
     ticked items (texts, or [{"item", "done"}] as stored); `completed` now when not given;
-    `files` screenshots or logs, all checked (file_check) before anything is written.
+    `files` screenshots or logs, all judged (apps/core/uploads.py) before anything is written.
     """
     completed = completed or timezone.now()
     files = list(files)
     if len(files) > FILES_PER_COMPLETION:
         raise ValidationError(f"At most {FILES_PER_COMPLETION} files per completion.")
     for upload in files:
-        file_check(upload)
+        uploads.judge(upload)
     with transaction.atomic():
         task = MaintenanceTask.objects.select_for_update().get(pk=task.pk)
         waiting = current_due(task)
@@ -246,59 +247,17 @@ def feed_revoke(member: User) -> None:
 
 # --- completion files ------------------------------------------------------------------------
 
-FILE_LIMIT = 10 * 1024 * 1024  # bytes, each
+FILE_LIMIT = uploads.MAX_BYTES  # bytes, each
 FILES_PER_COMPLETION = 10
-_SIGNATURES = [
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"GIF87a", "image/gif", ".gif"),
-    (b"GIF89a", "image/gif", ".gif"),
-    (b"%PDF-", "application/pdf", ".pdf"),
-]
-
-
-def sniff(head: bytes) -> tuple[str, str] | None:
-    """The content type and extension by the file's first bytes, never by its name: PNG, JPEG,
-    GIF, WebP, PDF or plain UTF-8 text (a log); None for anything else."""
-    for signature, content_type, extension in _SIGNATURES:
-        if head.startswith(signature):
-            return content_type, extension
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp", ".webp"
-    if b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as error:  # a character cut at the end of the sample is fine
-            if error.start < len(head) - 4:
-                return None
-        return "text/plain", ".txt"
-    return None
-
-
-def file_check(upload: UploadedFile) -> tuple[str, str, str]:
-    """(name, content type, extension) of an upload that may be kept; refused in words otherwise."""
-    name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
-    size = upload.size or 0
-    if size > FILE_LIMIT:
-        raise ValidationError(f"{name} is {size / 1024 / 1024:.1f} MB; a file may be at most 10 MB.")
-    upload.seek(0)
-    head = upload.read(4096)
-    upload.seek(0)
-    kind = sniff(head)
-    if kind is None:
-        raise ValidationError(
-            f"{name} is not a picture (PNG, JPEG, GIF, WebP), a PDF or a plain-text log, so it was not kept."
-        )
-    return name, kind[0], kind[1]
 
 
 def completion_file_add(completion: Completion, *, upload: UploadedFile) -> CompletionFile:
     """Keep a screenshot or a log with a completion, checked by size and content."""
-    name, content_type, extension = file_check(upload)
+    judged = uploads.judge(upload)
     if completion.files.count() >= FILES_PER_COMPLETION:
         raise ValidationError(f"At most {FILES_PER_COMPLETION} files per completion.")
-    stored = CompletionFile(completion=completion, name=name, content_type=content_type, size=upload.size or 0)
-    stored.file.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
+    stored = CompletionFile(completion=completion, name=judged.name, content_type=judged.content_type, size=judged.size)
+    stored.file.save(judged.stored_name(), upload, save=False)
     stored.save()
     return stored
 

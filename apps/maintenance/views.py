@@ -10,13 +10,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import access
 from apps.accounts.roles import Role, can, forbidden, require, role_of
+from apps.core import uploads
 from apps.maintenance import feed, schedule, selectors, services
 from apps.maintenance.forms import CompletionForm, ReasonForm, TaskForm
 from apps.maintenance.models import CalendarFeed, Completion, CompletionFile, MaintenanceTask
@@ -225,12 +226,7 @@ def completion_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     stored = get_object_or_404(CompletionFile.objects.select_related("completion__task"), pk=pk)
     if not selectors.may_see_file(request.user, stored):
         raise Http404  # whether it exists is not theirs to know
-    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type)
-    inline = stored.content_type.startswith("image/")
-    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="file-{stored.pk}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.serve(stored.file, name=stored.name, content_type=stored.content_type)
 
 
 @require("maintenance")

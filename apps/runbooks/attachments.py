@@ -1,12 +1,9 @@
 """Attachments: pictures and files a runbook shows, checked by content and size, served only
 to members who may read the runbook.
 
-- The type is judged by the first bytes (PNG, JPEG, GIF, WebP, PDF) or, for plain text, by the
-  whole content decoding as UTF-8 without control characters. Anything else is refused, SVG
-  too: it is XML that can carry script.
-- The file is stored under MEDIA_ROOT/runbooks/ with a generated name; the name the owner gave
-  is only shown and used in links, and one with a path in it (../../etc/passwd, /etc/passwd,
-  C:\\x, a NUL byte) is refused rather than trimmed.
+- Judged by content and size, and stored under a generated name, by apps/core/uploads.py (the
+  one judge of uploaded files): pictures, PDFs and plain text, SVG refused.
+- Stored under MEDIA_ROOT/runbooks/.
 - It is served by views_attachments.serve, which checks the runbook's audience (404 otherwise),
   never from a public /media/ URL.
 """
@@ -14,8 +11,6 @@ to members who may read the runbook.
 from __future__ import annotations
 
 import re
-import unicodedata
-import uuid
 from dataclasses import dataclass
 from html import unescape
 from typing import TYPE_CHECKING, Any
@@ -29,112 +24,17 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from apps.accounts.roles import can
+from apps.core import uploads
 from apps.runbooks.models import Attachment, Runbook
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = uploads.MAX_BYTES
 MAX_PER_RUNBOOK = 100
-NAME_LIMIT = Attachment._meta.get_field("name").max_length or 200
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "application/pdf": "pdf",
-    "text/plain": "txt",
-}
-ACCEPTED_WORDS = "a picture (PNG, JPEG, GIF or WebP), a PDF or a plain text file"
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
-
-
-LIMIT_WORDS = _megabytes(MAX_BYTES)
-
-
-# --- judging a file ----------------------------------------------------------------------
-
-
-def content_type_of(head: bytes, whole: bytes | None = None) -> str | None:
-    """The type the content shows, or None when it is none of those accepted. `whole` is the
-    entire file, needed only to tell plain text (every byte of it) from anything else."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if whole is not None and _plain_text(whole):
-        return "text/plain"
-    return None
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_MARKUP = re.compile(r"<\s*(svg|\?xml|!doctype|html|script)\b", re.IGNORECASE)
-
-
-def _plain_text(data: bytes) -> bool:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    # Markup is not plain text: an SVG or HTML page saved as .txt would still be one.
-    return bool(text.strip()) and not _CONTROL.search(text) and not _MARKUP.search(text[:4096])
-
-
-def name_problem(name: str) -> str | None:
-    """Why an uploaded file's name cannot be used, or None. Browsers send the bare name; a path
-    in it means a crafted request, so it is refused, not trimmed."""
-    if not name or not name.strip():
-        return "The file has no name."
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        return "The file's name contains control characters; rename it and try again."
-    if "/" in name or "\\" in name or name.strip(". ") == "" or ".." in name or re.match(r"^[A-Za-z]:", name):
-        return "The file's name must be a plain name like nas-panel.png, without folders or '..'."
-    if name.startswith("."):
-        return "The file's name must not start with a dot."
-    if len(name) > NAME_LIMIT:
-        return f"The file's name is too long: at most {NAME_LIMIT} characters."
-    return None
-
-
-def judge(upload: UploadedFile) -> str:
-    """The upload's content type; a ValidationError in words when it is refused."""
-    problem = name_problem(upload.name or "")
-    if problem:
-        raise ValidationError(problem, code="name")
-    size = upload.size or 0
-    if size > MAX_BYTES:
-        raise ValidationError(
-            f"{upload.name} is {_megabytes(size)}; an attachment can be at most {LIMIT_WORDS}. "
-            "Make the picture smaller or split the file.",
-            code="size",
-        )
-    if size == 0:
-        raise ValidationError(f"{upload.name} is empty.", code="empty")
-    upload.seek(0)
-    head = upload.read(16)
-    whole = None
-    if content_type_of(head) is None:
-        upload.seek(0)
-        whole = upload.read(MAX_BYTES + 1)
-    upload.seek(0)
-    kind = content_type_of(head, whole)
-    if kind is None:
-        raise ValidationError(
-            f"{upload.name} is not {ACCEPTED_WORDS}, judging by its content, so it was not added. "
-            "SVG drawings are refused too: they can carry scripts.",
-            code="type",
-        )
-    return kind
+IMAGE_TYPES = uploads.IMAGE_TYPES
+LIMIT_WORDS = uploads.megabytes(MAX_BYTES)
+name_problem = uploads.name_problem  # the serving view refuses such names before asking the database
 
 
 # --- writes --------------------------------------------------------------------------------
@@ -142,15 +42,15 @@ def judge(upload: UploadedFile) -> str:
 
 @transaction.atomic
 def attachment_add(*, runbook: Runbook, upload: UploadedFile, user: User) -> Attachment:
-    kind = judge(upload)
+    judged = uploads.judge(upload)
     if runbook.attachments.count() >= MAX_PER_RUNBOOK:
         raise ValidationError(
             f"This runbook already has {MAX_PER_RUNBOOK} attachments; delete some first.", code="count"
         )
-    name, size = upload.name or "", upload.size or 0  # judge() has refused a file without either
-    attachment = Attachment(runbook=runbook, name=name, content_type=kind, size=size, uploaded_by=user)
-    # A generated name on disk: the owner's name never becomes a path.
-    attachment.file.save(f"{uuid.uuid4().hex}.{EXTENSIONS[kind]}", upload, save=False)
+    attachment = Attachment(
+        runbook=runbook, name=judged.name, content_type=judged.content_type, size=judged.size, uploaded_by=user
+    )
+    attachment.file.save(judged.stored_name(), upload, save=False)
     try:
         attachment.save()
     except Exception:

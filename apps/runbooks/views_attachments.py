@@ -7,16 +7,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from apps.accounts.roles import require
+from apps.core import uploads
 from apps.core.http import MemberRequest
 from apps.runbooks import attachments, runs
 from apps.runbooks.models import Attachment
 
-# Whatever a file holds, the browser may not run it, fetch with it or frame it.
-FILE_POLICY = "default-src 'none'; sandbox"
 # Room for the multipart envelope around the largest file we accept.
 ENVELOPE = 64 * 1024
 
@@ -73,18 +72,4 @@ def serve(request: MemberRequest, slug: str, pk: int, name: str) -> FileResponse
     if attachments.name_problem(name):  # a NUL byte or a path: no stored name is like that
         raise Http404("No such file.")
     attachment = get_object_or_404(Attachment, pk=pk, runbook=runbook, name=name)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is missing from the data folder.") from None
-    kind = attachment.content_type
-    response = FileResponse(handle, content_type=f"{kind}; charset=utf-8" if kind == "text/plain" else kind)
-    # Pictures and text open in the browser; a PDF is downloaded (a browser's PDF viewer does
-    # not run under the sandbox below).
-    inline = kind in attachments.IMAGE_TYPES or kind == "text/plain"
-    response["Content-Disposition"] = content_disposition_header(not inline, attachment.name) or "attachment"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = FILE_POLICY
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    return uploads.serve(attachment.file, name=attachment.name, content_type=attachment.content_type)

@@ -149,5 +149,5 @@ def test_evidence_is_linked_from_the_history_and_served_to_the_owner(client, aud
         f'href="/maintenance/files/{kept.pk}/">restore.log</a>' in client.get("/maintenance/audits/").content.decode()
     )
     answer = client.get(f"/maintenance/files/{kept.pk}/")
-    assert answer.status_code == 200 and answer["Content-Type"] == "text/plain"
+    assert answer.status_code == 200 and answer["Content-Type"] == "text/plain; charset=utf-8"
     assert b"".join(answer.streaming_content) == b"ok\n"

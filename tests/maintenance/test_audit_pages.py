@@ -120,7 +120,7 @@ def test_a_file_that_is_not_evidence_is_refused_in_words(client, alice, audit_ta
         f"/maintenance/tasks/{audit_task.pk}/audit/",
         form_data() | {"evidence": SimpleUploadedFile("shot.png", b"\x7fELF\x02\x01\x01" + b"\x00" * 40)},
     )
-    assert "shot.png is not a picture (PNG, JPEG, GIF, WebP), a PDF or a plain-text log" in page.content.decode()
+    assert "shot.png is not a picture (PNG, JPEG, GIF or WebP), a PDF or a plain text file" in page.content.decode()
     assert not Completion.objects.exists()
 
 

@@ -83,7 +83,7 @@ def test_a_file_over_the_size_limit_is_refused_in_words(client, alice, settings)
     assert not Attachment.objects.exists()
     # Just over the limit, inside the envelope's allowance: judged by the file's own size.
     page = upload(client, runbook, "huge.png", PNG + b"\x00" * (attachments.MAX_BYTES - len(PNG) + 1)).content.decode()
-    assert "huge.png is 10 MB; an attachment can be at most 10 MB. Make the picture smaller" in page
+    assert "huge.png is 10 MB; a file can be at most 10 MB. Make the picture smaller" in page
     assert not Attachment.objects.exists()
 
 
