@@ -54,8 +54,8 @@ def test_a_family_member_sees_only_their_navigation(page, live_server):
     make_member("bob", Role.FAMILY)
     sign_in(page, live_server, "bob@example.com")
     expect(page.get_by_role("heading", name="Hello")).to_be_visible()
-    assert nav(page) == ["Chat", "Status", "Runbooks", "Handover"]
-    expect(page.get_by_role("heading", name="Maintenance due")).to_have_count(0)
+    assert nav(page) == ["Chat", "Status", "Runbooks", "Handover", "Maintenance"]
+    expect(page.get_by_role("heading", name="Maintenance due")).to_have_count(0)  # nothing of theirs is due
     page.goto(f"{live_server.url}/settings/")
     expect(page.get_by_role("heading", name="This page is not for your role")).to_be_visible()
 
@@ -83,7 +83,7 @@ def test_the_owner_invites_a_caretaker_who_joins_through_the_link(page, browser,
     guest.get_by_label("Password again").fill(PASSWORD)
     guest.get_by_role("button", name="Create my account").click()
     expect(guest.get_by_text("Welcome, charlie. You are signed in.")).to_be_visible()
-    assert nav(guest) == ["Status", "Runbooks", "Handover"]
+    assert nav(guest) == ["Status", "Runbooks", "Handover", "Maintenance"]
     guest.context.close()
 
 
