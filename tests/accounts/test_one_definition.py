@@ -58,7 +58,7 @@ def test_the_invitation_form_the_member_form_and_the_file_agree(client, alice, b
 USERNAMES = [
     ("b b", "letters, digits and @ . + - _ only"),
     ("BOB", "That username is taken. Pick another."),
-    ("x" * 151, "Ensure this value has at most 150 characters (it has 151)."),
+    ("x" * 151, "Too long: at most 150 characters (this has 151)."),
 ]
 
 

@@ -140,7 +140,7 @@ def test_deleting_a_locked_preset_says_the_members_choose_again(client, alice):
         ({"member": "CHARLIE", "role": ""}, "That member is not listed any more; choose another."),
         ({"name": ""}, "Give the preset a name, like “Homework helper”."),
         ({"prompt": "  "}, "Write the instructions: they are what the preset sends to the assistant."),
-        ({"prompt": "x" * 4001}, "Ensure this value has at most 4000 characters (it has 4001)."),
+        ({"prompt": "x" * 4001}, "Too long: at most 4000 characters (this has 4001)."),
     ],
 )
 def test_preset_mistakes_are_explained_and_nothing_is_saved(client, alice, bob, charlie, overrides, field_message):

@@ -33,7 +33,7 @@ CASES = [
         "a long prompt",
         {"prompt": "x" * 4001},
         "{name: Tutor, role: family, prompt: '" + "x" * 4001 + "'}",
-        "Ensure this value has at most 4000 characters (it has 4001).",
+        "Too long: at most 4000 characters (this has 4001).",
     ),
 ]
 

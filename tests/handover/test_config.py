@@ -114,7 +114,7 @@ def test_changing_only_the_rows_counts_as_a_change():
             "handovers:\n  - {title: X, starts: 2026-12-20 09:00, ends: 2026-12-29 09:00, welcome: "
             + "a" * 4001
             + "}\n",
-            "handovers[0].welcome: Ensure this value has at most 4000 characters",
+            "handovers[0].welcome: Too long: at most 4000 characters",
         ),
         (
             "handovers:\n  - {title: X, starts: 2026-12-20 09:00, ends: 2026-12-29 09:00, if_then: ["

@@ -90,7 +90,7 @@ def test_a_set_too_large_or_a_prompt_too_long_is_refused():
     assert [str(e) for e in result.errors][0].startswith("prompt_sets[0].prompts: at most 30 prompts")
     long = DOCUMENT.replace("Why is the sky blue?", "x" * 16_001)
     result = config.import_text(long)
-    assert "prompt_sets[0].prompts[1]: Ensure this value has at most 16000 characters" in str(result.errors[0])
+    assert "prompt_sets[0].prompts[1]: Too long: at most 16000 characters" in str(result.errors[0])
 
 
 def test_the_example_household_has_a_prompt_set_for_the_assistant():

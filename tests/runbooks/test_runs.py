@@ -223,7 +223,7 @@ def test_a_refused_finish_leaves_the_run_open_and_a_late_tick_is_refused(client,
     response = client.post(url, {"outcome": "worked", "note": "x" * 4001})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Ensure this value has at most 4000 characters" in page and "When you are done" in page
+    assert "Too long: at most 4000 characters" in page and "When you are done" in page
     run.refresh_from_db()
     assert run.finished is None
     # Finished in another tab while this one still shows the open run: the tick is refused.

@@ -86,7 +86,7 @@ CASES = [
         "hosts",
         {"description": "x" * 2001},
         "description",
-        "Ensure this value has at most 2000 characters (it has 2001).",
+        "Too long: at most 2000 characters (this has 2001).",
     ),
 ]
 # An empty name or label in the model's words, not Django's "This field cannot be blank."
