@@ -115,8 +115,8 @@ class Invitation(models.Model):
     name = models.CharField(max_length=150, blank=True, help_text="Who it is for, e.g. Charlie.")
     note = models.CharField(max_length=300, blank=True, help_text="For you: e.g. looks after the cat in August.")
     role = models.CharField(max_length=16, choices=Role.choices)
-    # Django's words for a wrong address ("Enter a valid email address."), as the member form
-    # and the file say them: a member's address is auth.User's field, whose words are Django's.
+    # The words for a wrong address are EmailValidator's, set once for every form, page and the
+    # file in apps/core/apps.py (a member's address is auth.User's field, not ours to word).
     email = models.EmailField(blank=True)
     # Set for a sign-in link to an existing member; empty for a new member.
     user = models.ForeignKey(

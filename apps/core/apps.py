@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from django.core.validators import MaxLengthValidator
+        from django.core.validators import EmailValidator, MaxLengthValidator
         from django.utils.module_loading import autodiscover_modules
         from django.utils.translation import ngettext_lazy
 
@@ -19,6 +19,7 @@ class CoreConfig(AppConfig):
             "Too long: at most %(limit_value)d characters (this has %(show_value)d).",
             "limit_value",
         )
+        EmailValidator.message = "Write an email address, like sam@example.com."
 
         # Each app's panels.py registers what it adds to the shared pages (apps/core/panels.py).
         autodiscover_modules("panels")

@@ -29,7 +29,7 @@ CASES = [
     ({"role": "caretaker", "access_from": "2027-01-10T10:00", "access_until": "2027-01-01T10:00"}, "Access must end"),
     ({"role": "owner", "access_until": "2030-01-01T10:00"}, "Owners have no access window: it could lock"),
     ({"role": "family", "email": "BOB@example.com"}, "Another member already uses this address."),
-    ({"role": "family", "email": "carol at home"}, "Enter a valid email address."),
+    ({"role": "family", "email": "carol at home"}, "Write an email address, like sam@example.com."),
 ]
 
 

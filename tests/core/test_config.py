@@ -81,7 +81,7 @@ def test_a_malformed_file_names_path_and_line_and_writes_nothing(tmp_path):
         import_file(tmp_path, bad)
     result = config.import_text(bad)
     assert [str(e) for e in result.errors] == [
-        "members[0].email: Enter a valid email address., line 5",
+        "members[0].email: Write an email address, like sam@example.com., line 5",
         "members[1].role: must be one of owner, family, caretaker (got 'boss'), line 8",
     ]
     assert User.objects.count() == 0
