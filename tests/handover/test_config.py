@@ -77,7 +77,10 @@ def test_changing_only_the_rows_counts_as_a_change():
             "contacts[0].phone: Write a phone number",
         ),
         ("contacts:\n  - {name: A, role: ISP}\n", "contacts[0].phone: Give a phone number or an email address"),
-        ("contacts:\n  - {name: A, role: ISP, email: nope}\n", "contacts[0].email: Write an email address, like sam@example.com."),
+        (
+            "contacts:\n  - {name: A, role: ISP, email: nope}\n",
+            "contacts[0].email: Write an email address, like sam@example.com.",
+        ),
         ("contacts:\n  - {name: A, phone: '112'}\n", "contacts[0]: role is required, line 2"),
         ("contacts:\n  - {name: A, role: ISP, phone: '112', order: -1}\n", "contacts[0].order: must be a whole number"),
         (
