@@ -18,6 +18,7 @@ from apps.core.http import MemberRequest
 from apps.handover import services
 from apps.handover.forms import NoteForm
 from apps.handover.models import Contact, Handover
+from apps.runbooks import pointers
 from apps.runbooks.models import Audience, Runbook
 
 EMPTY = "No handover is active: the owner is at home."
@@ -66,6 +67,10 @@ def page_context(request: HttpRequest, handover: Handover, role: Role | str | No
         "headline": headline_as(request, role),
         "contacts": Contact.objects.all(),
         "key_runbooks": key_runbooks,
+        # Where the passwords of the key runbooks' machines and services are kept, never them.
+        "pointers": list(
+            {(p.what, p.where): p for item in key_runbooks for p in pointers.of_runbook(item["runbook"])}.values()
+        ),
         "if_then": rows,
         "runs": runs,
         "notes": handover.notes.select_related("author"),

@@ -247,3 +247,17 @@ def test_editing_keeps_the_rows_and_deletes_the_ticked_one(client, alice, charli
     assert [r.when for r in handover.if_then.all()] == ["The NAS beeps", "The internet is down"]
     half = client.post(reverse("handover:edit", args=[handover.pk]), {**data, "if-2-do": ""}).content.decode()
     assert "Say what to do, like" in half  # a row with only its first half says what is missing
+
+
+def test_the_handover_says_where_the_key_runbooks_passwords_are_kept(client, charlie, make_handover):
+    from apps.status.models import Host
+
+    ups = make_runbook("ups", "The UPS is on battery")
+    secret_place = "NAS admin: password manager, vault Home, item DSM"
+    ups.hosts.add(Host.objects.create(name="NAS", credentials_pointer=secret_place))
+    private = make_runbook("router", "Router admin", audience=Audience.OWNER)
+    private.hosts.add(Host.objects.create(name="Router", credentials_pointer="Router: the card in the drawer"))
+    make_handover(caretakers=[charlie], runbooks=[ups, private])
+    html = signed_in(client, charlie).get(reverse("handover:index")).content.decode()
+    assert "Where the passwords are" in html and secret_place in html
+    assert "the card in the drawer" not in html  # a runbook the caretaker may not read says nothing

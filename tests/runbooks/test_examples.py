@@ -25,3 +25,16 @@ def test_each_example_has_steps_and_no_secrets():
     for example in examples.EXAMPLES:
         assert secrets.find(example.body) == [], example.slug
         assert str(rendering.render(example.body)).count('<li class="step">') >= 5, example.slug
+
+
+def test_the_example_handover_names_its_key_runbooks_once_they_exist(db):
+    from apps.handover.models import Handover
+
+    call_command("bootstrap", "--example", "--no-input")
+    handover = Handover.objects.get(title="Christmas 2026")
+    keys = [k.runbook.slug for k in handover.key_runbooks.select_related("runbook").order_by("order")]
+    assert keys[:2] == ["ups-on-battery", "chat-is-down"] and len(keys) == 5
+    rows = {row.when.split(" ")[1]: row.runbook.slug if row.runbook else None for row in handover.if_then.all()}
+    assert rows["chat"] == "chat-is-down" and rows["power"] == "ups-on-battery" and rows["internet"] is None
+    call_command("bootstrap", "--example", "--no-input")
+    assert handover.key_runbooks.count() == 5

@@ -43,11 +43,13 @@ class Command(BaseCommand):
                 raise CommandError("The example data did not load: " + "; ".join(map(str, result.errors)))
             self.stdout.write(f"Example household loaded. {result.summary()}")
             from apps.chat import examples
+            from apps.handover import examples as handover_examples
             from apps.runbooks import examples as runbook_examples
 
             for owner in services.owners():
                 examples.create_for(owner)
             runbook_examples.create(author=services.owners().first())
+            handover_examples.link_runbooks()
 
     def _create_owner(self, no_input: bool) -> None:
         username = env.string("HOMEOPS_OWNER_USERNAME", "owner")
