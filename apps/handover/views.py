@@ -42,11 +42,8 @@ def page_context(request: HttpRequest, handover: Handover, role: Role | str | No
     """Everything the handover page shows, as a member with `role` sees it (the preview
     passes the caretaker's role, so the owner sees exactly what the friend will)."""
     readable = set(Audience.readable_by(role))
-    key_runbooks = [
-        {"runbook": hr.runbook, "href": runbook_href(hr.runbook)}
-        for hr in handover.key_runbooks.select_related("runbook")
-        if hr.runbook.audience in readable
-    ]
+    readable_keys = [hr for hr in handover.key_runbooks.select_related("runbook") if hr.runbook.audience in readable]
+    key_runbooks = [{"runbook": hr.runbook, "href": runbook_href(hr.runbook)} for hr in readable_keys]
     rows = [
         {
             "when": row.when,
@@ -69,7 +66,7 @@ def page_context(request: HttpRequest, handover: Handover, role: Role | str | No
         "key_runbooks": key_runbooks,
         # Where the passwords of the key runbooks' machines and services are kept, never them.
         "pointers": list(
-            {(p.what, p.where): p for item in key_runbooks for p in pointers.of_runbook(item["runbook"])}.values()
+            {(p.what, p.where): p for hr in readable_keys for p in pointers.of_runbook(hr.runbook)}.values()
         ),
         "if_then": rows,
         "runs": runs,
