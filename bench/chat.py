@@ -37,6 +37,7 @@ def seed(username: str, conversations: int, messages: int) -> object:
 
     from apps.accounts.roles import Role
     from apps.accounts.services import groups_ensure, member_save
+    from apps.chat import services
     from apps.chat.models import Conversation, Message
     from apps.core import markdown
 
@@ -64,6 +65,8 @@ def seed(username: str, conversations: int, messages: int) -> object:
                 else:
                     rows.append(Message(conversation=chat, role="assistant", content=ANSWER, html=answer_html))
         Message.objects.bulk_create(rows, batch_size=5000)
+        for chat in chats:  # one thread of 200, as asking would have made it (Message.parent)
+            services.linked(chat)
     with connection.cursor() as cursor:
         # What autovacuum does on a real server soon after such a load (this one may run
         # without autovacuum): the planner needs statistics to tell a common word from a rare one.
