@@ -10,8 +10,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.accounts.models import Invitation, Member, hash_token, username_problem
@@ -169,3 +171,17 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str, f
         access_until=invitation.access_until,
         first_name=first_name.strip() or invitation.name,
     )
+
+
+def invitation_email(invitation: Invitation, link: str) -> bool:
+    """Email the sign-in link, when email is set up and the invitation has an address; True
+    when it went. A mail server that refuses raises OSError: the caller says so and shows the
+    link to copy instead (the members page and the handover form)."""
+    if not (settings.EMAIL_CONFIGURED and invitation.email):
+        return False
+    body = render_to_string(
+        "accounts/email/invitation.txt",
+        {"link": link, "invitation": invitation, "household": settings.HOUSEHOLD_NAME},
+    )
+    send_mail(f"Your sign-in link for {settings.HOUSEHOLD_NAME}", body, None, [invitation.email])
+    return True

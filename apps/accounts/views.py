@@ -7,11 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -56,16 +54,10 @@ def _share(request: HttpRequest, invitation: Invitation, token: str) -> None:
     """Email the link when possible; always keep it for one display on the members page."""
     link = request.build_absolute_uri(reverse("accounts:accept", args=[token]))
     request.session["invitation_link"] = {"url": link, "email": invitation.email, "emailed": False}
-    if settings.EMAIL_CONFIGURED and invitation.email:
-        body = render_to_string(
-            "accounts/email/invitation.txt",
-            {"link": link, "invitation": invitation, "household": settings.HOUSEHOLD_NAME},
-        )
-        try:
-            send_mail(f"Your sign-in link for {settings.HOUSEHOLD_NAME}", body, None, [invitation.email])
-            request.session["invitation_link"]["emailed"] = True
-        except OSError as exc:
-            messages.error(request, f"The email could not be sent ({exc.__class__.__name__}); copy the link instead.")
+    try:
+        request.session["invitation_link"]["emailed"] = services.invitation_email(invitation, link)
+    except OSError as exc:
+        messages.error(request, f"The email could not be sent ({exc.__class__.__name__}); copy the link instead.")
 
 
 @require("settings")

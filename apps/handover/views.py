@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -25,11 +25,7 @@ EMPTY = "No handover is active: the owner is at home."
 
 
 def runbook_href(runbook: Runbook) -> str:
-    """The runbook's page. Its URL name comes with the runbook pages; until then, its path."""
-    try:
-        return reverse("runbooks:detail", args=[runbook.slug])
-    except NoReverseMatch:
-        return f"/runbooks/{runbook.slug}/"
+    return reverse("runbooks:detail", args=[runbook.slug])
 
 
 def headline_as(request: HttpRequest, role: Role | str | None) -> str:

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apps.accounts import services as account_services
 from apps.accounts.roles import require
 from apps.accounts.views import show_errors
 from apps.core.http import MemberRequest
@@ -46,16 +44,12 @@ def _share(request: HttpRequest, handover: Handover, token: str) -> None:
     invitation = services.open_invitations(handover).order_by("-created_at").first()
     email = invitation.email if invitation else ""
     request.session[LINK_KEY] = {"url": link, "email": email, "emailed": False, "title": handover.title}
-    if settings.EMAIL_CONFIGURED and invitation is not None and email:
-        body = render_to_string(
-            "accounts/email/invitation.txt",
-            {"link": link, "invitation": invitation, "household": settings.HOUSEHOLD_NAME},
-        )
-        try:
-            send_mail(f"Your sign-in link for {settings.HOUSEHOLD_NAME}", body, None, [email])
-            request.session[LINK_KEY]["emailed"] = True
-        except OSError as exc:
-            messages.error(request, f"The email could not be sent ({exc.__class__.__name__}); copy the link instead.")
+    if invitation is None:
+        return
+    try:
+        request.session[LINK_KEY]["emailed"] = account_services.invitation_email(invitation, link)
+    except OSError as exc:
+        messages.error(request, f"The email could not be sent ({exc.__class__.__name__}); copy the link instead.")
 
 
 @require("settings")
