@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from apps.accounts.audience import ForRoleOrMember
@@ -133,6 +135,24 @@ class Backend(models.Model):
         help_text="The status-board service that watches it: a backend the board holds down is skipped.",
         error_messages={"invalid": "That service is not on the status board any more: choose another, or none."},
     )
+    # A paid backend (a cloud fallback): the ledger turns its audited tokens into money each night
+    # (apps/ledger/tokens.py). In the household's currency; empty means free.
+    price_input_per_m = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0), "A price cannot be negative.")],
+        help_text="Paid backends: the price of a million input (prompt) tokens, in the household's currency.",
+    )
+    price_output_per_m = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0), "A price cannot be negative.")],
+        help_text="Paid backends: the price of a million output (answer) tokens.",
+    )
     # Discovered in the background (tasks.refresh_models), never on the request path.
     model_names = models.JSONField(default=list, blank=True, editable=False)
     models_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -147,6 +167,10 @@ class Backend(models.Model):
     @property
     def has_api_key(self) -> bool:
         return bool(self.api_key_encrypted or self.api_key_env)
+
+    @property
+    def is_paid(self) -> bool:
+        return bool(self.price_input_per_m or self.price_output_per_m)
 
     # What the route form says about this backend's models (its notes, and gateway.js's).
 
