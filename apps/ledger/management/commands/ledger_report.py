@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -49,7 +50,7 @@ def report(month: figures.Month, currency: str) -> dict[str, Any]:
     }
 
 
-def table(rows: list[tuple[str, ...]], amounts: list[str]) -> list[str]:
+def table(rows: Sequence[tuple[str, ...]], amounts: list[str]) -> list[str]:
     """Text columns left-aligned, the amount right-aligned, two spaces between."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))] if rows else []
     width = max(map(len, amounts), default=0)
