@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from homeops import env, redact
@@ -351,6 +354,24 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.timezone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+
+def household_clock_in_utc(hour: int, minute: int, zone: str) -> tuple[int, int]:
+    """A household time of day as beat's clock (CELERY_TIMEZONE, UTC) reads it today. A DST
+    change moves it by an hour until the next restart, which an early-morning job can bear."""
+    local = datetime.now(ZoneInfo(zone)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    utc = local.astimezone(UTC)
+    return utc.hour, utc.minute
+
+
+# Yesterday's cloud tokens become money on the ledger at about 04:20 household time
+# (apps/ledger/tokens.py); a missed morning is caught up by the next one, so it may expire.
+_hour, _minute = household_clock_in_utc(4, 20, TIME_ZONE)
+CELERY_BEAT_SCHEDULE["ledger-count-tokens"] = {
+    "task": "ledger.count_tokens",
+    "schedule": crontab(hour=_hour, minute=_minute),
+    "options": {"expires": 3 * 3600.0},
+}
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "static/"

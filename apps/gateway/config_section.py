@@ -7,6 +7,12 @@
         api_key_env: STUDIO_KEY           # optional: the NAME of the variable holding the key
         timeout: 30
         service: studio-ollama            # the status-board service that watches it
+      - name: cloud
+        kind: openai
+        base_url: https://api.openai.com/v1
+        api_key_env: OPENAI_API_KEY
+        price_input_per_m: 0.15           # paid backends: per million tokens, household currency
+        price_output_per_m: 0.60
     routes:
       - alias: assistant
         workload: chat                    # or embeddings
@@ -30,18 +36,31 @@ deletes. An API key typed into the settings page is never exported; `api_key_env
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from apps.accounts import audience
 from apps.core import config
 from apps.gateway import services
-from apps.gateway.models import Backend, Policy, Route, Target
+from apps.gateway.models import PRICE_WORDS, Backend, Policy, Route, Target
 from apps.status.models import Service
 
-BACKEND_FIELDS = {"name", "kind", "base_url", "api_key_env", "timeout", "service"}
+BACKEND_FIELDS = {
+    "name",
+    "kind",
+    "base_url",
+    "api_key_env",
+    "timeout",
+    "service",
+    "price_input_per_m",
+    "price_output_per_m",
+}
+PRICES = ("price_input_per_m", "price_output_per_m")
+PRICE_COLUMN = cast(models.DecimalField, Backend._meta.get_field("price_input_per_m"))  # and the output one
 ROUTE_FIELDS = {"alias", "workload", "description", "targets"}
 TARGET_FIELDS = {"backend", "model", "max_tokens", "context"}
 POLICY_FIELDS = {
@@ -72,6 +91,12 @@ def export_backends() -> list[dict[str, Any]]:
         row["timeout"] = backend.timeout
         if backend.service is not None:
             row["service"] = backend.service.name
+        for key in PRICES:
+            price = getattr(backend, key)
+            if price is not None:
+                # YAML has no decimal type. A float's shortest form keeps up to 15 digits, and a
+                # price has at most 12, so 0.15 is written "0.15" and _price reads those digits back.
+                row[key] = float(price)
         rows.append(row)
     return rows
 
@@ -90,6 +115,7 @@ def validate_backends(items: list[Any], report: config.Report, document: dict[st
             "base_url": config.field_text(item, "base_url", path, report),
             "api_key_env": config.field_text(item, "api_key_env", path, report),
             "timeout": config.field_number(item, "timeout", path, report, Backend),
+            **{key: _price(item, key, path, report) for key in PRICES},
         }
         config.model_errors(Backend(**row), path, report, exclude=["service"])
         service = config.field_text(item, "service", path, report)
@@ -97,6 +123,27 @@ def validate_backends(items: list[Any], report: config.Report, document: dict[st
             report.error((*path, "service"), f"no service named {service!r} in this file or the portal")
         rows.append({**row, "service": service})
     return rows
+
+
+def _price(item: dict, key: str, path: config.Path, report: config.Report) -> Decimal | None:
+    """A price per million tokens as a Decimal from its written digits (never through a float's
+    binary value); the Settings form's words when it is not one (the bounds are the model's)."""
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation
+        price = Decimal(str(value).strip())
+        exponent = price.normalize().as_tuple().exponent  # 0.1500 has 2 decimals that matter
+        if not price.is_finite() or not isinstance(exponent, int) or exponent < -PRICE_COLUMN.decimal_places:
+            raise InvalidOperation
+        if price.adjusted() >= PRICE_COLUMN.max_digits - PRICE_COLUMN.decimal_places:  # too many whole digits
+            raise InvalidOperation
+    except InvalidOperation:
+        report.error((*path, key), PRICE_WORDS)
+        return None
+    return price
 
 
 def apply_backends(rows: list[dict]) -> Counter:

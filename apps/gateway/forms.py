@@ -19,7 +19,7 @@ from apps.accounts.fields import MemberChoiceField
 from apps.accounts.roles import Role
 from apps.core.forms import model_words
 from apps.gateway import secrets
-from apps.gateway.models import ApiKey, Backend, Policy, Route, Target
+from apps.gateway.models import PRICE_WORDS, ApiKey, Backend, Policy, Route, Target
 from apps.notify.forms import TimeInput
 
 ENV_FILE = "/etc/homeops/homeops.env"
@@ -55,7 +55,18 @@ class BackendForm(forms.ModelForm):
 
     class Meta:
         model = Backend
-        fields = ["name", "kind", "base_url", "api_key", "clear_api_key", "api_key_env", "timeout", "service"]
+        fields = [
+            "name",
+            "kind",
+            "base_url",
+            "api_key",
+            "clear_api_key",
+            "api_key_env",
+            "timeout",
+            "service",
+            "price_input_per_m",
+            "price_output_per_m",
+        ]
         labels = {
             "name": "Name",
             "kind": "Kind of server",
@@ -63,11 +74,22 @@ class BackendForm(forms.ModelForm):
             "api_key_env": "Or: environment variable with the key",
             "timeout": "Timeout (seconds)",
             "service": "Watched by",
+            "price_input_per_m": "Price of a million input tokens",
+            "price_output_per_m": "Price of a million output tokens",
         }
         help_texts = {
             "name": "Short, for you: studio, macbook. Letters, digits, - and _.",
             "api_key_env": "Its name, like HOMEOPS_STUDIO_KEY, set in the environment file. "
             "Used instead of a stored key.",
+            "price_input_per_m": "Paid cloud backends only, in the household's currency (the ledger's): what the "
+            "provider charges for a million tokens of questions, like 0.15. Leave both prices empty for your own "
+            "machines.",
+            "price_output_per_m": "And for a million tokens of answers, like 0.60. With a price, the ledger turns "
+            "this backend's tokens into money every morning (Ledger → Cloud API).",
+        }
+        error_messages = {
+            name: {code: PRICE_WORDS for code in ("invalid", "max_digits", "max_decimal_places", "max_whole_digits")}
+            for name in ("price_input_per_m", "price_output_per_m")
         }
         widgets = {
             "base_url": forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false", "autocomplete": "off"})

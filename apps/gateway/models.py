@@ -36,6 +36,10 @@ DAILY_TOKENS_WORDS = (
 )
 STREAMS_WORDS = "Write how many answers may come at the same time, from 1 to 100, or leave it empty for no limit."
 CLOCK_WORDS = "Write a time of day, like 22:00."
+PRICE_WORDS = (
+    "Write the price of a million tokens in the household's currency, like 0.15 (at most 4 decimals), "
+    "or leave it empty for a backend that costs nothing to ask."
+)
 
 
 # A host name or IPv4 address: dot-separated labels (IPv6 addresses are checked by ipaddress).

@@ -6,6 +6,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -32,6 +33,12 @@ class BackendRow:
     missing: list[str]
     routes: list[str]
     key_env_unset: bool
+    prices: str = ""  # "0.15 / 0.60" per million input / output tokens, for a paid backend
+
+
+def price_text(price: Decimal | None) -> str:
+    """0.1500 as 0.15, 2.0000 as 2 (a price is stored with 4 decimals)."""
+    return f"{(price or Decimal(0)).normalize():f}"
 
 
 def backends() -> list[BackendRow]:
@@ -45,6 +52,11 @@ def backends() -> list[BackendRow]:
                 routes=sorted({t.route.alias for t in backend.targets.all()}),
                 # Only whether the variable is set, never its value.
                 key_env_unset=bool(backend.api_key_env) and not os.environ.get(backend.api_key_env, "").strip(),
+                prices=(
+                    f"{price_text(backend.price_input_per_m)} / {price_text(backend.price_output_per_m)}"
+                    if backend.is_paid
+                    else ""
+                ),
             )
         )
     return rows

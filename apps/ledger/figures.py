@@ -38,7 +38,10 @@ DAYS_PER_MONTH = Decimal("365.25") / 12  # 30.4375
 HOURS_PER_MONTH = Decimal("730.5")
 POWER_FACTOR = Decimal("0.8")  # VA to W for a UPS that reports only its apparent power
 CENT = Decimal("0.01")
-PERIOD_SHARE = {Period.MONTHLY: Decimal(1), Period.QUARTERLY: Decimal(1) / 3, Period.YEARLY: Decimal(1) / 12}
+# A price divides by its period's months (29.97 a quarter is 9.99 a month, exactly; times a
+# rounded third it would be 9.98999...). PERIOD_SHARE says the same as a fraction, for words.
+PERIOD_MONTHS = {Period.MONTHLY: 1, Period.QUARTERLY: 3, Period.YEARLY: 12}
+PERIOD_SHARE = {period: Decimal(1) / months for period, months in PERIOD_MONTHS.items()}
 
 
 def cents(value: Decimal) -> Decimal:
@@ -139,7 +142,7 @@ def monthly_cost(
         return Decimal(0)
     if item.kind == Kind.USAGE:
         if month == month_start(today):
-            return usage / today.day * DAYS_PER_MONTH
+            return usage * DAYS_PER_MONTH / today.day  # multiplied first: one rounding, not two
         return usage
     prices = list(item.prices.all())
     if item.kind == Kind.ONE_OFF:
@@ -156,7 +159,7 @@ def monthly_cost(
     price = price_on(prices, day) or (first_price(prices) if month == month_start(item.start) else None)
     if price is None:
         return Decimal(0)
-    return price.household_amount * PERIOD_SHARE[Period(item.period)]
+    return price.household_amount / PERIOD_MONTHS[Period(item.period)]
 
 
 # --- months ----------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ and the example household's reference stack."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -103,7 +105,15 @@ def test_errors_name_the_field_and_line(document, message):
 
 def test_the_example_household_loads_the_reference_stack(capsys):
     call_command("bootstrap", "--example", "--no-input")
-    assert [t.backend.name for t in Route.objects.get(alias="assistant").targets.all()] == ["studio", "macbook"]
+    assert [t.backend.name for t in Route.objects.get(alias="assistant").targets.all()] == [
+        "studio",
+        "macbook",
+        "cloud",  # the paid fallback, last
+    ]
+    cloud = Backend.objects.get(name="cloud")
+    assert cloud.is_paid and (cloud.price_input_per_m, cloud.price_output_per_m) == (Decimal("0.15"), Decimal("0.6"))
+    assert cloud.api_key_env == "OPENAI_API_KEY" and not cloud.api_key_encrypted
+    assert not Backend.objects.exclude(name="cloud").filter(price_input_per_m__isnull=False).exists()
     assert Route.objects.get(alias="embed").workload == "embeddings"
     assert Backend.objects.get(name="mini").service.name == "mini-embeddings"
     family = Policy.objects.get(role="family")

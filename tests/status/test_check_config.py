@@ -149,3 +149,5 @@ def test_the_example_household_uses_the_new_kinds_and_imports():
     kinds = {s["name"]: s["check"]["kind"] for s in example["services"]}
     assert kinds["studio-ollama"] == kinds["macbook-ollama"] == Kind.OLLAMA
     assert kinds["studio-mlx"] == Kind.OPENAI
+    ups = next(s for s in example["services"] if s["name"] == "ups")
+    assert (ups["host"], ups["check"]) == ("NAS", {"kind": Kind.NUT, "host": "nas.home.arpa", "ups": "ups"})

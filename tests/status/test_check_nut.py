@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
 
+from apps.ledger import figures
 from apps.status import engine
 from apps.status.checks import run_probes
 from apps.status.kinds.base import Probe
@@ -110,3 +112,26 @@ def test_the_engine_keeps_the_last_figures_on_the_service(nut):
     assert service.state == State.DEGRADED
     assert service.message == "on battery, 15 min left"
     assert service.details == {"battery.charge": 55.0, "battery.runtime": 900.0, "ups.load": 30.0}
+
+
+@pytest.mark.django_db
+def test_the_check_keeps_the_power_figures_the_ledger_measures_electricity_from(tmp_path):
+    server = NUTServer(tmp_path).start()
+    power = {"ups.realpower": "142", "ups.realpower.nominal": "900", "ups.power.nominal": "1500", "ups.power": "180"}
+    try:
+        server.set_status("OL", charge=100, runtime=2400, load=15, extra=power)
+        service = Service.objects.create(name="ups", label="UPS", kind=Kind.NUT, check_config=ups(server), retries=0)
+        engine.check_now(service)
+    finally:
+        server.stop()
+    service.refresh_from_db()
+    assert service.details == {
+        "battery.charge": 100.0,
+        "battery.runtime": 2400.0,
+        "ups.load": 15.0,
+        "ups.realpower": 142.0,
+        "ups.realpower.nominal": 900.0,
+        "ups.power.nominal": 1500.0,
+        "ups.power": 180.0,
+    }
+    assert figures.ups_watts(service.details) == Decimal("142.0")  # measured, not the VA

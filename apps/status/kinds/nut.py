@@ -1,4 +1,5 @@
-"""nut: a UPS through Network UPS Tools' upsd: on mains or on battery, charge and time left."""
+"""nut: a UPS through Network UPS Tools' upsd: on mains or on battery, charge and time left,
+and the power figures it reports (what the ledger's electricity is measured from)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,18 @@ from apps.status.models import Kind, State
 NUT_PORT = 3493
 UPS_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # sent on the wire: no spaces, quotes or newlines
 NUT_VAR = re.compile(r'VAR (\S+) (\S+) "((?:[^"\\]|\\.)*)"')
-NUT_NUMBERS = ("battery.charge", "battery.runtime", "ups.load")
+# The battery figures for the board; the power figures for the ledger's electricity
+# (apps/ledger/figures.ups_watts reads them from Service.details in NUT's usual order).
+# ups.power is apparent power in VA: kept for people, never read as watts.
+NUT_NUMBERS = (
+    "battery.charge",
+    "battery.runtime",
+    "ups.load",
+    "ups.realpower",
+    "ups.realpower.nominal",
+    "ups.power.nominal",
+    "ups.power",
+)
 NUT_ERRORS = {
     "UNKNOWN-UPS": "the UPS server does not know a UPS called {ups!r}",
     "DATA-STALE": "the UPS has stopped reporting (its driver's data is stale)",
