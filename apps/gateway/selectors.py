@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from apps.accounts.roles import Role, role_of
@@ -246,3 +248,44 @@ def grants_a_model(user: User | AnonymousUser) -> bool:
     to a member without one, so the account menu leaves them out (the owner always sees Usage)."""
     snap = snapshot.current_sync()
     return bool(policy.allowed_aliases(snap, snapshot.identity_for(user)))
+
+
+# --- Months (the ledger's annual review) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthUsage:
+    """One member's use of one alias in one month, summed from the daily rollups."""
+
+    month: date  # its first day
+    alias: str
+    member: str  # username, or "(removed member)"
+    requests: int
+    tokens: int  # prompt + completion
+
+
+def monthly_usage(*, first: date, last: date) -> list[MonthUsage]:
+    """Requests and tokens per month, alias and member from `first` to `last` (days), in one
+    aggregate query over UsageDay. Days the hourly rollup has not written yet (the last hours)
+    are not in it: a year's figures do not need them."""
+    rows = (
+        UsageDay.objects.filter(day__gte=first, day__lte=last)
+        .annotate(month=TruncMonth("day"))
+        .values("month", "alias", "member__username")
+        .annotate(requests=Sum("requests"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"))
+        .order_by("month", "alias", "member__username")
+    )
+    result = []
+    for row in rows:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime) else month
+        result.append(
+            MonthUsage(
+                month=month,
+                alias=row["alias"] or "(no alias)",
+                member=row["member__username"] or "(removed member)",
+                requests=row["requests"] or 0,
+                tokens=(row["prompt"] or 0) + (row["completion"] or 0),
+            )
+        )
+    return result

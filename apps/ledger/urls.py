@@ -1,6 +1,10 @@
 from django.urls import path
 
-from apps.ledger import views
+from apps.ledger import views, views_annual
 
 app_name = "ledger"
-urlpatterns = [path("ledger/", views.index, name="index")]
+urlpatterns = [
+    path("ledger/", views.index, name="index"),
+    path("ledger/annual/", views_annual.review, name="annual"),
+    path("ledger/annual/<int:year>/", views_annual.review, name="annual_year"),
+]

@@ -10,8 +10,9 @@ skipping and snoozing: the owner any task, the others the tasks assigned to them
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -20,7 +21,7 @@ from django.db.models import Q, QuerySet
 
 from apps.accounts.roles import Role, can, role_of
 from apps.maintenance import schedule
-from apps.maintenance.models import Completion, CompletionFile, MaintenanceTask
+from apps.maintenance.models import Cadence, Category, Completion, CompletionFile, MaintenanceTask, Occurrence
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
@@ -151,3 +152,32 @@ def month(
 
 def history(task: MaintenanceTask, limit: int = 50) -> QuerySet[Completion]:
     return task.completions.select_related("by").prefetch_related("files", "follow_ups")[:limit]
+
+
+# --- The ledger's annual review ------------------------------------------------------------
+
+
+def annual_review_tasks() -> list[MaintenanceTask]:
+    """The household's annual review: yearly tasks in the Review category (the example's
+    "Annual architecture review"), by title."""
+    return list(
+        MaintenanceTask.objects.filter(cadence=Cadence.ANNUALLY, category=Category.REVIEW).order_by("title", "pk")
+    )
+
+
+def completions_with_notes(task_ids: Sequence[int], *, starting: str) -> list[Completion]:
+    """The tasks' completions whose notes begin with `starting`, newest first."""
+    found = Completion.objects.filter(task_id__in=list(task_ids), notes__startswith=starting)
+    return list(found.select_related("task", "by").order_by("-completed", "-pk"))
+
+
+def completions_between(task_ids: Sequence[int], *, start: datetime, end: datetime) -> list[Completion]:
+    """The tasks' completions recorded from `start` to before `end`, newest first."""
+    found = Completion.objects.filter(task_id__in=list(task_ids), completed__gte=start, completed__lt=end)
+    return list(found.select_related("task", "by").order_by("-completed", "-pk"))
+
+
+def skipped(*, first: date, last: date) -> list[Occurrence]:
+    """Occurrences skipped with a due day from `first` to `last`, oldest first."""
+    found = Occurrence.objects.filter(action=Occurrence.Action.SKIP, due__gte=first, due__lte=last)
+    return list(found.select_related("task", "by").order_by("due", "task__title"))

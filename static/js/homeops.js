@@ -10,3 +10,9 @@ document.addEventListener("click", (event) => {
     () => { document.execCommand("copy"); button.textContent = "Copied"; },
   );
 });
+
+// A "Print" button (the annual review): shown only when this file runs, since it needs it.
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+});

@@ -194,6 +194,8 @@ MATRIX: dict[str, tuple] = {
     "maintenance:patches": OWNER_ONLY,
     "maintenance:budget": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
+    "ledger:annual": OWNER_ONLY,
+    "ledger:annual_year": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
     # model-update trials: the owner's alone
     "maintenance:trials": OWNER_ONLY,
@@ -310,6 +312,8 @@ def url_for(name: str, people: dict) -> str:
 
         contact, _ = Contact.objects.get_or_create(name="Mia", role="neighbour with a key", phone="+49 30 1234567")
         return reverse(name, args=[contact.pk])
+    if name == "ledger:annual_year":
+        return reverse(name, args=[timezone.localdate().year - 1])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
