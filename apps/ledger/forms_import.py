@@ -9,7 +9,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from apps.core.uploads import megabytes, name_problem
-from apps.ledger.importers import MAX_BYTES, Decoded, FileProblem, Table, reader_for
+from apps.ledger.importers import MAX_BYTES, Decoded, FileProblem, Table, csv_file, reader_for
 from apps.ledger.importers.mapping import SIGNS, Mapping
 from apps.ledger.importers.values import DATE_FORMATS, NUMBER_LOCALES
 from apps.ledger.models import CostItem, currency_code
@@ -19,6 +19,7 @@ NONE = ""
 
 class UploadForm(forms.Form):
     file = forms.FileField(
+        allow_empty_file=True,  # the reader says "The file is empty" in its own words
         label="Bank or card export (CSV)",
         help_text=f"Comma, semicolon or tab separated, with a header row; at most {megabytes(MAX_BYTES)}.",
         error_messages={"required": "Choose the CSV file your bank or card exported."},
@@ -30,10 +31,7 @@ class UploadForm(forms.Form):
         if wrong_name := name_problem(upload.name or ""):
             raise forms.ValidationError(wrong_name)
         if (upload.size or 0) > MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is {megabytes(upload.size or 0)}; an export can be at most {megabytes(MAX_BYTES)}. "
-                "Export a shorter period, or a few months at a time."
-            )
+            raise forms.ValidationError(csv_file.too_big(upload.size or 0))
         reader = reader_for("csv")
         try:
             self.decoded: Decoded = reader.decode(upload.read(MAX_BYTES + 1))
@@ -135,6 +133,11 @@ class MappingForm(forms.Form):
             self.add_error(None, "One column is chosen for two things: give each its own column.")
         if data.get("currency") == self.household:
             data["rate"] = Decimal(1)
+        elif data.get("currency") and data.get("rate") == 1:
+            self.add_error(
+                "rate",
+                f"Give the exchange rate: how many {self.household} one {data['currency']} is worth, like 1.08.",
+            )
         return data
 
     def mapping(self) -> Mapping:

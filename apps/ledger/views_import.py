@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import require
 from apps.core.http import MemberRequest
+from apps.core.uploads import megabytes
 from apps.core.wording import plural
 from apps.ledger import exports, services
 from apps.ledger.forms_import import MappingForm, UploadForm
@@ -28,12 +29,12 @@ RECENT = 10
 
 @require("ledger")
 def import_upload(request: MemberRequest) -> HttpResponse:
-    status = 200
+    status, refusal = 200, ""
     form = UploadForm()
     if request.method == "POST":
         length = str(request.META.get("CONTENT_LENGTH") or "0")
         if not length.isdigit() or int(length) > UPLOAD_LIMIT:
-            form.add_error(None, f"That file is too big: an export can be at most {MAX_BYTES // 1024 // 1024} MB.")
+            refusal = f"That file is too big: an export can be at most {megabytes(MAX_BYTES)}. Export a shorter period."
             status = 413
         else:
             form = UploadForm(request.POST, request.FILES)
@@ -48,7 +49,7 @@ def import_upload(request: MemberRequest) -> HttpResponse:
                 return redirect("ledger:import_batch", batch.pk)
             status = 400
     batches = ImportBatch.objects.defer("content")[:RECENT]
-    context = {"form": form, "batches": batches, "limit": MAX_BYTES}
+    context = {"form": form, "batches": batches, "refusal": refusal}
     return render(request, "ledger/import/upload.html", context, status=status)
 
 

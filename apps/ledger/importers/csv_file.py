@@ -48,10 +48,7 @@ def decode(data: bytes) -> Decoded:
     if not data.strip():
         raise FileProblem("The file is empty. Export the statement again and upload that file.")
     if len(data) > MAX_BYTES:
-        raise FileProblem(
-            f"The file is {megabytes(len(data))}; an export can be at most {megabytes(MAX_BYTES)}. "
-            "Export a shorter period, or a few months at a time."
-        )
+        raise FileProblem(too_big(len(data)))
     for signature, what in _SIGNATURES.items():
         if data.startswith(signature):
             raise FileProblem(NOT_CSV.format(what=what))
@@ -59,6 +56,15 @@ def decode(data: bytes) -> Decoded:
     if _CONTROL.search(decoded.text):
         raise FileProblem(NOT_CSV.format(what=" (it holds bytes no text file has)"))
     return decoded
+
+
+def too_big(size: int) -> str:
+    shown = megabytes(size)
+    size_words = f"more than {shown}" if shown == megabytes(MAX_BYTES) else shown
+    return (
+        f"The file is {size_words}; an export can be at most {megabytes(MAX_BYTES)}. "
+        "Export a shorter period, or a few months at a time."
+    )
 
 
 def _decoded(data: bytes) -> Decoded:

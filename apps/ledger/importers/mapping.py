@@ -98,14 +98,14 @@ class Mapping:
 
 
 def _matches(header: list[str], role: str) -> list[int]:
-    """Columns whose name holds one of the role's words, best word first."""
-    names = [name.casefold() for name in header]
-    found: list[int] = []
-    for word in HEADER_WORDS[role]:
-        for index, name in enumerate(names):
-            if (name == word or word in name.split() or (len(word) > 4 and word in name)) and index not in found:
-                found.append(index)
-    return found
+    """Columns whose name holds one of the role's words, left to right (banks put the booking
+    date before the value date, the payee before the purpose)."""
+    words = HEADER_WORDS[role]
+    return [
+        index
+        for index, name in enumerate(name.casefold() for name in header)
+        if any(name == word or word in name.split() or (len(word) > 4 and word in name) for word in words)
+    ]
 
 
 def guess(table: Table, *, currency: str = "") -> Mapping:
@@ -127,6 +127,13 @@ def guess(table: Table, *, currency: str = "") -> Mapping:
     if mapping.amount is None and (debit is not None or credit is not None):
         mapping.debit, mapping.credit = debit, credit
     mapping.currency_column = first("currency")
+    if mapping.currency_column is not None:  # one currency in the whole column: the file's
+        written = {value.upper() for value in table.column(mapping.currency_column) if value}
+        if len(written) == 1 and (code := written.pop()) != currency and len(code) == 3 and code.isalpha():
+            mapping.currency = code
+            mapping.notes.append(
+                f"The file is in {code} and the household counts in {currency}: give the exchange rate below."
+            )
     mapping.description = first("description")
     mapping.details = first("description")
     if mapping.date is None:
