@@ -45,7 +45,8 @@ def test_a_german_bank_export_in_windows_1252_is_read_and_saved(owner):
         "csrfmiddlewaretoken": "",
     }
     assert page.context["preview"].summary() == "3 rows ready, 1 row of money in skipped and 0 errors."
-    assert "row 4: money in, not a charge: skipped" in [line.message for line in page.context["preview"].lines]
+    messages = [line.message for line in page.context["preview"].lines]
+    assert "row 4: money in (2,500.00), not a charge: skipped" in messages
 
     response = confirm(owner, batch)
     assert response.status_code == 302

@@ -134,7 +134,7 @@ def _line(row: Row, mapping: Mapping, currency: str) -> Line:
     if problems:
         line.status, line.problem = ERROR, "; ".join(problems)
     elif money_in:
-        line.status, line.problem = SKIPPED, "money in, not a charge: skipped"
+        line.status, line.problem = SKIPPED, f"money in ({paid:,.2f}), not a charge: skipped"
     elif paid == 0:
         line.status, line.problem = SKIPPED, "the amount is 0: skipped"
     return line

@@ -31,10 +31,10 @@ DATE_FORMATS: dict[str, str] = {
 }
 # Number locales: how 1234.56 is written. Babel knows each locale's separators.
 NUMBER_LOCALES: dict[str, str] = {
-    "en_US": "1,234.56 (point for decimals)",
-    "de_DE": "1.234,56 (comma for decimals, Germany and most of Europe)",
-    "fr_FR": "1 234,56 (space between thousands, comma for decimals)",
-    "de_CH": "1'234.56 (apostrophe between thousands, Switzerland)",
+    "en_US": "1,234.56 (US, UK)",
+    "de_DE": "1.234,56 (Germany, most of Europe)",
+    "fr_FR": "1 234,56 (France)",
+    "de_CH": "1'234.56 (Switzerland)",
 }
 CURRENCY_SIGNS = re.compile(r"[$€£¥₹₽₩₺₪฿]|\b[A-Z]{3}\b|\bUS\$|\bkr\b|\bCHF\b")
 SPACES = re.compile(r"[\s\u00a0\u202f]+")
