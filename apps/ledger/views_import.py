@@ -118,7 +118,11 @@ def import_save(request: MemberRequest, batch_id: int) -> HttpResponse:
     if batch.status == ImportBatch.Status.SAVED:
         messages.info(request, f"This file was already saved ({plural(batch.saved_rows, 'charge')}); nothing more was.")
         return redirect("ledger:import_batch", batch.pk)
-    table = reader_for(batch.mapping.get("kind", "csv")).table(batch.content)
+    try:
+        table = reader_for(batch.mapping.get("kind", "csv")).table(batch.content)
+    except FileProblem as problem:
+        messages.error(request, problem.message)
+        return redirect("ledger:import")
     form = MappingForm(request.POST, table=table, household=_household())
     preview = _preview(form)
     if preview is None:
