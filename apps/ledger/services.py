@@ -4,12 +4,16 @@ these and nothing else writes ledger rows; each validates the whole row first
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
-from apps.ledger.models import ONE, CostItem, LedgerSettings, Price
+from apps.ledger import creep
+from apps.ledger.models import ONE, Charge, CostItem, ImportBatch, LedgerSettings, Price
 
 
 def household_currency() -> str:
@@ -36,3 +40,35 @@ def item_end(item: CostItem, *, end: date) -> CostItem:
     item.full_clean()
     item.save(update_fields=["end", "updated"])
     return item
+
+
+# --- CSV import (slice "import"): the batch and its charges -------------------------------------
+
+IMPORT_DRAFT_DAYS = 1
+
+
+def import_batch_create(*, by: User | None, filename: str, text: str, encoding: str, kind: str) -> ImportBatch:
+    """A draft holding the decoded file; drafts older than a day are pruned (nobody came back)."""
+    stale = timezone.now() - timedelta(days=IMPORT_DRAFT_DAYS)
+    ImportBatch.objects.filter(status=ImportBatch.Status.DRAFT, created__lt=stale).delete()
+    return ImportBatch.objects.create(
+        by=by, filename=filename[:255], content=text, encoding=encoding, mapping={"kind": kind}
+    )
+
+
+def import_batch_save(batch: ImportBatch, *, charges: list[Charge], mapping: dict[str, Any]) -> int | None:
+    """All the charges or none, once: the batch is claimed with a conditional UPDATE, so a
+    second confirm (a double click, the back button) saves nothing and returns None."""
+    for charge in charges:
+        charge.batch, charge.source = batch, Charge.Source.IMPORT
+        charge.clean_fields(exclude=["item", "batch"])  # the item is checked by the form
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.DRAFT).update(
+            status=ImportBatch.Status.SAVED, saved_rows=len(charges), mapping=mapping
+        )
+        if not claimed:
+            return None
+        Charge.objects.bulk_create(charges, batch_size=500)
+    batch.refresh_from_db()
+    creep.after_change()
+    return len(charges)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.ledger import views, views_annual
+from apps.ledger import urls_import, views, views_annual
 
 app_name = "ledger"
 urlpatterns = [
@@ -8,3 +8,4 @@ urlpatterns = [
     path("ledger/annual/", views_annual.review, name="annual"),
     path("ledger/annual/<int:year>/", views_annual.review, name="annual_year"),
 ]
+urlpatterns += urls_import.urlpatterns

@@ -196,6 +196,12 @@ MATRIX: dict[str, tuple] = {
     "ledger:index": OWNER_ONLY,
     "ledger:annual": OWNER_ONLY,
     "ledger:annual_year": OWNER_ONLY,
+    # the CSV import and the exports (a draft import batch for the batch pages)
+    "ledger:import": OWNER_ONLY,
+    "ledger:import_batch": OWNER_ONLY,
+    "ledger:import_save": OWNER_POST,
+    "ledger:export_items": OWNER_ONLY,
+    "ledger:export_charges": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
     # model-update trials: the owner's alone
     "maintenance:trials": OWNER_ONLY,
@@ -314,11 +320,26 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[contact.pk])
     if name == "ledger:annual_year":
         return reverse(name, args=[timezone.localdate().year - 1])
+    if name in {"ledger:import_batch", "ledger:import_save"}:
+        return reverse(name, args=[import_batch_for(people).pk])
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})
     return reverse(name)
+
+
+def import_batch_for(people: dict):
+    from apps.ledger import services as ledger_services
+    from apps.ledger.models import ImportBatch
+
+    return ImportBatch.objects.first() or ledger_services.import_batch_create(
+        by=people["owner"],
+        filename="bank.csv",
+        text="Date,Description,Amount\n2026-11-03,Tailscale,-6.00\n",
+        encoding="UTF-8",
+        kind="csv",
+    )
 
 
 def runbook_url(name: str, people: dict) -> str:
