@@ -80,6 +80,7 @@ def money_problems(
     `negative` allows a refund (charges). The fields' own limits are the model's."""
     problems: dict[str, str] = {}
     if amount is not None:
+        amount = Decimal(amount)  # an int is a whole amount; a float would already be inexact
         if not amount.is_finite():
             problems["amount"] = "Write the amount as a number, like 19.99."
         elif abs(amount) >= TOO_LARGE:
