@@ -91,7 +91,8 @@ def money_problems(
             problems["amount"] = NOT_NEGATIVE
     if currency and not CURRENCY.fullmatch(currency.upper()):
         problems["currency"] = CURRENCY_WORDS
-    elif currency and currency.upper() != household and rate is None:
+    elif currency and currency.upper() != household and rate in (None, ONE):
+        # 1 is the model's default: a row built without a rate (an import) must say it too.
         problems["rate"] = (
             f"Amounts in {currency.upper()} need the exchange rate: how many {household} one "
             f"{currency.upper()} is worth, like 1.08."
@@ -317,7 +318,7 @@ def settings_save(settings: LedgerSettings) -> LedgerSettings:
     """The one row of ledger settings (currency, kWh price, creep threshold, cloud alternative)."""
     settings.pk = 1
     settings.currency = (settings.currency or "").upper()
-    settings.full_clean()
+    settings.full_clean(validate_unique=False)  # the one row: pk 1 is updated, or created
     settings.save()
     creep.after_change()
     return settings
