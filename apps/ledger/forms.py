@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.core.forms import model_words
 from apps.ledger import services
 from apps.ledger.models import Category, Charge, CostItem, Kind, LedgerSettings, UsageEntry
 from apps.status.models import Kind as CheckKind
@@ -23,8 +24,8 @@ class AmountField(forms.CharField):
     """An amount as typed: "1,999.00", "19.99", "-5" (a refund); the services judge its decimals and sign."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 30)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        attrs = {"inputmode": "decimal", "autocomplete": "off", "maxlength": "30"}
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
         super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> Any:
@@ -34,7 +35,7 @@ class AmountField(forms.CharField):
         text = super().to_python(value)
         if text in self.empty_values:
             return None
-        amount = services.parse_amount(str(text))
+        amount = services.parse_amount(str(text)) if len(str(text)) <= 30 else None
         if amount is None:
             raise ValidationError(AMOUNT_WORDS, code="invalid")
         return amount
@@ -150,9 +151,13 @@ class ItemForm(MoneyForm, forms.ModelForm):
         ]
         labels = {"life_months": "Useful life in months", "ups": "UPS that measures it", "watts": "Average watts"}
         widgets = {"start": DATE, "end": DATE, "notes": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {
+            "start": {"required": "Give the day it was bought or first paid, like 2025-03-14."},
+        }
 
     def __init__(self, *args: Any, preset: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        model_words(self)
         self.preset = PRESETS[preset]
         self.instance.kind = self.preset["kind"]
         if preset == "electricity":
@@ -173,8 +178,6 @@ class ItemForm(MoneyForm, forms.ModelForm):
             self.fields["amount"].required = not editing
         if "category" in self.fields and not editing:
             self.fields["category"].initial = self.preset["category"]
-        if "life_months" in self.fields:
-            self.fields["life_months"].required = True
         if "ups" in self.fields:
             ups = self.fields["ups"]
             assert isinstance(ups, forms.ModelChoiceField)
@@ -210,6 +213,7 @@ class UsageForm(MoneyForm, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        model_words(self)
         self.initial.setdefault("day", timezone.localdate())
         self.order_fields(["day", "amount", "currency", "rate", "note"])
 
@@ -223,6 +227,7 @@ class ChargeForm(MoneyForm, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        model_words(self)
         self.fields["amount"].help_text = "What was paid, like 19.99; a refund is negative, like -5.00."
         item = self.fields["item"]
         assert isinstance(item, forms.ModelChoiceField)
@@ -266,6 +271,10 @@ class SettingsForm(forms.ModelForm):
             "currency": "The household's currency, like USD or EUR. Changing it does not convert amounts "
             "already entered: they keep their numbers.",
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_words(self)
 
     def clean_currency(self) -> str:
         return (self.cleaned_data.get("currency") or "").upper()
