@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from django.core.validators import EmailValidator, MaxLengthValidator
+        from django.core.validators import DecimalValidator, EmailValidator, MaxLengthValidator
         from django.utils.module_loading import autodiscover_modules
         from django.utils.translation import ngettext_lazy
 
@@ -20,6 +20,13 @@ class CoreConfig(AppConfig):
             "limit_value",
         )
         EmailValidator.message = "Write an email address, like sam@example.com."
+        # Decimal fields (money, watts, the price per kWh) say it the same way.
+        DecimalValidator.messages = {
+            **DecimalValidator.messages,
+            "max_digits": "Too large: at most %(max)s digits in all.",
+            "max_decimal_places": "Too many decimals: at most %(max)s after the point.",
+            "max_whole_digits": "Too large: at most %(max)s digits before the point.",
+        }
 
         # Each app's panels.py registers what it adds to the shared pages (apps/core/panels.py).
         autodiscover_modules("panels")

@@ -57,14 +57,17 @@ class Report:
 @dataclass(frozen=True)
 class Section:
     """`validate(items, report, document)` returns cleaned items (or None on errors);
-    `apply(cleaned)` writes them and returns a Counter of created/updated/unchanged."""
+    `apply(cleaned)` writes them and returns a Counter of created/updated/unchanged.
+    A `mapping` section is one mapping of settings (`ledger: {currency: EUR}`) instead of a
+    list of rows: its export returns, and its validate receives, that mapping."""
 
     name: str
     order: int
-    export: Callable[[], list[dict[str, Any]]]
-    validate: Callable[[list[Any], Report, dict[str, Any]], list[Any]]
-    apply: Callable[[list[Any]], Counter]
+    export: Callable[[], Any]  # list[dict[str, Any]], or dict[str, Any] for a mapping section
+    validate: Callable[[Any, Report, dict[str, Any]], Any]
+    apply: Callable[[Any], Counter]
     help: str = ""
+    mapping: bool = False
 
 
 _SECTIONS: dict[str, Section] = {}
@@ -216,12 +219,15 @@ def import_text(text: str, *, dry_run: bool = False) -> ImportResult:
     for name in data:
         if name not in known:
             report.error((name,), f"unknown section; known sections are {', '.join(sorted(known))}")
-    cleaned: dict[str, list[Any]] = {}
+    cleaned: dict[str, Any] = {}
     for section in sections():
         if section.name not in data:
             continue
-        items = [] if data[section.name] is None else data[section.name]
-        if not isinstance(items, list):
+        items = ({} if section.mapping else []) if data[section.name] is None else data[section.name]
+        if section.mapping and not isinstance(items, dict):
+            report.error((section.name,), "must be a mapping (name: value)")
+            continue
+        if not section.mapping and not isinstance(items, list):
             report.error((section.name,), "must be a list")
             continue
         cleaned[section.name] = section.validate(items, report, data)

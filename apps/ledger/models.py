@@ -88,7 +88,7 @@ class LedgerSettings(models.Model):
         max_digits=5,
         decimal_places=2,
         default=Decimal(10),
-        validators=[MinValueValidator(Decimal("0.01"), "The creep threshold must be more than 0%.")],
+        validators=[MinValueValidator(Decimal("0.01"), "The creep threshold must be more than 0%%.")],
         help_text="Alert when the monthly run rate grows more than this since the last review.",
     )
     cloud_alternative = models.DecimalField(

@@ -1,19 +1,44 @@
 """The ledger's writes. Views, the config section, the bill review and the importer call
 these and nothing else writes ledger rows; each validates the whole row first
-(full_clean: the model's rules are the form's and the config file's)."""
+(full_clean: the model's rules are the form's and the config file's).
+
+The money rules that are not a single field's (a price has at most two decimals and is not
+negative; another currency needs its exchange rate) live in `money_problems`, which the
+config section calls too, so the form and the file say the same words."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.ledger import creep
-from apps.ledger.models import ONE, Charge, CostItem, ImportBatch, LedgerSettings, Price
+from apps.ledger.models import (
+    CURRENCY_WORDS,
+    ONE,
+    Category,
+    Charge,
+    CostItem,
+    ImportBatch,
+    Kind,
+    LedgerSettings,
+    Price,
+    UsageEntry,
+)
+
+CENT = Decimal("0.01")
+TOO_LARGE = Decimal(10) ** 10  # Money.amount: 14 digits, 4 of them decimals
+CURRENCY = re.compile(r"[A-Z]{3}")
+TWO_DECIMALS = "Write the amount with at most two decimals (cents), like 19.99."
+NOT_NEGATIVE = "A price cannot be negative: write what it costs, like 19.99."
+PRICE_NEEDED = "Give the price, like 1999.00."
 
 
 def household_currency() -> str:
@@ -40,6 +65,274 @@ def item_end(item: CostItem, *, end: date) -> CostItem:
     item.full_clean()
     item.save(update_fields=["end", "updated"])
     return item
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+
+def money_problems(
+    amount: Decimal | None,
+    currency: str,
+    rate: Decimal | None,
+    *,
+    household: str,
+    negative: bool = False,
+) -> dict[str, str]:
+    """What is wrong with an amount as written (field -> words); empty when nothing is.
+    `negative` allows a refund (charges). The fields' own limits are the model's."""
+    problems: dict[str, str] = {}
+    if amount is not None:
+        amount = Decimal(amount)  # an int is a whole amount; a float would already be inexact
+        if not amount.is_finite():
+            problems["amount"] = "Write the amount as a number, like 19.99."
+        elif abs(amount) >= TOO_LARGE:
+            problems["amount"] = "Too large: at most 9,999,999,999.99."
+        elif amount != amount.quantize(CENT, rounding=ROUND_DOWN):
+            problems["amount"] = TWO_DECIMALS
+        elif amount < 0 and not negative:
+            problems["amount"] = NOT_NEGATIVE
+    if currency and not CURRENCY.fullmatch(currency.upper()):
+        problems["currency"] = CURRENCY_WORDS
+    elif currency and currency.upper() != household and rate in (None, ONE):
+        # 1 is the model's default: a row built without a rate (an import) must say it too.
+        problems["rate"] = (
+            f"Amounts in {currency.upper()} need the exchange rate: how many {household} one "
+            f"{currency.upper()} is worth, like 1.08."
+        )
+    return problems
+
+
+def _money(currency: str, rate: Decimal | None, household: str) -> tuple[str, Decimal]:
+    """The currency as stored (the household's when empty) and its rate (1 for the household's)."""
+    currency = (currency or household).upper()
+    return currency, (ONE if currency == household or rate is None else rate)
+
+
+def _raise(problems: dict[str, str]) -> None:
+    if problems:
+        raise ValidationError(problems)
+
+
+def _clean(instance: CostItem | UsageEntry | Charge, problems: dict[str, str]) -> dict[str, str]:
+    """The model's own rules (full_clean) added to `problems`, so one answer names them all."""
+    try:
+        instance.full_clean(exclude=[name for name in problems if name != "__all__"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            problems.setdefault(field, " ".join(messages))
+    return problems
+
+
+def current_price(item: CostItem, day: date | None = None) -> Price | None:
+    """The price in effect on `day` (today), else the first one (an item not started yet)."""
+    day = day or timezone.localdate()
+    prices = item.prices.order_by("since")
+    return prices.filter(since__lte=day).last() or prices.first()
+
+
+# --- cost items ----------------------------------------------------------------------------------
+
+
+def needs_price(item: CostItem) -> bool:
+    """Purchases and subscriptions have prices; usage has entries, and electricity with watts
+    (entered or measured) costs its kWh."""
+    if item.kind == Kind.USAGE:
+        return False
+    return not (item.kind == Kind.RECURRING and item.category == Category.ELECTRICITY)
+
+
+def item_save(
+    item: CostItem,
+    *,
+    amount: Decimal | None = None,
+    currency: str = "",
+    rate: Decimal | None = None,
+    price_since: date | None = None,
+) -> CostItem:
+    """Validate and save an item, and record its price: a one-off's purchase price (one row,
+    from its start); a recurring item's first price from its start, and a changed amount as a
+    price change from `price_since` (today when not given), the history kept."""
+    household = household_currency()
+    problems = _clean(item, money_problems(amount, currency, rate, household=household))
+    has_prices = item.pk is not None and item.prices.exists()
+    if needs_price(item) and amount is None and not has_prices:
+        problems["amount"] = PRICE_NEEDED
+    if price_since and price_since < item.start:
+        problems["price_since"] = f"A price change cannot come before the start ({item.start:%-d %B %Y})."
+    _raise(problems)
+    currency, rate_value = _money(currency, rate, household)
+    with transaction.atomic():
+        moved_start = _start_before_save(item)
+        item.save()
+        if moved_start is not None:
+            _move_first_price(item, moved_start)
+        if amount is not None and needs_price(item):
+            _record_price(item, amount, currency, rate_value, price_since)
+    creep.after_change()
+    return item
+
+
+def _start_before_save(item: CostItem) -> date | None:
+    """The start the item had before this save, when it changed (its first price moves with it)."""
+    if item.pk is None:
+        return None
+    before = CostItem.objects.filter(pk=item.pk).values_list("start", flat=True).first()
+    return before if before is not None and before != item.start else None
+
+
+def _move_first_price(item: CostItem, old_start: date) -> None:
+    """The first price is "from the start": it follows a changed start date, unless a later
+    price change would then come first (the owner must correct that price instead)."""
+    prices = list(item.prices.order_by("since"))
+    if not prices or prices[0].since != old_start:
+        return
+    if len(prices) > 1 and prices[1].since <= item.start:
+        raise ValidationError(
+            {"start": f"The price changed on {prices[1].since:%-d %B %Y}: the start must be before that day."}
+        )
+    Price.objects.filter(pk=prices[0].pk).update(since=item.start)
+
+
+def _record_price(item: CostItem, amount: Decimal, currency: str, rate: Decimal, since: date | None) -> None:
+    if item.kind == Kind.ONE_OFF:  # a purchase has one price, from the day it was bought
+        item.prices.exclude(since=item.start).delete()
+        price_set(item, amount=amount, since=item.start, currency=currency, rate=rate)
+        return
+    if not item.prices.exists():  # a new subscription's first price counts from its start
+        price_set(item, amount=amount, since=item.start, currency=currency, rate=rate)
+        return
+    since = since or timezone.localdate()
+    since = max(since, item.start)
+    now = current_price(item, since)
+    if now is not None and (now.amount, now.currency, now.rate) == (amount, currency, rate):
+        return  # the same price: nothing changed
+    price_set(item, amount=amount, since=since, currency=currency, rate=rate)
+
+
+def price_change(
+    item: CostItem, *, amount: Decimal, since: date, currency: str = "", rate: Decimal | None = None
+) -> Price:
+    """Record a price change: a recurring item costs `amount` from `since` on."""
+    household = household_currency()
+    problems = money_problems(amount, currency, rate, household=household)
+    if item.kind != Kind.RECURRING:
+        problems.setdefault("amount", "Only a recurring cost changes price; edit a purchase's price instead.")
+    elif since < item.start:
+        problems["since"] = f"A price change cannot come before the start ({item.start:%-d %B %Y})."
+    _raise(problems)
+    currency, rate_value = _money(currency, rate, household)
+    price = price_set(item, amount=amount, since=since, currency=currency, rate=rate_value)
+    creep.after_change()
+    return price
+
+
+def price_delete(price: Price) -> None:
+    """Remove a mistaken price change; an item's first price stays (it is the item's price)."""
+    if not price.item.prices.filter(since__lt=price.since).exists():
+        raise ValidationError("The first price cannot be removed: edit the cost's price instead.")
+    price.delete()
+    creep.after_change()
+
+
+def item_delete(item: CostItem) -> None:
+    """The item goes with its prices and usage; its charges stay, unassigned."""
+    item.delete()
+    creep.after_change()
+
+
+# --- usage entries (entered by hand) -------------------------------------------------------------
+
+
+def usage_save(entry: UsageEntry) -> UsageEntry:
+    """A usage item's cost on a day (the month's bill on any day of it)."""
+    household = household_currency()
+    problems = money_problems(entry.amount, entry.currency, entry.rate, household=household)
+    if entry.item_id and entry.item.kind != Kind.USAGE:
+        kind = entry.item.get_kind_display().lower()
+        problems["item"] = f"Usage entries are for costs paid by use; “{entry.item.name}” is a {kind}."
+    entry.currency, entry.rate = _money(entry.currency, entry.rate, household)
+    entry.source = UsageEntry.Source.MANUAL
+    _raise(_clean(entry, problems))
+    entry.save()
+    creep.after_change()
+    return entry
+
+
+def usage_delete(entry: UsageEntry) -> None:
+    entry.delete()
+    creep.after_change()
+
+
+# --- charges ---------------------------------------------------------------------------------
+
+
+def _charge_problems(charge: Charge, household: str) -> dict[str, str]:
+    problems = money_problems(charge.amount, charge.currency, charge.rate, household=household, negative=True)
+    charge.currency, charge.rate = _money(charge.currency, charge.rate, household)
+    return _clean(charge, problems)
+
+
+def charge_save(charge: Charge) -> Charge:
+    """An amount actually paid (negative: a refund), entered by hand or assigned to an item."""
+    _raise(_charge_problems(charge, household_currency()))
+    charge.save()
+    creep.after_change()
+    return charge
+
+
+def charge_delete(charge: Charge) -> None:
+    charge.delete()
+    creep.after_change()
+
+
+class ChargeRowsInvalid(ValidationError):
+    """Some rows of an import are wrong: `rows` maps each row's index to its problems."""
+
+    def __init__(self, rows: dict[int, dict[str, str]]) -> None:
+        self.rows = rows
+        super().__init__(
+            [f"Row {index + 1}: {' '.join(problems.values())}" for index, problems in sorted(rows.items())]
+        )
+
+
+def charges_create(rows: Iterable[Charge], *, batch: ImportBatch | None) -> list[Charge]:
+    """Imported charges, all or nothing: every row is validated first, and when one is wrong
+    ChargeRowsInvalid names each wrong row and nothing is written."""
+    household = household_currency()
+    charges = list(rows)
+    wrong: dict[int, dict[str, str]] = {}
+    for index, charge in enumerate(charges):
+        charge.batch, charge.source = batch, Charge.Source.IMPORT
+        if problems := _charge_problems(charge, household):
+            wrong[index] = problems
+    if wrong:
+        raise ChargeRowsInvalid(wrong)
+    with transaction.atomic():
+        created = Charge.objects.bulk_create(charges)
+    creep.after_change()
+    return created
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def settings_save(settings: LedgerSettings) -> LedgerSettings:
+    """The one row of ledger settings (currency, kWh price, creep threshold, cloud alternative)."""
+    settings.pk = 1
+    settings.currency = (settings.currency or "").upper()
+    settings.full_clean(validate_unique=False)  # the one row: pk 1 is updated, or created
+    settings.save()
+    creep.after_change()
+    return settings
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """A typed amount ("1,999.00", "19.99"), or None when it is not a number."""
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except (InvalidOperation, AttributeError):
+        return None
+    return value if value.is_finite() else None
 
 
 # --- CSV import (slice "import"): the batch and its charges -------------------------------------

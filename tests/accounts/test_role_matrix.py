@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -202,6 +203,21 @@ MATRIX: dict[str, tuple] = {
     "ledger:import_save": OWNER_POST,
     "ledger:export_items": OWNER_ONLY,
     "ledger:export_charges": OWNER_ONLY,
+    # the ledger's items, prices and charges: the owner's alone (deletes ask first, on a page)
+    "ledger:items": OWNER_ONLY,
+    "ledger:item_new": OWNER_ONLY,
+    "ledger:item": OWNER_ONLY,
+    "ledger:item_edit": OWNER_ONLY,
+    "ledger:item_delete": OWNER_ONLY,
+    "ledger:price_new": OWNER_ONLY,
+    "ledger:usage_new": OWNER_ONLY,
+    "ledger:usage_delete": OWNER_ONLY,
+    "ledger:charges": OWNER_ONLY,
+    "ledger:charge_new": OWNER_ONLY,
+    "ledger:charge_edit": OWNER_ONLY,
+    "ledger:charge_assign": OWNER_ONLY,
+    "ledger:charge_delete": OWNER_ONLY,
+    "ledger:settings": OWNER_ONLY,
     "binder:index": OWNER_ONLY,
     # model-update trials: the owner's alone
     "maintenance:trials": OWNER_ONLY,
@@ -322,6 +338,8 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[timezone.localdate().year - 1])
     if name in {"ledger:import_batch", "ledger:import_save"}:
         return reverse(name, args=[import_batch_for(people).pk])
+    if name.startswith("ledger:") and name not in {"ledger:index", "ledger:items", "ledger:item_new", "ledger:charges"}:
+        return ledger_url(name)
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
     if name == "account_reset_password_from_key":
@@ -580,3 +598,26 @@ def test_each_role_is_offered_only_what_it_can_use(client, people, role):
     gateway_services.route_set_targets(route, [Target(backend=backend, model="llama3.1:8b")])
     snapshot._current = None  # what announce() makes every process do once the change is committed
     assert menus() == (expected_main, with_model)
+
+
+def ledger_url(name: str) -> str:
+    """A usage item with a price-less history, an entered usage entry and a charge."""
+    from apps.ledger import services as ledger_services
+    from apps.ledger.models import Charge, CostItem, UsageEntry
+
+    if name == "ledger:settings" or name == "ledger:charge_new":
+        return reverse(name)
+    item = CostItem.objects.filter(name="Cloud API").first() or ledger_services.item_save(
+        CostItem(name="Cloud API", kind="usage", category="cloud_api", start=timezone.localdate())
+    )
+    if name == "ledger:usage_delete":
+        entry = ledger_services.usage_save(
+            UsageEntry(item=item, day=timezone.localdate(), amount=Decimal(3), currency="")
+        )
+        return reverse(name, args=[entry.pk])
+    if name.startswith("ledger:charge_"):
+        charge = ledger_services.charge_save(
+            Charge(item=item, day=timezone.localdate(), amount=Decimal(3), currency="")
+        )
+        return reverse(name, args=[charge.pk])
+    return reverse(name, args=[item.pk])

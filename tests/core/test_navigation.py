@@ -35,6 +35,7 @@ SETTINGS_PAGES = [
     ("Chat presets", "chat:presets"),
     ("Handovers", "handover:settings"),
     ("Contacts", "handover:contacts"),
+    ("Ledger", "ledger:settings"),
     ("Configuration file", "core:config"),
     ("Health", "core:healthz"),
 ]
