@@ -338,7 +338,16 @@ def url_for(name: str, people: dict) -> str:
         return reverse(name, args=[timezone.localdate().year - 1])
     if name in {"ledger:import_batch", "ledger:import_save"}:
         return reverse(name, args=[import_batch_for(people).pk])
-    if name.startswith("ledger:") and name not in {"ledger:index", "ledger:items", "ledger:item_new", "ledger:charges"}:
+    if name.startswith("ledger:") and name not in {
+        "ledger:index",
+        "ledger:items",
+        "ledger:item_new",
+        "ledger:charges",
+        "ledger:annual",
+        "ledger:import",
+        "ledger:export_items",
+        "ledger:export_charges",
+    }:
         return ledger_url(name)
     if name == "account_confirm_email":
         return reverse(name, args=["not-a-key"])
