@@ -295,9 +295,9 @@ class ChargeRowsInvalid(ValidationError):
         )
 
 
-def charges_create(rows: Iterable[Charge], *, batch: ImportBatch | None) -> list[Charge]:
-    """Imported charges, all or nothing: every row is validated first, and when one is wrong
-    ChargeRowsInvalid names each wrong row and nothing is written."""
+def _charges_checked(rows: Iterable[Charge], batch: ImportBatch | None) -> list[Charge]:
+    """Every imported row judged by the same rules as an entered charge; ChargeRowsInvalid
+    names each wrong row, and then nothing may be written."""
     household = household_currency()
     charges = list(rows)
     wrong: dict[int, dict[str, str]] = {}
@@ -307,6 +307,12 @@ def charges_create(rows: Iterable[Charge], *, batch: ImportBatch | None) -> list
             wrong[index] = problems
     if wrong:
         raise ChargeRowsInvalid(wrong)
+    return charges
+
+
+def charges_create(rows: Iterable[Charge], *, batch: ImportBatch | None) -> list[Charge]:
+    """Imported charges, all or nothing (import_batch_save adds the claim on its batch)."""
+    charges = _charges_checked(rows, batch)
     with transaction.atomic():
         created = Charge.objects.bulk_create(charges)
     creep.after_change()
@@ -350,11 +356,10 @@ def import_batch_create(*, by: User | None, filename: str, text: str, encoding: 
 
 
 def import_batch_save(batch: ImportBatch, *, charges: list[Charge], mapping: dict[str, Any]) -> int | None:
-    """All the charges or none, once: the batch is claimed with a conditional UPDATE, so a
-    second confirm (a double click, the back button) saves nothing and returns None."""
-    for charge in charges:
-        charge.batch, charge.source = batch, Charge.Source.IMPORT
-        charge.clean_fields(exclude=["item", "batch"])  # the item is checked by the form
+    """All the charges or none, once: every row is judged as charges_create judges it
+    (ChargeRowsInvalid), and the batch is claimed with a conditional UPDATE, so a second
+    confirm (a double click, the back button) saves nothing and returns None."""
+    charges = _charges_checked(charges, batch)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.DRAFT).update(
             status=ImportBatch.Status.SAVED, saved_rows=len(charges), mapping=mapping

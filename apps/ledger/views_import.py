@@ -134,7 +134,11 @@ def import_save(request: MemberRequest, batch_id: int) -> HttpResponse:
     include = request.POST.get("include_duplicates") == "on"
     mapping = form.mapping()
     charges = preview.charges(include_duplicates=include, item_id=mapping.item, rate=mapping.rate)
-    saved = services.import_batch_save(batch, charges=charges, mapping=mapping.as_dict())
+    try:
+        saved = services.import_batch_save(batch, charges=charges, mapping=mapping.as_dict())
+    except services.ChargeRowsInvalid as invalid:
+        messages.error(request, f"Nothing was saved: {' '.join(invalid.messages)}")
+        return _batch_page(request, batch, form, notes=[], status=400)
     if saved is None:
         messages.info(request, "This file was already saved; nothing more was.")
     else:

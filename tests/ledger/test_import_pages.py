@@ -182,6 +182,17 @@ def test_the_claim_lets_only_one_save_through(owner):
     assert Charge.objects.count() == 1
 
 
+def test_a_row_the_charge_rules_refuse_at_save_keeps_the_whole_batch_unsaved(owner):
+    batch = uploaded(owner, "bom.csv", corpus("bom.csv"))
+    good = Charge(day=date(2026, 11, 3), amount=Decimal(6), currency="USD", description="ok")
+    foreign = Charge(day=date(2026, 11, 4), amount=Decimal(7), currency="EUR", description="no rate")
+    with pytest.raises(services.ChargeRowsInvalid) as refused:
+        services.import_batch_save(batch, charges=[good, foreign], mapping={})
+    assert refused.value.messages[0].startswith("Row 2: Amounts in EUR need the exchange rate")
+    assert Charge.objects.count() == 0
+    assert ImportBatch.objects.get(pk=batch.pk).status == ImportBatch.Status.DRAFT
+
+
 def test_every_row_can_be_assigned_to_an_item(owner):
     item = CostItem.objects.create(name="Cloud storage", start=date(2026, 1, 1))
     batch = uploaded(owner, "bom.csv", corpus("bom.csv"))
