@@ -194,6 +194,9 @@ MATRIX: dict[str, tuple] = {
     "maintenance:patches": OWNER_ONLY,
     "maintenance:budget": OWNER_ONLY,
     "ledger:index": OWNER_ONLY,
+    "ledger:reviews": OWNER_ONLY,
+    "ledger:review_new": OWNER_ONLY,
+    "ledger:creep_reviewed": OWNER_POST,
     "binder:index": OWNER_ONLY,
     # model-update trials: the owner's alone
     "maintenance:trials": OWNER_ONLY,
