@@ -92,14 +92,16 @@ def _open(finding: Finding, *, changes: reports.Changes, now: datetime) -> Creep
     open_alert = CreepAlert.objects.filter(key=finding.key, reviewed=None).first()
     if open_alert is not None:
         if finding.reason == CreepAlert.Reason.GROWTH:  # still growing: say where it stands now
-            CreepAlert.objects.filter(pk=open_alert.pk).update(message=finding.message, run_rate=changes.run_rate)
+            CreepAlert.objects.filter(pk=open_alert.pk).update(
+                message=finding.message[:300], run_rate=reports.stored(changes.run_rate)
+            )
         return None
     alert = CreepAlert(
         created=now,
         reason=finding.reason,
         key=finding.key,
         message=finding.message[:300],
-        run_rate=changes.run_rate,
+        run_rate=reports.stored(changes.run_rate),
         baseline=changes.review.baseline,
     )
     try:

@@ -29,6 +29,12 @@ def money(value: Decimal) -> str:
     return f"{figures.cents(value):,}"
 
 
+def stored(value: Decimal) -> Decimal:
+    """A run rate as the 4-decimal columns keep it (Review.baseline, CreepAlert.run_rate): a
+    third of a quarterly price has no end, and a field must not be handed more places."""
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
 def percent_of(part: Decimal, whole: Decimal) -> Decimal | None:
     """part / whole in percent, half-up to hundredths; None for a zero whole."""
     if not whole:

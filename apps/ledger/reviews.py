@@ -102,7 +102,11 @@ def bill_review_save(
             raise DecisionErrors(errors)  # leaving the atomic block undoes the others
         now = timezone.now()  # after the decisions' rows, so none counts as "since the review"
         review = Review(
-            kind=Review.Kind.BILLS, created=now, by=by, baseline=figures.run_rate(today=today).total, notes=notes
+            kind=Review.Kind.BILLS,
+            created=now,
+            by=by,
+            baseline=reports.stored(figures.run_rate(today=today).total),
+            notes=notes,
         )
         review.full_clean()
         review.save()
@@ -130,7 +134,8 @@ def creep_acknowledge(*, by: User | None, today: date | None = None) -> Review |
         now = timezone.now()
         if not _close_alerts(now):
             return None
-        review = Review(kind=Review.Kind.ACKNOWLEDGED, created=now, by=by, baseline=figures.run_rate(today=today).total)
+        baseline = reports.stored(figures.run_rate(today=today).total)
+        review = Review(kind=Review.Kind.ACKNOWLEDGED, created=now, by=by, baseline=baseline)
         review.save()
     return review
 
