@@ -38,12 +38,22 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    css: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
     rects: list[Rect]
     texts: list[Text]
-    lines: list[Rect]  # thin rules: the axis and the baseline
+    lines: list[Line]  # the axis and the baseline
 
 
 def _scale(values: list[Decimal]) -> float:
@@ -59,8 +69,9 @@ GAP = 6
 
 
 def trend(months: list[figures.Month], *, baseline: Decimal | None = None) -> Chart:
-    """A column per month; the latest and the highest month carry their figure; the last
-    review's baseline is a dashed rule across."""
+    """A column per month; the latest month carries its figure, and the highest too when it is
+    far enough from the latest for both to be read; the last review's baseline is a dashed
+    rule across, named at its left."""
     values = [month.total for month in months] + ([baseline] if baseline is not None else [])
     top = _scale(values)
     plot = TREND_HEIGHT - TOP - BOTTOM
@@ -75,14 +86,15 @@ def trend(months: list[figures.Month], *, baseline: Decimal | None = None) -> Ch
         css = "bar now" if last else "bar"
         rects.append(Rect(x, floor - height, step - GAP, height, css, f"{month.label}: {money(month.total)}"))
         texts.append(Text(x + (step - GAP) / 2, TREND_HEIGHT - 5, f"{month.month:%b}", "label", "middle"))
-        if last or index == highest:
+        if last or (index == highest and index < len(months) - 3):
             anchor = "end" if last else "middle"
             text_x = x + step - GAP if last else x + (step - GAP) / 2
             texts.append(Text(text_x, floor - height - 6, money(month.total), "value", anchor))
-    lines = [Rect(0, floor, WIDTH, 1, "axis")]
+    lines = [Line(0, floor + 0.5, WIDTH, floor + 0.5, "axis")]
     if baseline is not None:
-        y = floor - plot * float(baseline) / top
-        lines.append(Rect(0, y, WIDTH, 1, "baseline", f"Baseline at the last review: {money(baseline)}"))
+        y = round(floor - plot * float(baseline) / top, 1)
+        lines.append(Line(0, y, WIDTH, y, "baseline", f"Baseline at the last review: {money(baseline)}"))
+        texts.append(Text(2, y - 4, f"baseline {money(baseline)}", "note"))
     return Chart(WIDTH, TREND_HEIGHT, rects, texts, lines)
 
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.ledger import creep, figures, reports, services
-from apps.ledger.models import CostItem, CreepAlert, Kind, Price, Review, ReviewItem
+from apps.ledger.models import Category, CostItem, CreepAlert, Kind, Price, Review, ReviewItem
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -33,11 +33,14 @@ Decision = ReviewItem.Decision
 
 
 def due_items(today: date | None = None) -> list[CostItem]:
-    """The recurring items the bill review walks: those not ended before today."""
+    """The recurring items the bill review walks: those not ended before today, except
+    electricity counted from watts (its cost follows the draw and the kWh price, not a bill)."""
     today = today or timezone.localdate()
+    from_watts = Q(category=Category.ELECTRICITY) & (Q(watts__isnull=False) | Q(ups__isnull=False))
     return list(
         CostItem.objects.filter(kind=Kind.RECURRING)
         .filter(Q(end__isnull=True) | Q(end__gte=today))
+        .exclude(from_watts)
         .prefetch_related(Prefetch("prices", queryset=Price.objects.order_by("since")))
         .order_by("category", "name")
     )

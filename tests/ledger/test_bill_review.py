@@ -27,6 +27,7 @@ def bills(db) -> dict[str, CostItem]:
         "b2": cost("Backblaze B2", "18", period=Period.QUARTERLY),  # 6 a month
         "studio": cost("Mac Studio", "2400", kind=Kind.ONE_OFF, category=Category.HARDWARE, life_months=60),
         "gone": cost("Old VPS", "5", end=date(2025, 6, 30)),
+        "power": cost("NAS electricity", "0", category=Category.ELECTRICITY, watts=Decimal("38")),
     }
 
 
@@ -40,7 +41,7 @@ def test_the_form_walks_every_active_recurring_item(client, alice, bills):
     html = signed_in(client, alice).get(URL).content.decode()
     for name in ("Netflix", "Spotify", "Backblaze B2"):
         assert f"<strong>{name}</strong>" in html
-    assert "Mac Studio" not in html and "Old VPS" not in html
+    assert "Mac Studio" not in html and "Old VPS" not in html and "NAS electricity" not in html
     assert "18.00 USD every quarter (6.00 a month)" in html
     assert html.count('type="radio"') == 9 and "csrfmiddlewaretoken" in html
     assert f'name="item-{bills["netflix"].pk}-end" value="{timezone.localdate():%Y-%m-%d}"' in html
@@ -66,9 +67,10 @@ def test_saving_writes_the_decisions_the_baseline_and_closes_the_alerts(client, 
     answer = signed_in(client, alice).post(URL, data)
     saved = Review.objects.exclude(pk=first.pk).get()
     assert answer.status_code == 302 and answer["Location"] == f"/ledger/reviews/#review-{saved.pk}"
-    # The Studio's 40, then 17.99 + 6 + 6, and Spotify still counts this month (it ends in it
-    # or early in the next): 80.98.
-    assert saved.baseline == Decimal("80.98") and saved.by == alice and saved.notes == "Cheaper **storage** next year?"
+    # The Studio's 40, 38 W (38 x 730.5 / 1000 x 0.30 = 8.3277), then 17.99 + 6 + 6, and Spotify
+    # still counts this month (it ends in it or early in the next): 89.3077.
+    assert saved.baseline == Decimal("89.3077") and saved.by == alice
+    assert saved.notes == "Cheaper **storage** next year?"
     bills["spotify"].refresh_from_db()
     assert bills["spotify"].end == ends
     assert list(Price.objects.filter(item=bills["netflix"]).values_list("since", "amount")) == [
@@ -85,7 +87,7 @@ def test_saving_writes_the_decisions_the_baseline_and_closes_the_alerts(client, 
     assert creep.check() == []  # its own decisions are no creep
 
     listing = client.get("/ledger/reviews/").content.decode()
-    assert "Baseline 80.98 USD a month" in listing and "now 17.99" in listing
+    assert "Baseline 89.31 USD a month" in listing and "now 17.99" in listing
     assert "<strong>storage</strong>" in listing  # the notes through the Markdown renderer
     assert listing.index(f'id="review-{saved.pk}"') < listing.index(f'id="review-{first.pk}"')
 
