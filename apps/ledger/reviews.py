@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -144,7 +145,12 @@ def creep_acknowledge(*, by: User | None, today: date | None = None) -> Review |
 
 
 def history(limit: int = HISTORY_LIMIT) -> QuerySet[Review]:
-    return Review.objects.select_related("by").prefetch_related("items").order_by("-created", "-pk")[:limit]
+    decisions = ReviewItem.objects.order_by(Lower("item_name"), "pk")  # by name, whatever its case
+    return (
+        Review.objects.select_related("by")
+        .prefetch_related(Prefetch("items", queryset=decisions))
+        .order_by("-created", "-pk")[:limit]
+    )
 
 
 # --- the quarterly audit's bill item -------------------------------------------------------------
