@@ -298,6 +298,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Maintenance reminders: each (task, due day, kind, member) at most once, however often it runs.
     "maintenance-reminders": {"task": "maintenance.send_reminders", "schedule": 900.0, "options": {"expires": 900.0}},
+    # Cost creep once a month too (apps/ledger/creep.py): a new month ends purchases' amortisation
+    # and starts prices dated ahead, with no write to trigger the check. 06:15 UTC on the 1st.
+    "ledger-creep-monthly": {
+        "task": "ledger.check_creep",
+        "schedule": crontab(minute="15", hour="6", day_of_month="1"),
+        "options": {"expires": 6 * 3600.0},
+    },
 }
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------

@@ -239,15 +239,15 @@ class CostRow:
 
     @property
     def amount_words(self) -> str:
-        return money(self.amount, self.currency)
+        return figures.money(self.amount, self.currency)
 
     @property
     def before_words(self) -> str:
-        return money(self.before, self.currency)
+        return figures.money(self.before, self.currency)
 
     @property
     def change_money(self) -> str:
-        return money(self.change, self.currency, sign=True)
+        return figures.money(self.change, self.currency, sign=True)
 
     @property
     def change(self) -> Decimal:
@@ -296,13 +296,6 @@ def costs(year: int, counted: int, *, today: date) -> Costs:
         total=total,
         ledger_empty=not CostItem.objects.exists(),
     )
-
-
-def money(value: Decimal, currency: str, *, sign: bool = False) -> str:
-    """1234.565 -> "1,234.57 USD" (half-up to cents only here); `sign` adds "+" to a rise."""
-    rounded = figures.cents(value)
-    text = f"{rounded:,.2f} {currency}"
-    return f"+{text}" if sign and rounded > 0 else text
 
 
 # --- 5. the owner's notes --------------------------------------------------------------------

@@ -12,16 +12,11 @@ from datetime import date
 from decimal import Decimal
 
 from apps.ledger import figures
+from apps.ledger.figures import money
 from apps.ledger.models import Category, Charge, CostItem, Kind, Period, Price
 
 PER = {Period.MONTHLY: "a month", Period.QUARTERLY: "a quarter", Period.YEARLY: "a year"}
 DIVIDE = {Period.QUARTERLY: 3, Period.YEARLY: 12}
-
-
-def money(value: Decimal, currency: str = "") -> str:
-    """Two decimals, half-up, thousands marked: "1,999.00 USD" (figures.cents rounds)."""
-    text = f"{figures.cents(value):,.2f}"
-    return f"{text} {currency}" if currency else text
 
 
 def _written(price: Price, household: str) -> str:

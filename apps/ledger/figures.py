@@ -49,6 +49,14 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money(value: Decimal, currency: str = "", *, sign: bool = False) -> str:
+    """1234.565 -> "1,234.57": half-up to cents, thousands marked (display only); with a
+    currency "1,234.57 USD"; `sign` marks a rise with "+". Every page and message uses it."""
+    rounded = cents(value)
+    text = f"{rounded:,.2f}" + (f" {currency}" if currency else "")
+    return f"+{text}" if sign and rounded > 0 else text
+
+
 def month_start(day: date) -> date:
     return day.replace(day=1)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.ledger import urls_import, views, views_annual, views_charges, views_items, views_settings
+from apps.ledger import urls_import, views, views_annual, views_charges, views_items, views_reviews, views_settings
 
 app_name = "ledger"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("ledger/charges/<int:pk>/assign/", views_charges.charge_assign, name="charge_assign"),
     path("ledger/charges/<int:pk>/delete/", views_charges.charge_delete, name="charge_delete"),
     path("ledger/settings/", views_settings.settings, name="settings"),
+    path("ledger/reviews/", views_reviews.review_list, name="reviews"),
+    path("ledger/reviews/new/", views_reviews.review_new, name="review_new"),
+    path("ledger/creep/reviewed/", views_reviews.creep_reviewed, name="creep_reviewed"),
     path("ledger/annual/", views_annual.review, name="annual"),
     path("ledger/annual/<int:year>/", views_annual.review, name="annual_year"),
 ]

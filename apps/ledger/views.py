@@ -2,8 +2,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.accounts.roles import require
+from apps.ledger import charts, creep, reports
 
 
 @require("ledger")
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "ledger/index.html")
+    """The overview: run rate, trend, by category, total cost of ownership, the cloud
+    alternative, what changed since the last review and the open creep alerts (reports.py)."""
+    overview = reports.overview()
+    baseline = overview.review.baseline if overview.review else None
+    context = {
+        "o": overview,
+        "trend_chart": charts.trend(overview.trend, baseline=baseline),
+        "category_chart": charts.by_category([(share.label, share.amount) for share in overview.categories]),
+        "alerts": creep.open_alerts(),
+    }
+    return render(request, "ledger/index.html", context)

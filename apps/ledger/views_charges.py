@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.roles import require
-from apps.ledger import explain, figures, services
+from apps.ledger import figures, services
 from apps.ledger.forms import AssignForm, ChargeForm, add_errors
 from apps.ledger.models import Charge
 
@@ -94,7 +94,7 @@ def charge_new(request: HttpRequest) -> HttpResponse:
     initial = {"item": request.GET.get("item")} if request.GET.get("item", "").isdigit() else {}
     form = ChargeForm(request.POST or None, initial=initial)
     if request.method == "POST" and (charge := _save_charge(form)):
-        messages.success(request, f"Added a charge of {explain.money(charge.amount, charge.currency)}.")
+        messages.success(request, f"Added a charge of {figures.money(charge.amount, charge.currency)}.")
         if request.POST.get("next") == "item" and charge.item_id:
             return redirect("ledger:item", pk=charge.item_id)
         return redirect(_back(charge))
@@ -138,7 +138,7 @@ def charge_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Deleted the charge.")
         return redirect(_back(charge))
     context = {
-        "title": f"Delete the charge of {explain.money(charge.amount, charge.currency)} on {charge.day:%-d %B %Y}?",
+        "title": f"Delete the charge of {figures.money(charge.amount, charge.currency)} on {charge.day:%-d %B %Y}?",
         "what": charge.description or "",
         "back_url": _back(charge),
     }

@@ -147,7 +147,7 @@ def price_new(request: HttpRequest, pk: int) -> HttpResponse:
             add_errors(form, error)
         else:
             messages.success(
-                request, f"“{item.name}” costs {explain.money(price.amount)} from {price.since:%-d %B %Y}."
+                request, f"“{item.name}” costs {figures.money(price.amount)} from {price.since:%-d %B %Y}."
             )
             return redirect("ledger:item", pk=item.pk)
     context = {"form": form, "item": item, "current": services.current_price(item)}
@@ -167,7 +167,7 @@ def usage_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"Added {explain.money(entry.amount)} on {entry.day:%-d %B %Y}.")
+            messages.success(request, f"Added {figures.money(entry.amount)} on {entry.day:%-d %B %Y}.")
             return redirect("ledger:item", pk=item.pk)
     return render(request, "ledger/usage_form.html", {"form": form, "item": item}, status=400 if form.errors else 200)
 
@@ -180,7 +180,7 @@ def usage_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Deleted the usage entry.")
         return redirect("ledger:item", pk=entry.item_id)
     context = {
-        "title": f"Delete the entry of {entry.day:%-d %B %Y} ({explain.money(entry.amount, entry.currency)})?",
+        "title": f"Delete the entry of {entry.day:%-d %B %Y} ({figures.money(entry.amount, entry.currency)})?",
         "what": "The month's figure for this cost is recomputed without it.",
         "back": entry.item,
     }

@@ -9,9 +9,9 @@ evidence files, and its items, in one transaction) and audit_item_resolve.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -45,10 +45,36 @@ class Item:
     details: tuple[Detail, ...] = ()
 
 
-LEDGER_WORDS = (
-    "The cost ledger is not built yet, so there is no review to link here: "
-    "go through the quarter's bills by hand and note anything that changed."
+BILLS_WORDS = (
+    "Walk every recurring bill in the ledger's bill review (keep, cancel or a new price); "
+    "it records the new baseline that cost creep is measured against."
 )
+
+
+@dataclass(frozen=True)
+class BillsPointer:
+    """What the bill item shows about the ledger's bill review: this quarter's latest, in words,
+    and the way to do one."""
+
+    text: str
+    url: str
+    label: str
+    history_url: str = ""
+
+
+# The ledger registers its provider at start-up (apps/ledger/apps.py), so maintenance imports
+# no ledger code: the audit works, with the words above, without the ledger app.
+_bills_pointer: Callable[[date], BillsPointer] | None = None
+
+
+def register_bills_pointer(provider: Callable[[date], BillsPointer]) -> None:
+    global _bills_pointer
+    _bills_pointer = provider
+
+
+def bills_pointer(today: date) -> BillsPointer | None:
+    return _bills_pointer(today) if _bills_pointer else None
+
 
 ITEMS: tuple[Item, ...] = (
     Item(
@@ -73,7 +99,7 @@ ITEMS: tuple[Item, ...] = (
     Item("ports", Section.SECURITY, "Open ports reviewed", "The router forwards only what it should."),
     Item("accounts", Section.SECURITY, "Accounts reviewed", "No old accounts or keys left on the NAS, router, portal."),
     Item("updates", Section.SECURITY, "Updates applied", "The NAS, router and Macs run current security updates."),
-    Item("bills", Section.BILLS, "Bills reviewed", LEDGER_WORDS),
+    Item("bills", Section.BILLS, "Bills reviewed", BILLS_WORDS),
 )
 SECTION_ITEMS: dict[str, list[Item]] = {}
 for _item in ITEMS:

@@ -31,10 +31,7 @@ from apps.maintenance.models import (
     Occurrence,
     Reminder,
 )
-from apps.notify.events import Event
-from apps.notify.models import Channel, HeldAlert
-from apps.notify.services import Planned
-from apps.notify.transports import transport_for
+from apps.notify.services import Planned, for_channels
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User  # settings.AUTH_USER_MODEL
@@ -310,21 +307,9 @@ def reminders_send(*, now: datetime | None = None) -> list[Planned]:
                 continue
             _email(member, subject, body)
             if position == 0:  # the first member's row claims the channels' message too
-                planned.extend(_for_channels(reminders.event(task, kind, task.next_due, today, who, now), now))
+                planned.extend(for_channels(reminders.event(task, kind, task.next_due, today, who, now), now=now))
     if settings.MAINTENANCE_WEEKLY_DIGEST and today.weekday() == 0:
         _digests(today)
-    return planned
-
-
-def _for_channels(event: Event, now: datetime) -> list[Planned]:
-    planned = []
-    for channel in Channel.objects.filter(enabled=True):
-        if transport_for(channel).is_noop(event):
-            continue
-        if channel.in_quiet_hours(now):  # notify releases it as one digest when they end
-            HeldAlert.objects.create(channel=channel, created=now, kind=event.kind, text=event.text[:1000])
-        else:
-            planned.append(Planned(channel.pk, event))
     return planned
 
 

@@ -62,7 +62,12 @@ def audit_new(request: MemberRequest, task_id: int) -> HttpResponse:
         for value, label in AuditItem.Section.choices
         if value in audit.SECTION_ITEMS
     ]
-    context = {"task": task, "form": form, "sections": sections, "ledger_words": audit.LEDGER_WORDS}
+    context = {
+        "task": task,
+        "form": form,
+        "sections": sections,
+        "bills_pointer": audit.bills_pointer(timezone.localdate()),
+    }
     return render(request, "maintenance/audit/form.html", context)
 
 

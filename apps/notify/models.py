@@ -40,9 +40,10 @@ class EventKind(models.TextChoices):
 
 
 # Kinds that are not subscriptions: reminders follow "down"; digests, tests, the end of a
-# handover's summary (apps/handover) and maintenance reminders (apps/maintenance/reminders.py,
-# each sent once) always go.
+# handover's summary (apps/handover), maintenance reminders (apps/maintenance/reminders.py,
+# each sent once) and cost creep (apps/ledger/creep.py, each finding once) always go.
 REMINDER, DIGEST, TEST, SUMMARY, MAINTENANCE = "reminder", "digest", "test", "summary", "maintenance"
+COST = "cost"
 
 
 def all_events() -> list[str]:
@@ -174,7 +175,7 @@ class Channel(models.Model):
         return {}
 
     def wants(self, kind: str) -> bool:
-        if kind in (DIGEST, TEST, SUMMARY, MAINTENANCE):
+        if kind in (DIGEST, TEST, SUMMARY, MAINTENANCE, COST):
             return True
         if kind == REMINDER:
             kind = EventKind.DOWN

@@ -75,6 +75,20 @@ def alerts_collect(*, now: datetime | None = None) -> list[Planned]:
     return planned
 
 
+def for_channels(event: Event, *, now: datetime) -> list[Planned]:
+    """One event that every enabled channel hears (maintenance reminders, cost creep): a
+    channel in its quiet hours holds it for its digest instead (_release_held)."""
+    planned = []
+    for channel in Channel.objects.filter(enabled=True):
+        if transport_for(channel).is_noop(event):
+            continue
+        if channel.in_quiet_hours(now):
+            HeldAlert.objects.create(channel=channel, created=now, kind=event.kind, text=event.text[:1000])
+        else:
+            planned.append(Planned(channel.pk, event))
+    return planned
+
+
 def _release_held(channel: Channel, *, now: datetime) -> list[Planned]:
     texts = []
     for held in HeldAlert.objects.filter(channel=channel):

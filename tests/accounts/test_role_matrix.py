@@ -218,6 +218,9 @@ MATRIX: dict[str, tuple] = {
     "ledger:charge_assign": OWNER_ONLY,
     "ledger:charge_delete": OWNER_ONLY,
     "ledger:settings": OWNER_ONLY,
+    "ledger:reviews": OWNER_ONLY,
+    "ledger:review_new": OWNER_ONLY,
+    "ledger:creep_reviewed": OWNER_POST,
     "binder:index": OWNER_ONLY,
     # model-update trials: the owner's alone
     "maintenance:trials": OWNER_ONLY,
@@ -347,6 +350,9 @@ def url_for(name: str, people: dict) -> str:
         "ledger:import",
         "ledger:export_items",
         "ledger:export_charges",
+        "ledger:reviews",
+        "ledger:review_new",
+        "ledger:creep_reviewed",
     }:
         return ledger_url(name)
     if name == "account_confirm_email":

@@ -29,6 +29,7 @@ def test_each_app_registers_its_panel_with_an_order():
         ("at-a-glance", 10),
         ("chat-box", 20),
         ("maintenance-audit-failures", 25),  # empty unless an audit item failed
+        ("ledger-creep", 26),  # empty unless a cost-creep alert is open
         ("handover", 30),
         ("maintenance-due", 40),
         ("runbooks-stale", 60),  # shows nothing while every runbook is fresh

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.gateway.models import UsageDay
-from apps.ledger import annual
+from apps.ledger import annual, figures
 from apps.ledger.models import Category, CostItem, Kind, Period, Price
 from apps.maintenance.models import Cadence, Completion, MaintenanceTask, Occurrence
 from apps.maintenance.models import Category as TaskCategory
@@ -233,8 +233,8 @@ def test_costs_round_to_cents_only_when_shown():
     found = annual.costs(2024, 12, today=NOW.date())
     assert found.total.amount == Decimal(100) / 3 + Decimal(100) / 3
     assert (found.total.amount_words, found.total.change_words) == ("66.67 USD", "new")
-    assert annual.money(Decimal("-12.345"), "EUR", sign=True) == "-12.35 EUR"
-    assert annual.money(Decimal("1234.5"), "EUR") == "1,234.50 EUR"
+    assert figures.money(Decimal("-12.345"), "EUR", sign=True) == "-12.35 EUR"
+    assert figures.money(Decimal("1234.5"), "EUR") == "1,234.50 EUR"
 
 
 # --- the page ---------------------------------------------------------------------------------------

@@ -3,11 +3,14 @@ the owner's home page until it is resolved."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from apps.ledger.models import Review
 from apps.maintenance import audit, services
 from apps.maintenance.models import AuditItem, Cadence, Completion, MaintenanceTask, TaskKind
 from tests.conftest import signed_in
@@ -42,13 +45,26 @@ def form_data(**overrides: str) -> dict[str, str]:
     return data
 
 
-def test_the_form_shows_every_section_and_says_the_ledger_is_not_built(client, alice, audit_task):
+def test_the_form_shows_every_section_and_points_at_the_ledgers_bill_review(client, alice, audit_task):
     page = signed_in(client, alice).get(f"/maintenance/tasks/{audit_task.pk}/audit/").content.decode()
     for words in ("Backup-restore exercise", "Off-site backup current", "Security perimeter", "Bill audit"):
         assert words in page
-    assert "The cost ledger is not built yet" in page
+    assert "in the ledger&#x27;s bill review" in page
+    assert "No bill review this quarter yet" in page and 'href="/ledger/reviews/new/">Do the bill review' in page
     assert 'enctype="multipart/form-data"' in page and "csrfmiddlewaretoken" in page
     assert "style=" not in page
+
+
+def test_the_bill_item_shows_the_quarters_latest_bill_review(client, alice, audit_task):
+    today = timezone.localdate()
+    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    at = timezone.make_aware(datetime.combine(quarter, time.min))
+    Review.objects.create(created=at - timedelta(days=1), baseline=Decimal("99.00"))  # last quarter's
+    Review.objects.create(created=at + timedelta(hours=9), baseline=Decimal("62.1049"))
+    Review.objects.create(created=at + timedelta(hours=10), kind="acknowledged", baseline=Decimal("70"))
+    page = signed_in(client, alice).get(f"/maintenance/tasks/{audit_task.pk}/audit/").content.decode()
+    assert f"Latest bill review this quarter: {quarter:%-d %B %Y}, baseline 62.10 USD a month." in page
+    assert 'href="/ledger/reviews/new/">Review the bills again' in page
 
 
 def test_a_logged_audit_with_a_failure_shows_on_the_home_page_until_resolved(client, alice, audit_task):

@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -28,22 +27,18 @@ def parse_month(text: str) -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def money(value: Decimal) -> str:
-    return str(figures.cents(value))
-
-
 def report(month: figures.Month, currency: str) -> dict[str, Any]:
     return {
         "month": f"{month.month:%Y-%m}",
         "currency": currency,
-        "total": money(month.total),
-        "by_category": {category: money(amount) for category, amount in month.by_category.items()},
+        "total": str(figures.cents(month.total)),
+        "by_category": {category: str(figures.cents(amount)) for category, amount in month.by_category.items()},
         "items": [
             {
                 "name": line.item.name,
                 "category": line.item.category,
                 "kind": line.item.kind,
-                "amount": money(line.amount),
+                "amount": str(figures.cents(line.amount)),
             }
             for line in month.lines
         ],
