@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar, cast
 
 import yaml
@@ -255,12 +256,25 @@ def export_document() -> dict[str, Any]:
     return document
 
 
+class _Dumper(yaml.SafeDumper):
+    """safe_dump, and a Decimal (money, prices, rates) as a plain number with its exact digits:
+    YAML has no decimal type, and decimal() below reads those digits back, never a float's."""
+
+
+def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value, "f")
+    return dumper.represent_scalar("tag:yaml.org,2002:" + ("float" if "." in text else "int"), text)
+
+
+_Dumper.add_representer(Decimal, _decimal_scalar)
+
+
 def export_text() -> str:
     header = (
         "# HomeOps configuration. Import with: manage.py import_config FILE [--dry-run]\n"
         "# Secrets are not in this file: they are named by *_env fields and read from the environment.\n"
     )
-    return header + yaml.safe_dump(export_document(), sort_keys=False, allow_unicode=True)
+    return header + yaml.dump(export_document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
 # --- Field helpers for sections ------------------------------------------------------------
@@ -278,6 +292,25 @@ def check_keys(item: Any, path: Path, report: Report, allowed: set[str], require
     for key in sorted(required - item.keys()):
         report.error(path, f"{key} is required")
     return True
+
+
+def decimal(item: dict, key: str, path: Path, report: Report, *, words: str) -> Decimal | None:
+    """A number as an exact Decimal from its written digits (a YAML float is read through its
+    shortest text, which keeps the up to 15 digits written: 19.99 stays 19.99); None when left
+    out; `words` (what to write, with an example) when it is not a number. Bounds are the model's."""
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    number = None
+    if not isinstance(value, bool) and isinstance(value, int | float | str):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = None
+    if number is None or not number.is_finite():
+        report.error((*path, key), words)
+        return None
+    return number
 
 
 def text(item: dict, key: str, path: Path, report: Report, default: str = "", max_length: int = 200) -> str:

@@ -94,9 +94,7 @@ def export_backends() -> list[dict[str, Any]]:
         for key in PRICES:
             price = getattr(backend, key)
             if price is not None:
-                # YAML has no decimal type. A float's shortest form keeps up to 15 digits, and a
-                # price has at most 12, so 0.15 is written "0.15" and _price reads those digits back.
-                row[key] = float(price)
+                row[key] = price.normalize()  # written with its digits (config._Dumper): 0.15
         rows.append(row)
     return rows
 
@@ -128,13 +126,10 @@ def validate_backends(items: list[Any], report: config.Report, document: dict[st
 def _price(item: dict, key: str, path: config.Path, report: config.Report) -> Decimal | None:
     """A price per million tokens as a Decimal from its written digits (never through a float's
     binary value); the Settings form's words when it is not one (the bounds are the model's)."""
-    value = item.get(key)
-    if value is None or value == "":
+    price = config.decimal(item, key, path, report, words=PRICE_WORDS)
+    if price is None:
         return None
     try:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise InvalidOperation
-        price = Decimal(str(value).strip())
         exponent = price.normalize().as_tuple().exponent  # 0.1500 has 2 decimals that matter
         if not price.is_finite() or not isinstance(exponent, int) or exponent < -PRICE_COLUMN.decimal_places:
             raise InvalidOperation

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from apps.core import config
@@ -74,22 +74,7 @@ PRICES_READ_LIMIT = 500  # a price history of forty years of monthly changes; th
 
 
 def _decimal(item: dict, key: str, path: config.Path, report: config.Report, example: str = "19.99") -> Any:
-    """A number as an exact Decimal (a YAML float is read through its shortest text, so 19.99
-    stays 19.99); None when left out."""
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        report.error((*path, key), f"must be a number, like {example}")
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        report.error((*path, key), f"must be a number, like {example}")
-        return None
-    return number
+    return config.decimal(item, key, path, report, words=f"must be a number, like {example}")
 
 
 def _date(item: dict, key: str, path: config.Path, report: config.Report, *, required: bool = False) -> date | None:
@@ -109,15 +94,15 @@ def _date(item: dict, key: str, path: config.Path, report: config.Report, *, req
     return None
 
 
-def _money_text(value: Decimal) -> str:
-    """An amount as the file writes it: exact, with at least two decimals ('1999.00')."""
-    text = format(value.normalize(), "f")
-    whole, _, decimals = text.partition(".")
-    return f"{whole}.{decimals.ljust(2, '0')}"
+def _money_text(value: Decimal) -> Decimal:
+    """An amount as the file writes it (config._Dumper): exact, with at least two decimals (1999.00)."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(-exponent, 2) if isinstance(exponent, int) else 2
+    return value.quantize(Decimal(1).scaleb(-places))
 
 
-def _number_text(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+def _number_text(value: Decimal) -> Decimal:
+    return value.normalize()
 
 
 def _problems_at(problems: dict[str, str], path: config.Path, report: config.Report) -> None:

@@ -122,28 +122,31 @@ def test_an_export_imports_back_to_the_same_ledger():
     assert imported(first).counts["costs"] == {"created": 0, "updated": 0, "unchanged": 6}
 
 
-def test_the_export_writes_exact_amounts_and_only_what_differs_from_the_defaults():
+def test_the_export_writes_exact_amounts_as_plain_numbers_and_only_what_differs_from_the_defaults():
     a_ledger()
-    document = yaml.safe_load(config.export_text())
-    assert document["ledger"] == {
-        "currency": "EUR",
-        "kwh_price": "0.3125",
-        "creep_percent": "10",
-        "cloud_alternative": "80.00",
-    }
+    text = config.export_text()
+    ledger = text[text.index("\nledger:\n") :].split("\ncosts:")[0]
+    assert ledger.splitlines()[2:] == [
+        "  currency: EUR",
+        "  kwh_price: 0.3125",
+        "  creep_percent: 10",
+        "  cloud_alternative: 80.00",
+    ]
+    assert "  amount: 2499.00\n" in text and "  rate: 0.92\n" in text  # the digits, unquoted
+    document = yaml.safe_load(text)
     rows = {row["name"]: row for row in document["costs"]}
     assert rows["Studio"] == {
         "name": "Studio",
         "category": "hardware",
         "kind": "one_off",
-        "amount": "2499.00",
+        "amount": 2499.0,
         "currency": "USD",
-        "rate": "0.92",
+        "rate": 0.92,
         "start": "2025-03-20",
         "life_months": 48,
         "host": "Studio",
     }
-    assert rows["Backup"]["amount"] == "12.50" and len(rows["Backup"]["prices"]) == 2
+    assert rows["Backup"]["amount"] == 12.5 and len(rows["Backup"]["prices"]) == 2
     assert rows["UPS power"]["ups"] == "ups" and "amount" not in rows["UPS power"]
     assert rows["Cloud"]["backend"] == "cloud"
 
