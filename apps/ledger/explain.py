@@ -36,11 +36,14 @@ def in_words(item: CostItem, *, today: date, kwh_price: Decimal, household: str,
         return f"Starts on {item.start:%-d %B %Y}: it counts from that month."
     prices = list(item.prices.all())
     if item.kind == Kind.USAGE:
+        days = figures.days_counted(item, today)
+        if item.backend_id and not days:
+            return "Counted each morning from the gateway's audit log: this month's first day is counted tomorrow."
         if not usage:
             return "Nothing entered for this month yet: add the month's bill below."
         return (
-            f"{money(usage)} entered so far this month, over {today.day} days, projected over an average "
-            f"month of 30.44 days = {money(amount)} a month."
+            f"{money(usage)} {'counted' if item.backend_id else 'entered'} so far this month, over {days} days, "
+            f"projected over an average month of 30.44 days = {money(amount)} a month."
         )
     if item.kind == Kind.ONE_OFF:
         price = figures.first_price(prices)

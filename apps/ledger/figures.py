@@ -9,7 +9,8 @@ annual review agree to the cent:
   month in progress): the newest Price whose `since` is not after that day.
 - Usage items add the entries of the month. For the month in progress the entries so far are
   projected over an average month (365.25 / 12 days), so today's run rate is not low just
-  because the month is young.
+  because the month is young (a backend's token spend over the days already counted:
+  days_counted).
 - Electricity (a recurring electricity item with watts, entered or measured) costs
   watts x 730.5 hours (365.25 x 24 / 12) / 1000 x the price per kWh.
 - Nothing is rounded here: `cents` rounds half-up for display and the JSON report only.
@@ -141,6 +142,13 @@ def first_price(prices: Iterable[Price]) -> Price | None:
     return min(prices, key=lambda price: price.since, default=None)
 
 
+def days_counted(item: CostItem, today: date) -> int:
+    """The days of this month a usage item's entries cover: tokens.py counts a day the morning
+    after, so a backend's spend covers the days before today (none yet on the 1st); an entered
+    bill, the days so far."""
+    return today.day - 1 if item.backend_id else today.day
+
+
 def monthly_cost(
     item: CostItem, month: date, *, today: date, kwh_price: Decimal, usage: Decimal = Decimal(0)
 ) -> Decimal:
@@ -150,7 +158,8 @@ def monthly_cost(
         return Decimal(0)
     if item.kind == Kind.USAGE:
         if month == month_start(today):
-            return usage * DAYS_PER_MONTH / today.day  # multiplied first: one rounding, not two
+            days = days_counted(item, today)
+            return usage * DAYS_PER_MONTH / days if days else usage  # multiplied first: one rounding
         return usage
     prices = list(item.prices.all())
     if item.kind == Kind.ONE_OFF:

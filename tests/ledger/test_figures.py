@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.gateway.models import Backend
 from apps.ledger import figures
 from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Period, Price, UsageEntry
 from apps.status.models import Kind as CheckKind
@@ -198,6 +199,20 @@ def test_usage_of_the_month_in_progress_is_projected_over_an_average_month(usage
     item = make_item("Cloud API", kind=Kind.USAGE, category=Category.CLOUD_API)
     assert D("30.4375") == figures.DAYS_PER_MONTH
     assert cost(item, when, today=today, usage=D(usage)) == D(expected)
+
+
+@pytest.mark.parametrize(
+    ("usage", "today", "expected"),
+    [
+        ("1.30", TODAY, "3.04375"),  # the 13 days before the 14th, counted each morning, x 30.4375 / 13
+        ("0.10", date(2026, 5, 2), "3.04375"),  # on the 2nd only the 1st is counted
+        ("0", date(2026, 5, 1), "0"),  # the 1st: nothing counted yet, nothing projected
+    ],
+)
+def test_a_backends_token_spend_is_projected_over_the_days_already_counted(usage, today, expected):
+    backend = Backend.objects.create(name="cloud", base_url="https://api.example.com/v1")
+    item = make_item("Cloud API: cloud", kind=Kind.USAGE, category=Category.CLOUD_API, backend=backend)
+    assert cost(item, "2026-05", today=today, usage=D(usage)) == D(expected)
 
 
 def test_usage_entries_are_summed_per_month_in_household_currency():
