@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.ledger import figures, reports
-from apps.ledger.models import CreepAlert, LedgerSettings
+from apps.ledger.models import CostItem, CreepAlert, LedgerSettings, Review
 from apps.notify.events import Event
 from apps.notify.models import COST
 from apps.notify.services import Planned, for_channels
@@ -147,6 +147,13 @@ def send(alerts: list[CreepAlert], *, now: datetime | None = None) -> list[Plann
 def check_and_send(*, today: date | None = None) -> list[Planned]:
     """What the task runs: the check, then one message about what it found."""
     return send(check(today=today))
+
+
+def never_reviewed() -> bool:
+    """Costs are entered but no review has set a baseline, so creep cannot be measured yet:
+    the owner's dashboard asks for the first bill review (an owner who never reviews would
+    otherwise never hear of creep)."""
+    return CostItem.objects.exists() and not Review.objects.exists()
 
 
 def open_alerts() -> list[CreepAlert]:

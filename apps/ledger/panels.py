@@ -28,7 +28,8 @@ navigation.register_settings_page(
 def _creep(request: HttpRequest) -> dict[str, Any]:
     from apps.ledger import creep  # the models load after the registries
 
-    return {"creep_alerts": creep.open_alerts()}
+    alerts = creep.open_alerts()
+    return {"creep_alerts": alerts, "ledger_unreviewed": not alerts and creep.never_reviewed()}
 
 
 # Cost creep stays on the owner's home page until reviewed (the panel shows nothing at all

@@ -147,6 +147,17 @@ def test_the_creep_panel_shows_on_the_owners_home_page_only(client, alice, bob):
     assert "creep-badge" not in signed_in(client, bob).get("/").content.decode()
 
 
+def test_costs_without_any_review_ask_the_owner_for_the_first_bill_review(client, alice, bob):
+    home = signed_in(client, alice).get("/").content.decode()
+    assert "creep-baseline" not in home  # no costs yet: nothing to ask
+    cost("Everything", "100")
+    home = client.get("/").content.decode()
+    assert 'id="creep-baseline"' in home and 'href="/ledger/reviews/new/">Do the first bill review' in home
+    assert "creep-baseline" not in signed_in(client, bob).get("/").content.decode()
+    review("100")
+    assert "creep-baseline" not in signed_in(client, alice).get("/").content.decode()
+
+
 def test_mark_reviewed_from_the_overview(client, alice):
     cost("Everything", "100")
     review("100")
