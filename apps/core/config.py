@@ -294,6 +294,27 @@ def check_keys(item: Any, path: Path, report: Report, allowed: set[str], require
     return True
 
 
+def day(
+    item: dict, key: str, path: Path, report: Report, *, required: bool = False, example: str = "2026-12-07"
+) -> date | None:
+    """A date written YYYY-MM-DD (YAML reads it as a date already; a quoted one is text);
+    None when left out (an error when `required`)."""
+    value = item.get(key)
+    if value is None or value == "":
+        if required:
+            report.error((*path, key), f"is required: a date like {example}")
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    report.error((*path, key), f"not a date like {example}")
+    return None
+
+
 def decimal(item: dict, key: str, path: Path, report: Report, *, words: str) -> Decimal | None:
     """A number as an exact Decimal from its written digits (a YAML float is read through its
     shortest text, which keeps the up to 15 digits written: 19.99 stays 19.99); None when left

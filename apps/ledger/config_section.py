@@ -78,20 +78,7 @@ def _decimal(item: dict, key: str, path: config.Path, report: config.Report, exa
 
 
 def _date(item: dict, key: str, path: config.Path, report: config.Report, *, required: bool = False) -> date | None:
-    value = item.get(key)
-    if value is None or value == "":
-        if required:
-            report.error((*path, key), "is required: a date like 2025-03-14")
-        return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    report.error((*path, key), "not a date like 2025-03-14")
-    return None
+    return config.day(item, key, path, report, required=required, example="2025-03-14")
 
 
 def _money_text(value: Decimal) -> Decimal:

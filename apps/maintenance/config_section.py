@@ -22,7 +22,6 @@ config.model_errors), as on the task form.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -80,19 +79,6 @@ def export() -> list[dict[str, Any]]:
             row["paused"] = True
         rows.append(row)
     return rows
-
-
-def _starts(item: dict, path: tuple, report: config.Report) -> date | None:
-    value = item.get("starts")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    report.error((*path, "starts"), "not a date like 2026-12-07")
-    return None
 
 
 def _checklist(item: dict, path: tuple, report: config.Report) -> list[str]:
@@ -162,7 +148,7 @@ def validate(items: list[Any], report: config.Report, document: dict[str, Any]) 
             "cadence": cadence,
             "rrule": rule,
             "anchor": item.get("anchor", Anchor.SCHEDULE),
-            "starts": _starts(item, path, report),
+            "starts": config.day(item, "starts", path, report, required=True),
             "estimate_minutes": config.number(
                 item, "estimate_minutes", path, report, config.field_default(MaintenanceTask, "estimate_minutes")
             ),
