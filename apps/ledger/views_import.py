@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.contrib import messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -146,17 +146,19 @@ def import_save(request: MemberRequest, batch_id: int) -> HttpResponse:
     return redirect("ledger:import_batch", batch.pk)
 
 
-def _csv(name: str, lines: Iterator[str]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+def _csv(name: str, lines: Iterator[str]) -> HttpResponse:
+    # Built whole, not streamed: under ASGI Django would gather a synchronous iterator anyway
+    # (and warn), and the rows read the database, which an async iterator could not.
+    response = HttpResponse("".join(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ledger-{name}-{timezone.localdate():%Y-%m-%d}.csv"'
     return response
 
 
 @require("ledger")
-def export_items(request: MemberRequest) -> StreamingHttpResponse:
+def export_items(request: MemberRequest) -> HttpResponse:
     return _csv("items", exports.lines(exports.ITEM_HEADER, exports.item_rows()))
 
 
 @require("ledger")
-def export_charges(request: MemberRequest) -> StreamingHttpResponse:
+def export_charges(request: MemberRequest) -> HttpResponse:
     return _csv("charges", exports.lines(exports.CHARGE_HEADER, exports.charge_rows()))

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def rows(response) -> list[list[str]]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="ledger-')
-    body = b"".join(response.streaming_content)
+    body = response.content
     assert body.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with its byte-order mark
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
