@@ -89,7 +89,7 @@ def _detail_context(item: CostItem) -> dict[str, Any]:
     today = timezone.localdate()
     month = figures.month_start(today)
     settings = LedgerSettings.load()
-    usage = figures.usage_by_month(month, month).get((item.pk, month), Decimal(0))
+    usage = figures.usage_by_month(month, month).get((item.pk, month), figures.NO_USAGE)
     rows = explain.expected_and_actual(item, today=today)
     return {
         "item": item,
