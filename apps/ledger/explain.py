@@ -16,7 +16,6 @@ from apps.ledger.figures import money
 from apps.ledger.models import Category, Charge, CostItem, Kind, Period, Price
 
 PER = {Period.MONTHLY: "a month", Period.QUARTERLY: "a quarter", Period.YEARLY: "a year"}
-DIVIDE = {Period.QUARTERLY: 3, Period.YEARLY: 12}
 
 
 def _written(price: Price, household: str) -> str:
@@ -77,13 +76,13 @@ def in_words(item: CostItem, *, today: date, kwh_price: Decimal, household: str,
             )
         if item.ups_id:
             return f"{item.ups} has not reported the UPS's draw yet; until it does this counts nothing."
-    price = figures.price_on(prices, min(today, figures.month_end(month))) or figures.first_price(prices)
+    price = figures.price_in_effect(prices, today)
     if price is None:
         return "No price yet: record one below."
     period = Period(item.period)
     if period == Period.MONTHLY:
         return f"{_written(price, household)} a month."
-    return f"{_written(price, household)} {PER[period]} ÷ {DIVIDE[period]} = {money(amount)} a month."
+    return f"{_written(price, household)} {PER[period]} ÷ {figures.PERIOD_MONTHS[period]} = {money(amount)} a month."
 
 
 @dataclass(frozen=True)

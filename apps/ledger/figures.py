@@ -143,6 +143,13 @@ def first_price(prices: Iterable[Price]) -> Price | None:
     return min(prices, key=lambda price: price.since, default=None)
 
 
+def price_in_effect(prices: Iterable[Price], day: date) -> Price | None:
+    """The price in effect on `day`, else the first one (an item that has not started yet):
+    what an item's page, its edit form, the bill review and the export call its price."""
+    prices = list(prices)
+    return price_on(prices, day) or first_price(prices)
+
+
 @dataclass(frozen=True)
 class Usage:
     """A usage item's entries in one month, household currency, unrounded."""

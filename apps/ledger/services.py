@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.ledger import creep
+from apps.ledger import creep, figures
 from apps.ledger.models import (
     CURRENCY_WORDS,
     ONE,
@@ -124,10 +124,9 @@ def _clean(instance: CostItem | UsageEntry | Charge, problems: dict[str, str]) -
 
 
 def current_price(item: CostItem, day: date | None = None) -> Price | None:
-    """The price in effect on `day` (today), else the first one (an item not started yet)."""
-    day = day or timezone.localdate()
-    prices = item.prices.order_by("since")
-    return prices.filter(since__lte=day).last() or prices.first()
+    """figures.price_in_effect on `day` (today), read afresh: a write may have just changed
+    the prices a prefetch holds."""
+    return figures.price_in_effect(item.prices.order_by("since"), day or timezone.localdate())
 
 
 # --- cost items ----------------------------------------------------------------------------------

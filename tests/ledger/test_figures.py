@@ -161,6 +161,23 @@ def test_the_price_of_a_month_is_the_one_in_effect_on_its_last_day(when, today, 
     assert cost(item, when, today=today) == D(expected)
 
 
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2024, 12, 31), "10.00"),  # before the first price: the first one (an item not started yet)
+        (date(2025, 1, 1), "10.00"),
+        (date(2025, 6, 14), "10.00"),
+        (date(2025, 6, 15), "12.00"),
+        (date(2026, 5, 19), "13.00"),
+        (date(2026, 5, 20), "15.00"),
+    ],
+)
+def test_the_price_in_effect_on_a_day_else_the_first(day, expected):
+    item = make_item("Streaming", prices=PRICES[::-1])  # any order
+    assert figures.price_in_effect(item.prices.all(), day).amount == D(expected)
+    assert figures.price_in_effect([], day) is None
+
+
 def test_a_foreign_currency_price_uses_its_rate():
     item = make_item("Tailscale", prices=[(date(2025, 1, 1), "9.99", "USD", "0.92")])
     assert cost(item, "2025-04") == D("9.1908")
