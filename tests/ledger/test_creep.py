@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from apps.ledger import creep, reviews, services
 from apps.ledger.models import Category, CostItem, CreepAlert, Kind, LedgerSettings, Period, Review
-from apps.notify.models import COST, Channel
+from apps.notify.forms import ChannelForm
+from apps.notify.models import COST, Channel, all_events
 from tests.ledger.reports_setup import cost, review
 
 pytestmark = pytest.mark.django_db
@@ -150,16 +151,19 @@ def test_an_ended_item_is_no_creep():
     assert creep.check() == []
 
 
-def test_new_alerts_go_to_every_enabled_channel_as_one_message(monkeypatch):
+def test_new_alerts_go_as_one_message_only_to_channels_that_subscribe_to_cost(monkeypatch):
     monkeypatch.setenv("HOMEOPS_TEST_HOOK_URL", "http://127.0.0.1:9/hook")
-    hook = Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", events=["down"])
-    Channel.objects.create(name="Off", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", enabled=False)
+    hook = Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", events=["cost"])
+    Channel.objects.create(name="Off", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", enabled=False, events=["cost"])
+    # The caretaker's and the family's outage channels: their events say nothing of cost.
+    Channel.objects.create(name="Family", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", events=["down"])
+    Channel.objects.create(name="Caretaker", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL")
     cost("Everything", "100")
     review("100")
     cost("Backblaze B2", "6")
     cost("Tailscale", "6")
     (planned,) = creep.check_and_send()
-    assert planned.channel_id == hook.pk  # it hears cost alerts whatever events it subscribes to
+    assert planned.channel_id == hook.pk  # the only enabled channel that ticked cost
     assert (planned.event.kind, planned.event.title) == (COST, "Costs crept up")
     when = day(Review.objects.get().created)
     assert planned.event.text.splitlines() == [
@@ -221,3 +225,12 @@ def test_two_checks_at_once_open_each_alert_once():
     assert errors == []
     assert sorted(opened) == [0, 2]
     assert sorted(CreepAlert.objects.values_list("reason", flat=True)) == ["growth", "new_item"]
+
+
+def test_cost_is_an_opt_in_event_a_channel_ticks_on_its_form():
+    assert "cost" not in Channel().events  # a new channel, the config file's default too
+    assert not Channel(events=all_events()).wants(COST)
+    assert Channel(events=["down", "cost"]).wants(COST)
+    form = ChannelForm()
+    assert "cost" in dict(form.fields["events"].choices)
+    assert "cost" not in form["events"].value()  # not ticked at first
