@@ -4,14 +4,19 @@ threshold), new recurring items and price changes since that review, each alerti
 
 from __future__ import annotations
 
+import importlib.util
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+import homeops.settings as django_settings_module
 from apps.ledger import creep, reviews, services
 from apps.ledger.models import Category, CostItem, CreepAlert, Kind, LedgerSettings, Period, Review
 from apps.notify.forms import ChannelForm
@@ -196,7 +201,38 @@ def test_the_monthly_check_is_in_the_beat_schedule_with_an_expiry(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["ledger-creep-monthly"]
     assert entry["task"] == check_creep.name == "ledger.check_creep"
     assert entry["options"]["expires"] > 0
-    assert (entry["schedule"].day_of_month, entry["schedule"].hour) == ({1}, {6})
+    assert (entry["schedule"].day_of_month, entry["schedule"].hour) == ({1}, {6})  # the tests' zone is UTC
+
+
+def settings_in(zone: str, monkeypatch) -> ModuleType:
+    """homeops/settings.py read afresh as a household in `zone` would start it."""
+    monkeypatch.setenv("TIME_ZONE", zone)
+    spec = importlib.util.spec_from_file_location("settings_in_zone", Path(django_settings_module.__file__))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_day"),
+    [
+        ("UTC", 1),
+        ("America/Los_Angeles", 1),  # 06:15 UTC on the 1st was 23:15 on the 31st there
+        ("Pacific/Honolulu", 1),  # UTC-10: was 20:15 on the 31st
+        ("Europe/Berlin", 1),
+        ("Asia/Tokyo", 2),  # UTC+9: beat counts days in UTC, so the 2nd: still the new month
+    ],
+)
+def test_the_monthly_check_runs_at_0615_household_time_in_the_new_month(zone, local_day, monkeypatch):
+    schedule = settings_in(zone, monkeypatch).CELERY_BEAT_SCHEDULE["ledger-creep-monthly"]["schedule"]
+    (day,), (hour,), (minute,) = schedule.day_of_month, schedule.hour, schedule.minute
+    assert day == 1  # beat's UTC day
+    # With today's offsets, as settings.py reads them: the UTC day's hh:mm is the household's
+    # 06:15 of the same day (the 1st), or of the next day (the 2nd).
+    utc = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    fires = utc.astimezone(ZoneInfo(zone))
+    assert ((fires.date() - utc.date()).days + 1, fires.hour, fires.minute) == (local_day, 6, 15)
 
 
 @pytest.mark.django_db(transaction=True)
