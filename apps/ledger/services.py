@@ -158,6 +158,8 @@ def item_save(
         problems["amount"] = PRICE_NEEDED
     if price_since and price_since < item.start:
         problems["price_since"] = f"A price change cannot come before the start ({item.start:%-d %B %Y})."
+    if problem := kind_change_problem(item):
+        problems["__all__"] = problem
     _raise(problems)
     currency, rate_value = _money(currency, rate, household)
     with transaction.atomic():
@@ -169,6 +171,26 @@ def item_save(
             _record_price(item, amount, currency, rate_value, price_since)
     creep.after_change()
     return item
+
+
+def kind_change_problem(item: CostItem) -> str:
+    """A saved item with a price history keeps its kind: another kind reads its prices
+    otherwise (a purchase keeps one price and the others would be deleted; paid by use reads
+    none), so the history would be lost or meaningless. Refused, rather than confirmed: ending
+    the cost and adding a new one keeps the history and says what happened, in two steps."""
+    if item.pk is None:
+        return ""
+    before = CostItem.objects.filter(pk=item.pk).values_list("kind", flat=True).first()
+    if before is None or before == item.kind:
+        return ""
+    prices = list(Price.objects.filter(item=item).order_by("since"))
+    if len(prices) < 2:
+        return ""
+    days = ", ".join(f"{price.since:%-d %B %Y}" for price in prices)
+    return (
+        f"“{item.name}” has {len(prices)} prices (from {days}): making it a {Kind(item.kind).label.lower()} would "
+        f"lose that history. To keep it, end this cost (give it an end date) and add a new one of the other kind."
+    )
 
 
 def _start_before_save(item: CostItem) -> date | None:

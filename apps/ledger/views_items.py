@@ -81,7 +81,14 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and (saved := _save_item(request, form)):
         messages.success(request, f"Saved “{saved.name}”.")
         return redirect("ledger:item", pk=saved.pk)
-    context = {"form": form, "item": item, "preset": PRESETS[preset], "preset_name": preset, "presets": PRESETS}
+    context = {
+        "form": form,
+        "item": item,
+        "preset": PRESETS[preset],
+        "preset_name": preset,
+        "presets": PRESETS,
+        "keeps_kind": len(item.prices.all()) > 1,  # services.kind_change_problem
+    }
     return render(request, "ledger/item_form.html", context, status=400 if form.errors else 200)
 
 

@@ -127,6 +127,30 @@ def test_editing_a_subscriptions_price_records_a_change_and_keeps_the_history(cl
     assert history.index("1 October 2025") < history.index("1 June 2024")
 
 
+@pytest.mark.parametrize("kind", ["purchase", "usage"])
+def test_a_cost_with_a_price_history_keeps_its_kind_and_says_what_to_do(client, alice, kind):
+    item = subscription(name="Backup storage", amount="10.00")
+    services.price_change(item, amount=Decimal("12.00"), since=date(2025, 10, 1))
+    signed_in(client, alice)
+    url = reverse("ledger:item_edit", args=[item.pk])
+    assert "it keeps its kind" in client.get(url).content.decode()
+    data = {"name": "Backup storage", "category": "hardware", "start": "2024-06-01", "life_months": "60"}
+    data |= {"amount": "10.00", "watts": "40"}
+    page = client.post(f"{url}?kind={kind}", data)
+    assert page.status_code == 400
+    assert (
+        "“Backup storage” has 2 prices (from 1 June 2024, 1 October 2025): making it a "
+        in page.content.decode().replace("&#x27;", "'")
+    )
+    assert "end this cost (give it an end date) and add a new one of the other kind." in page.content.decode()
+    item.refresh_from_db()
+    assert item.kind == "recurring" and item.prices.count() == 2
+    # One price only: nothing is lost, the kind may change.
+    one = subscription(name="Domain name", amount="12.00", period="yearly")
+    data = {"name": "Domain name", "category": "hardware", "start": "2024-06-01", "life_months": "12", "amount": "12"}
+    assert client.post(reverse("ledger:item_edit", args=[one.pk]) + "?kind=purchase", data).status_code == 302
+
+
 def test_record_a_price_change_from_a_day(client, alice):
     item = subscription(name="Domain name", amount="10.44", period="yearly")
     signed_in(client, alice)
