@@ -108,6 +108,29 @@ def _money(currency: str, rate: Decimal | None, household: str) -> tuple[str, De
     return currency, (ONE if currency == household or rate is None else rate)
 
 
+def _unchanged_row(instance: Charge, household: str) -> bool:
+    """A stored charge whose currency and rate are as saved. The "needs a rate" rule is for new
+    values: after the household's currency changed, old rows keep the old currency with rate 1,
+    and assigning or editing them must not ask for a rate (the assign page has no rate field)."""
+    if instance.pk is None:
+        return False
+    stored = type(instance).objects.filter(pk=instance.pk).values_list("currency", "rate").first()
+    return stored is not None and stored == _money(instance.currency, instance.rate, household)
+
+
+def _price_unchanged(
+    item: CostItem, amount: Decimal | None, currency: str, rate: Decimal | None, since: date | None, household: str
+) -> bool:
+    """The edit form sent back the price _record_price would compare with, unchanged: nothing
+    new is written, so the "needs a rate" rule (for new values) does not apply."""
+    if item.pk is None or amount is None:
+        return False
+    day = item.start if item.kind == Kind.ONE_OFF else max(since or timezone.localdate(), item.start)
+    price = current_price(item, day)
+    as_sent = (amount, *_money(currency, rate, household))
+    return price is not None and (price.amount, price.currency, price.rate) == as_sent
+
+
 def _raise(problems: dict[str, str]) -> None:
     if problems:
         raise ValidationError(problems)
@@ -152,7 +175,10 @@ def item_save(
     from its start); a recurring item's first price from its start, and a changed amount as a
     price change from `price_since` (today when not given), the history kept."""
     household = household_currency()
-    problems = _clean(item, money_problems(amount, currency, rate, household=household))
+    problems = money_problems(amount, currency, rate, household=household)
+    if "rate" in problems and _price_unchanged(item, amount, currency, rate, price_since, household):
+        del problems["rate"]
+    problems = _clean(item, problems)
     has_prices = item.pk is not None and item.prices.exists()
     if needs_price(item) and amount is None and not has_prices:
         problems["amount"] = PRICE_NEEDED
@@ -289,6 +315,8 @@ def usage_delete(entry: UsageEntry) -> None:
 
 def _charge_problems(charge: Charge, household: str) -> dict[str, str]:
     problems = money_problems(charge.amount, charge.currency, charge.rate, household=household, negative=True)
+    if "rate" in problems and _unchanged_row(charge, household):
+        del problems["rate"]
     charge.currency, charge.rate = _money(charge.currency, charge.rate, household)
     return _clean(charge, problems)
 
