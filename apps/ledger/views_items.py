@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from apps.accounts.roles import require
-from apps.ledger import explain, figures, services
+from apps.ledger import explain, figures, services, tokens
 from apps.ledger.forms import PRESETS, ChargeForm, ItemForm, PriceChangeForm, UsageForm, add_errors, preset_of
 from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Price, UsageEntry
 
@@ -113,6 +113,8 @@ def _detail_context(item: CostItem) -> dict[str, Any]:
         "charges": item.charges.order_by("-day", "-pk")[:24],
         "is_recurring": item.kind == Kind.RECURRING and services.needs_price(item),
         "is_usage": item.kind == Kind.USAGE,
+        # Who used a paid backend this month (today included), for its cloud API item.
+        "members": tokens.cloud_spend_by_member(today=today, backend=item.backend) if item.backend else [],
     }
 
 
