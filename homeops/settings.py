@@ -298,13 +298,6 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Maintenance reminders: each (task, due day, kind, member) at most once, however often it runs.
     "maintenance-reminders": {"task": "maintenance.send_reminders", "schedule": 900.0, "options": {"expires": 900.0}},
-    # Cost creep once a month too (apps/ledger/creep.py): a new month ends purchases' amortisation
-    # and starts prices dated ahead, with no write to trigger the check. 06:15 UTC on the 1st.
-    "ledger-creep-monthly": {
-        "task": "ledger.check_creep",
-        "schedule": crontab(minute="15", hour="6", day_of_month="1"),
-        "options": {"expires": 6 * 3600.0},
-    },
 }
 
 # --- Sign-in (django-allauth) -------------------------------------------------------------
@@ -378,6 +371,17 @@ CELERY_BEAT_SCHEDULE["ledger-count-tokens"] = {
     "task": "ledger.count_tokens",
     "schedule": crontab(hour=_hour, minute=_minute),
     "options": {"expires": 3 * 3600.0},
+}
+# Cost creep once a month too (apps/ledger/creep.py): a new month ends purchases' amortisation
+# and starts prices dated ahead, with no write to trigger the check. 06:15 household time on
+# the 1st, never the month's last local day (06:15 UTC is still the 31st west of UTC-6:15).
+# Beat counts days in UTC: east of UTC+6:15 the household's 06:15 on the 1st is the UTC 31st,
+# so it runs at 06:15 on the 2nd there: a day late, but in the new month.
+_hour, _minute = household_clock_in_utc(6, 15, TIME_ZONE)
+CELERY_BEAT_SCHEDULE["ledger-creep-monthly"] = {
+    "task": "ledger.check_creep",
+    "schedule": crontab(minute=_minute, hour=_hour, day_of_month="1"),
+    "options": {"expires": 6 * 3600.0},
 }
 
 # --- Static files --------------------------------------------------------------------------

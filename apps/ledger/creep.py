@@ -8,8 +8,10 @@ the nightly usage. `check()` opens a CreepAlert for each finding since the newes
 - a price was added that is not its item's first (a price change).
 Without any review there is no baseline, and nothing to compare: the overview asks for the
 first bill review instead. The partial unique constraint on CreepAlert.key (open alerts only)
-makes each finding alert once, however many checks run at once; the new alerts go through
-every alert channel as one message (`send`). A review (reviews.py) closes the open alerts.
+makes each finding alert once, however many checks run at once; the new alerts go as one
+message (`send`) to the enabled channels that subscribe to `cost` (the owner ticks it on a
+channel only the owner reads: the message carries the household's cost figures). A review
+(reviews.py) closes the open alerts.
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ def event(alerts: list[CreepAlert], *, now: datetime) -> Event:
 
 
 def send(alerts: list[CreepAlert], *, now: datetime | None = None) -> list[Planned]:
-    """The (channel, message) pairs for notify.deliver; nothing when no alert is new."""
+    """The (channel, message) pairs for notify.deliver, for the channels that subscribe to
+    `cost`; nothing when no alert is new."""
     if not alerts:
         return []
     now = now or timezone.now()

@@ -16,7 +16,6 @@ from apps.ledger.figures import money
 from apps.ledger.models import Category, Charge, CostItem, Kind, Period, Price
 
 PER = {Period.MONTHLY: "a month", Period.QUARTERLY: "a quarter", Period.YEARLY: "a year"}
-DIVIDE = {Period.QUARTERLY: 3, Period.YEARLY: 12}
 
 
 def _written(price: Price, household: str) -> str:
@@ -26,7 +25,26 @@ def _written(price: Price, household: str) -> str:
     return f"{money(price.amount, price.currency)} at {price.rate.normalize():f} = {money(price.household_amount)}"
 
 
-def in_words(item: CostItem, *, today: date, kwh_price: Decimal, household: str, usage: Decimal) -> str:
+def _usage_words(item: CostItem, usage: figures.Usage, amount: Decimal) -> str:
+    """A usage item: entered bills as written, counted tokens projected over the days they cover."""
+    if not usage.total and not usage.counted_to:
+        if item.backend_id:
+            return "Counted each morning from the gateway's audit log: nothing counted for this month yet."
+        return "Nothing entered for this month yet: add the month's bill below."
+    parts = []
+    if usage.entered:
+        parts.append(f"{money(usage.entered)} entered for this month (a bill counts as written)")
+    if usage.counted_to:
+        days = usage.days_counted
+        day_words = "1 day" if days == 1 else f"{days} days"
+        parts.append(
+            f"{money(usage.counted)} counted from the gateway over {day_words} "
+            f"(1 to {usage.counted_to:%-d %B}), projected over an average month of 30.44 days"
+        )
+    return f"{'; '.join(parts)} = {money(amount)} a month."
+
+
+def in_words(item: CostItem, *, today: date, kwh_price: Decimal, household: str, usage: figures.Usage) -> str:
     """How this month's figure for `item` is computed, in one sentence (amounts in `household`)."""
     month = figures.month_start(today)
     amount = figures.monthly_cost(item, month, today=today, kwh_price=kwh_price, usage=usage)
@@ -36,15 +54,7 @@ def in_words(item: CostItem, *, today: date, kwh_price: Decimal, household: str,
         return f"Starts on {item.start:%-d %B %Y}: it counts from that month."
     prices = list(item.prices.all())
     if item.kind == Kind.USAGE:
-        days = figures.days_counted(item, today)
-        if item.backend_id and not days:
-            return "Counted each morning from the gateway's audit log: this month's first day is counted tomorrow."
-        if not usage:
-            return "Nothing entered for this month yet: add the month's bill below."
-        return (
-            f"{money(usage)} {'counted' if item.backend_id else 'entered'} so far this month, over {days} days, "
-            f"projected over an average month of 30.44 days = {money(amount)} a month."
-        )
+        return _usage_words(item, usage, amount)
     if item.kind == Kind.ONE_OFF:
         price = figures.first_price(prices)
         if price is None:
@@ -66,13 +76,13 @@ def in_words(item: CostItem, *, today: date, kwh_price: Decimal, household: str,
             )
         if item.ups_id:
             return f"{item.ups} has not reported the UPS's draw yet; until it does this counts nothing."
-    price = figures.price_on(prices, min(today, figures.month_end(month))) or figures.first_price(prices)
+    price = figures.price_in_effect(prices, today)
     if price is None:
         return "No price yet: record one below."
     period = Period(item.period)
     if period == Period.MONTHLY:
         return f"{_written(price, household)} a month."
-    return f"{_written(price, household)} {PER[period]} ÷ {DIVIDE[period]} = {money(amount)} a month."
+    return f"{_written(price, household)} {PER[period]} ÷ {figures.PERIOD_MONTHS[period]} = {money(amount)} a month."
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,7 @@ def item_rows(*, today: date | None = None) -> Iterator[list[Cell]]:
     month = figures.run_rate(today=today)
     household = figures.LedgerSettings.load().currency
     for item in sorted(figures.items(), key=lambda item: item.name.casefold()):
-        prices = list(item.prices.all())
-        price = figures.price_on(prices, today) or figures.first_price(prices)
+        price = figures.price_in_effect(item.prices.all(), today)
         yield [
             item.name,
             item.vendor,

@@ -7,10 +7,12 @@ annual review agree to the cent:
 - A recurring price counts whole in a monthly period, a third in a quarterly one, a twelfth in
   a yearly one. The price of a month is the one in effect on its last day (or today, for the
   month in progress): the newest Price whose `since` is not after that day.
-- Usage items add the entries of the month. For the month in progress the entries so far are
-  projected over an average month (365.25 / 12 days), so today's run rate is not low just
-  because the month is young (a backend's token spend over the days already counted:
-  days_counted).
+- Usage items add the entries of the month. An entered bill (source manual) is the month's
+  bill as written, never projected. A backend's token spend (source tokens, one row per
+  counted day) is projected for the month in progress over an average month (365.25 / 12
+  days) from the days its rows cover: the 1st to the newest row's day (tokens.py counts a
+  day the morning after, and may catch up several), so the run rate is not low just because
+  the month is young; no row yet, nothing projected.
 - Electricity (a recurring electricity item with watts, entered or measured) costs
   watts x 730.5 hours (365.25 x 24 / 12) / 1000 x the price per kWh.
 - Nothing is rounded here: `cents` rounds half-up for display and the JSON report only.
@@ -30,7 +32,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Prefetch
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Period, Price, UsageEntry
@@ -142,25 +143,45 @@ def first_price(prices: Iterable[Price]) -> Price | None:
     return min(prices, key=lambda price: price.since, default=None)
 
 
-def days_counted(item: CostItem, today: date) -> int:
-    """The days of this month a usage item's entries cover: tokens.py counts a day the morning
-    after, so a backend's spend covers the days before today (none yet on the 1st); an entered
-    bill, the days so far."""
-    return today.day - 1 if item.backend_id else today.day
+def price_in_effect(prices: Iterable[Price], day: date) -> Price | None:
+    """The price in effect on `day`, else the first one (an item that has not started yet):
+    what an item's page, its edit form, the bill review and the export call its price."""
+    prices = list(prices)
+    return price_on(prices, day) or first_price(prices)
 
 
-def monthly_cost(
-    item: CostItem, month: date, *, today: date, kwh_price: Decimal, usage: Decimal = Decimal(0)
-) -> Decimal:
+@dataclass(frozen=True)
+class Usage:
+    """A usage item's entries in one month, household currency, unrounded."""
+
+    entered: Decimal = Decimal(0)  # bills entered by hand: the month's bill as written
+    counted: Decimal = Decimal(0)  # token rows (tokens.py), one per counted day
+    counted_to: date | None = None  # the newest token row's day in the month
+
+    @property
+    def total(self) -> Decimal:
+        return self.entered + self.counted
+
+    @property
+    def days_counted(self) -> int:
+        """The days of the month the token rows cover: the 1st to the newest row's day."""
+        return self.counted_to.day if self.counted_to else 0
+
+
+NO_USAGE = Usage()
+
+
+def monthly_cost(item: CostItem, month: date, *, today: date, kwh_price: Decimal, usage: Usage = NO_USAGE) -> Decimal:
     """What `item` adds to `month` (its first day). `usage` is the month's usage entries for
-    a usage item (household currency); `item.prices` should be prefetched."""
+    a usage item; `item.prices` should be prefetched."""
     if not active_in(item, month):
         return Decimal(0)
     if item.kind == Kind.USAGE:
-        if month == month_start(today):
-            days = days_counted(item, today)
-            return usage * DAYS_PER_MONTH / days if days else usage  # multiplied first: one rounding
-        return usage
+        days = usage.days_counted
+        if month == month_start(today) and days:
+            # multiplied first: one rounding
+            return usage.entered + usage.counted * DAYS_PER_MONTH / days
+        return usage.total
     prices = list(item.prices.all())
     if item.kind == Kind.ONE_OFF:
         price = first_price(prices)
@@ -212,28 +233,36 @@ def items() -> list[CostItem]:
     )
 
 
-def usage_by_month(first: date, last: date) -> dict[tuple[int, date], Decimal]:
-    """(item id, month) -> the usage entries' sum in household currency, one query."""
-    totals: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
-    rows = (
-        UsageEntry.objects.filter(day__gte=first, day__lte=month_end(last))
-        .annotate(month=TruncMonth("day"))
-        .values("item_id", "month", "amount", "rate")
+def usage_by_month(first: date, last: date) -> dict[tuple[int, date], Usage]:
+    """(item id, month) -> the month's usage entries in household currency (entered and
+    counted apart, with the newest counted day), in one query."""
+    entered: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+    counted: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+    counted_to: dict[tuple[int, date], date] = {}
+    rows = UsageEntry.objects.filter(day__gte=first, day__lte=month_end(last)).values(
+        "item_id", "day", "source", "amount", "rate"
     )
     for row in rows:
-        month = row["month"]
-        month = month.date() if hasattr(month, "date") else month
-        totals[(row["item_id"], month)] += row["amount"] * row["rate"]
-    return totals
+        key = (row["item_id"], month_start(row["day"]))
+        amount = row["amount"] * row["rate"]
+        if row["source"] == UsageEntry.Source.TOKENS:
+            counted[key] += amount
+            counted_to[key] = max(counted_to.get(key, row["day"]), row["day"])
+        else:
+            entered[key] += amount
+    return {
+        key: Usage(entered.get(key, Decimal(0)), counted.get(key, Decimal(0)), counted_to.get(key))
+        for key in entered.keys() | counted.keys()
+    }
 
 
 def _month(
-    month: date, all_items: list[CostItem], usage: dict[tuple[int, date], Decimal], today: date, kwh: Decimal
+    month: date, all_items: list[CostItem], usage: dict[tuple[int, date], Usage], today: date, kwh: Decimal
 ) -> Month:
     lines = []
     by_category = {value: Decimal(0) for value in Category.values}
     for item in all_items:
-        amount = monthly_cost(item, month, today=today, kwh_price=kwh, usage=usage.get((item.pk, month), Decimal(0)))
+        amount = monthly_cost(item, month, today=today, kwh_price=kwh, usage=usage.get((item.pk, month), NO_USAGE))
         if amount or active_in(item, month):
             lines.append(Line(item, amount))
             by_category[item.category] += amount

@@ -268,8 +268,10 @@ class SettingsForm(forms.ModelForm):
             "cloud_alternative_note": "What that alternative is",
         }
         help_texts = {
-            "currency": "The household's currency, like USD or EUR. Changing it does not convert amounts "
-            "already entered: they keep their numbers.",
+            "currency": "The household's currency, like USD or EUR. Changing it converts nothing: amounts "
+            "already entered keep their numbers, and those entered in the old currency keep it with a rate of 1, "
+            "so they count one for one in the new currency until you correct them. They can still be edited and "
+            "assigned as they are: only a new currency or rate asks for its exchange rate.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

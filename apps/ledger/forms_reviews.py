@@ -57,7 +57,7 @@ class ItemDecisionForm(forms.Form):
         self.fields["end"] = _date("Ends on", today)
         self.fields["since"] = _date("New price from", today)
         self.order_fields(["decision", "end", "amount", "since", "note"])
-        self.price: Price | None = reviews.current_price(item, today)
+        self.price: Price | None = figures.price_in_effect(item.prices.all(), today)
         self.monthly = month.amount_of(item.pk)
         if self.price:
             self.fields["amount"].label = f"New price ({self.price.currency}, {item.get_period_display().lower()})"

@@ -108,6 +108,9 @@ class LedgerSettings(models.Model):
 
     @classmethod
     def load(cls) -> LedgerSettings:
+        """The one row, made with the defaults on first need. Two first requests at once are
+        safe: get_or_create inserts in a savepoint and, when the other insert won (an
+        IntegrityError on pk 1), reads the row it lost to (tests/ledger/test_services.py)."""
         return cls.objects.get_or_create(pk=1)[0]
 
 

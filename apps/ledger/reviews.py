@@ -47,11 +47,6 @@ def due_items(today: date | None = None) -> list[CostItem]:
     )
 
 
-def current_price(item: CostItem, day: date) -> Price | None:
-    prices = list(item.prices.all())
-    return figures.price_on(prices, day) or figures.first_price(prices)
-
-
 @dataclass(frozen=True)
 class ItemDecision:
     item: CostItem
@@ -78,7 +73,7 @@ def _apply(decision: ItemDecision, today: date) -> None:
         if decision.amount is None:
             raise ValidationError({"amount": "Write the new price, like 12.50."})
         since = decision.since or today
-        before = current_price(item, since)
+        before = figures.price_in_effect(item.prices.all(), since)
         currency, rate = (before.currency, before.rate) if before else ("", Decimal(1))
         services.price_set(item, amount=decision.amount, since=since, currency=currency, rate=rate)
 

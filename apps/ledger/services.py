@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.ledger import creep
+from apps.ledger import creep, figures
 from apps.ledger.models import (
     CURRENCY_WORDS,
     ONE,
@@ -108,6 +108,29 @@ def _money(currency: str, rate: Decimal | None, household: str) -> tuple[str, De
     return currency, (ONE if currency == household or rate is None else rate)
 
 
+def _unchanged_row(instance: Charge, household: str) -> bool:
+    """A stored charge whose currency and rate are as saved. The "needs a rate" rule is for new
+    values: after the household's currency changed, old rows keep the old currency with rate 1,
+    and assigning or editing them must not ask for a rate (the assign page has no rate field)."""
+    if instance.pk is None:
+        return False
+    stored = type(instance).objects.filter(pk=instance.pk).values_list("currency", "rate").first()
+    return stored is not None and stored == _money(instance.currency, instance.rate, household)
+
+
+def _price_unchanged(
+    item: CostItem, amount: Decimal | None, currency: str, rate: Decimal | None, since: date | None, household: str
+) -> bool:
+    """The edit form sent back the price _record_price would compare with, unchanged: nothing
+    new is written, so the "needs a rate" rule (for new values) does not apply."""
+    if item.pk is None or amount is None:
+        return False
+    day = item.start if item.kind == Kind.ONE_OFF else max(since or timezone.localdate(), item.start)
+    price = current_price(item, day)
+    as_sent = (amount, *_money(currency, rate, household))
+    return price is not None and (price.amount, price.currency, price.rate) == as_sent
+
+
 def _raise(problems: dict[str, str]) -> None:
     if problems:
         raise ValidationError(problems)
@@ -124,10 +147,9 @@ def _clean(instance: CostItem | UsageEntry | Charge, problems: dict[str, str]) -
 
 
 def current_price(item: CostItem, day: date | None = None) -> Price | None:
-    """The price in effect on `day` (today), else the first one (an item not started yet)."""
-    day = day or timezone.localdate()
-    prices = item.prices.order_by("since")
-    return prices.filter(since__lte=day).last() or prices.first()
+    """figures.price_in_effect on `day` (today), read afresh: a write may have just changed
+    the prices a prefetch holds."""
+    return figures.price_in_effect(item.prices.order_by("since"), day or timezone.localdate())
 
 
 # --- cost items ----------------------------------------------------------------------------------
@@ -153,12 +175,17 @@ def item_save(
     from its start); a recurring item's first price from its start, and a changed amount as a
     price change from `price_since` (today when not given), the history kept."""
     household = household_currency()
-    problems = _clean(item, money_problems(amount, currency, rate, household=household))
+    problems = money_problems(amount, currency, rate, household=household)
+    if "rate" in problems and _price_unchanged(item, amount, currency, rate, price_since, household):
+        del problems["rate"]
+    problems = _clean(item, problems)
     has_prices = item.pk is not None and item.prices.exists()
     if needs_price(item) and amount is None and not has_prices:
         problems["amount"] = PRICE_NEEDED
     if price_since and price_since < item.start:
         problems["price_since"] = f"A price change cannot come before the start ({item.start:%-d %B %Y})."
+    if problem := kind_change_problem(item):
+        problems["__all__"] = problem
     _raise(problems)
     currency, rate_value = _money(currency, rate, household)
     with transaction.atomic():
@@ -170,6 +197,26 @@ def item_save(
             _record_price(item, amount, currency, rate_value, price_since)
     creep.after_change()
     return item
+
+
+def kind_change_problem(item: CostItem) -> str:
+    """A saved item with a price history keeps its kind: another kind reads its prices
+    otherwise (a purchase keeps one price and the others would be deleted; paid by use reads
+    none), so the history would be lost or meaningless. Refused, rather than confirmed: ending
+    the cost and adding a new one keeps the history and says what happened, in two steps."""
+    if item.pk is None:
+        return ""
+    before = CostItem.objects.filter(pk=item.pk).values_list("kind", flat=True).first()
+    if before is None or before == item.kind:
+        return ""
+    prices = list(Price.objects.filter(item=item).order_by("since"))
+    if len(prices) < 2:
+        return ""
+    days = ", ".join(f"{price.since:%-d %B %Y}" for price in prices)
+    return (
+        f"“{item.name}” has {len(prices)} prices (from {days}): making it a {Kind(item.kind).label.lower()} would "
+        f"lose that history. To keep it, end this cost (give it an end date) and add a new one of the other kind."
+    )
 
 
 def _start_before_save(item: CostItem) -> date | None:
@@ -268,6 +315,8 @@ def usage_delete(entry: UsageEntry) -> None:
 
 def _charge_problems(charge: Charge, household: str) -> dict[str, str]:
     problems = money_problems(charge.amount, charge.currency, charge.rate, household=household, negative=True)
+    if "rate" in problems and _unchanged_row(charge, household):
+        del problems["rate"]
     charge.currency, charge.rate = _money(charge.currency, charge.rate, household)
     return _clean(charge, problems)
 

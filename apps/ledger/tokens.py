@@ -180,13 +180,15 @@ class MemberSpend:
     amount: Decimal  # exact, household currency: round with figures.cents to show
 
 
-def cloud_spend_by_member(*, month: date | None = None, today: date | None = None) -> list[MemberSpend]:
-    """This month's (or `month`'s) spend on paid backends per member, straight from the audit
-    log with today's prices, so it includes today; most spent first. One aggregate query (and
-    one for the names). Members who spent nothing are left out."""
+def cloud_spend_by_member(
+    *, month: date | None = None, today: date | None = None, backend: Backend | None = None
+) -> list[MemberSpend]:
+    """This month's (or `month`'s) spend on paid backends (or on `backend`) per member, straight
+    from the audit log with today's prices, so it includes today; most spent first. One
+    aggregate query (and one for the names). Members who spent nothing are left out."""
     today = today or timezone.localdate()
     first = figures.month_start(month or today)
-    backends = {backend.name: backend for backend in paid_backends()}
+    backends = {paid.name: paid for paid in paid_backends() if backend is None or paid.pk == backend.pk}
     if not backends:
         return []
     start, end = local_bounds(first, figures.month_end(first))

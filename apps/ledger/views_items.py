@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from apps.accounts.roles import require
-from apps.ledger import explain, figures, services
+from apps.ledger import explain, figures, services, tokens
 from apps.ledger.forms import PRESETS, ChargeForm, ItemForm, PriceChangeForm, UsageForm, add_errors, preset_of
 from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Price, UsageEntry
 
@@ -81,7 +81,14 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and (saved := _save_item(request, form)):
         messages.success(request, f"Saved “{saved.name}”.")
         return redirect("ledger:item", pk=saved.pk)
-    context = {"form": form, "item": item, "preset": PRESETS[preset], "preset_name": preset, "presets": PRESETS}
+    context = {
+        "form": form,
+        "item": item,
+        "preset": PRESETS[preset],
+        "preset_name": preset,
+        "presets": PRESETS,
+        "keeps_kind": len(item.prices.all()) > 1,  # services.kind_change_problem
+    }
     return render(request, "ledger/item_form.html", context, status=400 if form.errors else 200)
 
 
@@ -89,7 +96,7 @@ def _detail_context(item: CostItem) -> dict[str, Any]:
     today = timezone.localdate()
     month = figures.month_start(today)
     settings = LedgerSettings.load()
-    usage = figures.usage_by_month(month, month).get((item.pk, month), Decimal(0))
+    usage = figures.usage_by_month(month, month).get((item.pk, month), figures.NO_USAGE)
     rows = explain.expected_and_actual(item, today=today)
     return {
         "item": item,
@@ -106,6 +113,8 @@ def _detail_context(item: CostItem) -> dict[str, Any]:
         "charges": item.charges.order_by("-day", "-pk")[:24],
         "is_recurring": item.kind == Kind.RECURRING and services.needs_price(item),
         "is_usage": item.kind == Kind.USAGE,
+        # Who used a paid backend this month (today included), for its cloud API item.
+        "members": tokens.cloud_spend_by_member(today=today, backend=item.backend) if item.backend else [],
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from apps.core.forms import model_words
-from apps.notify.models import CHANNEL_FIELDS, Channel, ChannelKind, EventKind
+from apps.notify.models import CHANNEL_FIELDS, Channel, ChannelKind, EventKind, all_events
 
 
 class TimeInput(forms.TimeInput):
@@ -23,8 +23,9 @@ class ChannelForm(forms.ModelForm):
         choices=EventKind.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        initial=list(EventKind.values),
-        help_text="What this channel hears about. Reminders follow “Something is down”.",
+        initial=all_events,
+        help_text="What this channel hears about. Reminders follow “Something is down”. "
+        "Cost creep tells what the household's costs are: tick it only on a channel the owner alone reads.",
     )
 
     class Meta:

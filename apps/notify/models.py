@@ -37,17 +37,23 @@ class EventKind(models.TextChoices):
     RECOVERED = "recovered", "It is back"
     DEGRADED = "degraded", "Slow or partly working"
     HEARTBEAT_LATE = "heartbeat_late", "A backup or job is late"
+    # The ledger's creep alerts (apps/ledger/creep.py) carry the household's cost figures, which
+    # only the owner sees on the pages: a channel hears them only when the owner ticks them.
+    COST = "cost", "Costs crept up (the ledger's figures: the owner's only)"
 
 
 # Kinds that are not subscriptions: reminders follow "down"; digests, tests, the end of a
-# handover's summary (apps/handover), maintenance reminders (apps/maintenance/reminders.py,
-# each sent once) and cost creep (apps/ledger/creep.py, each finding once) always go.
+# handover's summary (apps/handover) and maintenance reminders (apps/maintenance/reminders.py,
+# each sent once) always go.
 REMINDER, DIGEST, TEST, SUMMARY, MAINTENANCE = "reminder", "digest", "test", "summary", "maintenance"
-COST = "cost"
+COST: str = EventKind.COST.value
+OPT_IN = {EventKind.COST}
 
 
 def all_events() -> list[str]:
-    return list(EventKind.values)
+    """A channel's events unless it says otherwise (the model's default, the form's first
+    ticks, the config file's): every outage kind, not the opt-in ones (OPT_IN)."""
+    return [event for event in EventKind.values if event not in OPT_IN]
 
 
 # Kinds that post to a URL held in the environment; email sends to `target` instead.
@@ -175,7 +181,7 @@ class Channel(models.Model):
         return {}
 
     def wants(self, kind: str) -> bool:
-        if kind in (DIGEST, TEST, SUMMARY, MAINTENANCE, COST):
+        if kind in (DIGEST, TEST, SUMMARY, MAINTENANCE):
             return True
         if kind == REMINDER:
             kind = EventKind.DOWN

@@ -76,8 +76,9 @@ def alerts_collect(*, now: datetime | None = None) -> list[Planned]:
 
 
 def for_channels(event: Event, *, now: datetime) -> list[Planned]:
-    """One event that every enabled channel hears (maintenance reminders, cost creep): a
-    channel in its quiet hours holds it for its digest instead (_release_held)."""
+    """One event for every enabled channel that wants it (maintenance reminders always; cost
+    creep when subscribed): a channel in its quiet hours holds it for its digest instead
+    (_release_held)."""
     planned = []
     for channel in Channel.objects.filter(enabled=True):
         if transport_for(channel).is_noop(event):

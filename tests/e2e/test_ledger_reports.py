@@ -65,7 +65,7 @@ def reference_stack() -> None:
         (3, "8.75"),
         (2, "11.20"),
         (1, "9.30"),
-        (0, "0.90"),  # this month so far, projected over the month
+        (0, "0.90"),  # this month's bill, entered by hand: counted as written
     ):
         day = months_ago(ago, 20 if ago else 1)
         UsageEntry.objects.create(item=openrouter, day=day, amount=Decimal(amount), currency="USD")

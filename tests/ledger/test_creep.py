@@ -4,17 +4,23 @@ threshold), new recurring items and price changes since that review, each alerti
 
 from __future__ import annotations
 
+import importlib.util
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+import homeops.settings as django_settings_module
 from apps.ledger import creep, reviews, services
 from apps.ledger.models import Category, CostItem, CreepAlert, Kind, LedgerSettings, Period, Review
-from apps.notify.models import COST, Channel
+from apps.notify.forms import ChannelForm
+from apps.notify.models import COST, Channel, all_events
 from tests.ledger.reports_setup import cost, review
 
 pytestmark = pytest.mark.django_db
@@ -150,16 +156,19 @@ def test_an_ended_item_is_no_creep():
     assert creep.check() == []
 
 
-def test_new_alerts_go_to_every_enabled_channel_as_one_message(monkeypatch):
+def test_new_alerts_go_as_one_message_only_to_channels_that_subscribe_to_cost(monkeypatch):
     monkeypatch.setenv("HOMEOPS_TEST_HOOK_URL", "http://127.0.0.1:9/hook")
-    hook = Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", events=["down"])
-    Channel.objects.create(name="Off", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", enabled=False)
+    hook = Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", events=["cost"])
+    Channel.objects.create(name="Off", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", enabled=False, events=["cost"])
+    # The caretaker's and the family's outage channels: their events say nothing of cost.
+    Channel.objects.create(name="Family", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL", events=["down"])
+    Channel.objects.create(name="Caretaker", kind="webhook", url_env="HOMEOPS_TEST_HOOK_URL")
     cost("Everything", "100")
     review("100")
     cost("Backblaze B2", "6")
     cost("Tailscale", "6")
     (planned,) = creep.check_and_send()
-    assert planned.channel_id == hook.pk  # it hears cost alerts whatever events it subscribes to
+    assert planned.channel_id == hook.pk  # the only enabled channel that ticked cost
     assert (planned.event.kind, planned.event.title) == (COST, "Costs crept up")
     when = day(Review.objects.get().created)
     assert planned.event.text.splitlines() == [
@@ -192,7 +201,38 @@ def test_the_monthly_check_is_in_the_beat_schedule_with_an_expiry(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["ledger-creep-monthly"]
     assert entry["task"] == check_creep.name == "ledger.check_creep"
     assert entry["options"]["expires"] > 0
-    assert (entry["schedule"].day_of_month, entry["schedule"].hour) == ({1}, {6})
+    assert (entry["schedule"].day_of_month, entry["schedule"].hour) == ({1}, {6})  # the tests' zone is UTC
+
+
+def settings_in(zone: str, monkeypatch) -> ModuleType:
+    """homeops/settings.py read afresh as a household in `zone` would start it."""
+    monkeypatch.setenv("TIME_ZONE", zone)
+    spec = importlib.util.spec_from_file_location("settings_in_zone", Path(django_settings_module.__file__))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_day"),
+    [
+        ("UTC", 1),
+        ("America/Los_Angeles", 1),  # 06:15 UTC on the 1st was 23:15 on the 31st there
+        ("Pacific/Honolulu", 1),  # UTC-10: was 20:15 on the 31st
+        ("Europe/Berlin", 1),
+        ("Asia/Tokyo", 2),  # UTC+9: beat counts days in UTC, so the 2nd: still the new month
+    ],
+)
+def test_the_monthly_check_runs_at_0615_household_time_in_the_new_month(zone, local_day, monkeypatch):
+    schedule = settings_in(zone, monkeypatch).CELERY_BEAT_SCHEDULE["ledger-creep-monthly"]["schedule"]
+    (day,), (hour,), (minute,) = schedule.day_of_month, schedule.hour, schedule.minute
+    assert day == 1  # beat's UTC day
+    # With today's offsets, as settings.py reads them: the UTC day's hh:mm is the household's
+    # 06:15 of the same day (the 1st), or of the next day (the 2nd).
+    utc = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    fires = utc.astimezone(ZoneInfo(zone))
+    assert ((fires.date() - utc.date()).days + 1, fires.hour, fires.minute) == (local_day, 6, 15)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -221,3 +261,12 @@ def test_two_checks_at_once_open_each_alert_once():
     assert errors == []
     assert sorted(opened) == [0, 2]
     assert sorted(CreepAlert.objects.values_list("reason", flat=True)) == ["growth", "new_item"]
+
+
+def test_cost_is_an_opt_in_event_a_channel_ticks_on_its_form():
+    assert "cost" not in Channel().events  # a new channel, the config file's default too
+    assert not Channel(events=all_events()).wants(COST)
+    assert Channel(events=["down", "cost"]).wants(COST)
+    form = ChannelForm()
+    assert "cost" in dict(form.fields["events"].choices)
+    assert "cost" not in form["events"].value()  # not ticked at first

@@ -36,7 +36,7 @@ def receiver():
 
 def test_a_change_queues_the_check_and_the_worker_alerts_through_the_channel(receiver, monkeypatch):
     monkeypatch.setenv("HOMEOPS_TEST_LEDGER_HOOK_URL", receiver.url("/hook"))
-    Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_LEDGER_HOOK_URL", events=["down"])
+    Channel.objects.create(name="Hook", kind="webhook", url_env="HOMEOPS_TEST_LEDGER_HOOK_URL", events=["down", "cost"])
     item = cost("Netflix", "15.49")
     review("15.49")
     with worker_and_beat():

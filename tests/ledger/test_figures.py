@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from apps.gateway.models import Backend
-from apps.ledger import figures
+from apps.ledger import explain, figures
 from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Period, Price, UsageEntry
 from apps.status.models import Kind as CheckKind
 from apps.status.models import Service
@@ -161,6 +161,23 @@ def test_the_price_of_a_month_is_the_one_in_effect_on_its_last_day(when, today, 
     assert cost(item, when, today=today) == D(expected)
 
 
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2024, 12, 31), "10.00"),  # before the first price: the first one (an item not started yet)
+        (date(2025, 1, 1), "10.00"),
+        (date(2025, 6, 14), "10.00"),
+        (date(2025, 6, 15), "12.00"),
+        (date(2026, 5, 19), "13.00"),
+        (date(2026, 5, 20), "15.00"),
+    ],
+)
+def test_the_price_in_effect_on_a_day_else_the_first(day, expected):
+    item = make_item("Streaming", prices=PRICES[::-1])  # any order
+    assert figures.price_in_effect(item.prices.all(), day).amount == D(expected)
+    assert figures.price_in_effect([], day) is None
+
+
 def test_a_foreign_currency_price_uses_its_rate():
     item = make_item("Tailscale", prices=[(date(2025, 1, 1), "9.99", "USD", "0.92")])
     assert cost(item, "2025-04") == D("9.1908")
@@ -181,38 +198,53 @@ def test_items_starting_and_ending_mid_month_count_those_months(when, expected):
     assert cost(item, when, today=date(2026, 12, 1)) == D(expected)
 
 
-# --- usage: this month projected over an average month ----------------------------------------------
+# --- usage: an entered bill as written, token spend projected over the days it covers ----------------
+
+
+def usage(entered: str = "0", counted: str = "0", counted_to: date | None = None) -> figures.Usage:
+    return figures.Usage(D(entered), D(counted), counted_to)
 
 
 @pytest.mark.parametrize(
-    ("usage", "when", "today", "expected"),
+    ("entered", "when", "today", "expected"),
     [
-        ("140", "2026-05", TODAY, "304.375"),  # 140 over 14 days, x 30.4375
-        ("140", "2026-05", date(2026, 5, 31), "137.4596774193548387096774194"),
-        ("30.4375", "2026-05", date(2026, 5, 1), "926.44140625"),
-        ("100", "2026-05", date(2026, 5, 3), "1014.583333333333333333333333"),
+        ("45.00", "2026-05", date(2026, 5, 3), "45.00"),  # a bill entered on the 3rd is the month's bill
+        ("140", "2026-05", TODAY, "140"),
+        ("140", "2026-05", date(2026, 5, 31), "140"),
+        ("30.4375", "2026-05", date(2026, 5, 1), "30.4375"),
         ("0", "2026-05", TODAY, "0"),
         ("90.50", "2026-04", TODAY, "90.50"),  # a finished month: as entered
     ],
 )
-def test_usage_of_the_month_in_progress_is_projected_over_an_average_month(usage, when, today, expected):
+def test_an_entered_bill_counts_as_written_even_in_the_month_in_progress(entered, when, today, expected):
     item = make_item("Cloud API", kind=Kind.USAGE, category=Category.CLOUD_API)
-    assert D("30.4375") == figures.DAYS_PER_MONTH
-    assert cost(item, when, today=today, usage=D(usage)) == D(expected)
+    assert cost(item, when, today=today, usage=usage(entered)) == D(expected)
 
 
 @pytest.mark.parametrize(
-    ("usage", "today", "expected"),
+    ("counted", "counted_to", "today", "expected"),
     [
-        ("1.30", TODAY, "3.04375"),  # the 13 days before the 14th, counted each morning, x 30.4375 / 13
-        ("0.10", date(2026, 5, 2), "3.04375"),  # on the 2nd only the 1st is counted
-        ("0", date(2026, 5, 1), "0"),  # the 1st: nothing counted yet, nothing projected
+        ("1.30", date(2026, 5, 13), TODAY, "3.04375"),  # 13 days counted by the 14th, x 30.4375 / 13
+        ("0.10", date(2026, 5, 1), date(2026, 5, 2), "3.04375"),  # on the 2nd only the 1st is counted
+        ("0", None, date(2026, 5, 1), "0"),  # the 1st: nothing counted yet, nothing projected
+        # Before the 04:20 run on the 14th only 12 days are counted, not 13:
+        ("1.20", date(2026, 5, 12), TODAY, "3.04375"),
+        # The worker was off for a week: the rows stop on the 6th, and 6 days are projected.
+        ("0.60", date(2026, 5, 6), TODAY, "3.04375"),
+        ("1.30", date(2026, 5, 13), date(2026, 6, 2), "1.30"),  # a finished month: as counted
     ],
 )
-def test_a_backends_token_spend_is_projected_over_the_days_already_counted(usage, today, expected):
+def test_a_backends_token_spend_is_projected_over_the_days_its_rows_cover(counted, counted_to, today, expected):
     backend = Backend.objects.create(name="cloud", base_url="https://api.example.com/v1")
     item = make_item("Cloud API: cloud", kind=Kind.USAGE, category=Category.CLOUD_API, backend=backend)
-    assert cost(item, "2026-05", today=today, usage=D(usage)) == D(expected)
+    assert D("30.4375") == figures.DAYS_PER_MONTH
+    assert cost(item, "2026-05", today=today, usage=usage(counted=counted, counted_to=counted_to)) == D(expected)
+
+
+def test_a_bill_entered_beside_counted_tokens_is_not_projected():
+    item = make_item("Cloud API", kind=Kind.USAGE, category=Category.CLOUD_API)
+    # 3.04375 for the tokens of 13 days, plus 10 entered as written
+    assert cost(item, "2026-05", usage=usage("10", "1.30", date(2026, 5, 13))) == D("13.04375")
 
 
 def test_usage_entries_are_summed_per_month_in_household_currency():
@@ -225,12 +257,35 @@ def test_usage_entries_are_summed_per_month_in_household_currency():
     ]:
         UsageEntry.objects.create(item=item, day=day, amount=D(amount), currency=currency, rate=D(rate))
     assert figures.usage_by_month(month("2026-04"), month("2026-05")) == {
-        (item.pk, month("2026-04")): D("3.00"),
-        (item.pk, month("2026-05")): D("140.00"),
+        (item.pk, month("2026-04")): usage("3.00"),
+        (item.pk, month("2026-05")): usage("140.00"),
     }
     april, may = figures.months(month("2026-04"), month("2026-05"), today=TODAY)
     assert april.amount_of(item.pk) == D("3.00")
-    assert may.amount_of(item.pk) == D("304.375")
+    assert may.amount_of(item.pk) == D("140.00")  # entered bills: not projected
+
+
+def test_token_rows_are_counted_apart_with_their_newest_day_in_one_query(django_assert_num_queries):
+    backend = Backend.objects.create(name="cloud", base_url="https://api.example.com/v1")
+    item = make_item(
+        "Cloud API: cloud", kind=Kind.USAGE, category=Category.CLOUD_API, start=date(2026, 4, 1), backend=backend
+    )
+    tokens = UsageEntry.Source.TOKENS
+    for day, amount, source in [
+        (date(2026, 4, 30), "0.50", tokens),
+        (date(2026, 5, 1), "0.40", tokens),
+        (date(2026, 5, 2), "0", tokens),  # a quiet day still counts as counted
+        (date(2026, 5, 9), "5.00", UsageEntry.Source.MANUAL),  # entered by hand beside the counting
+    ]:
+        UsageEntry.objects.create(item=item, day=day, amount=D(amount), currency="EUR", source=source)
+    with django_assert_num_queries(1):
+        found = figures.usage_by_month(month("2026-04"), month("2026-05"))
+    assert found == {
+        (item.pk, month("2026-04")): usage(counted="0.50", counted_to=date(2026, 4, 30)),
+        (item.pk, month("2026-05")): usage("5.00", "0.40", date(2026, 5, 2)),
+    }
+    may = figures.run_rate(today=TODAY)
+    assert may.amount_of(item.pk) == D("11.0875")  # 5.00 + 0.40 x 30.4375 / 2
 
 
 # --- electricity ---------------------------------------------------------------------------------
@@ -339,15 +394,15 @@ def test_the_run_rate_total_and_by_category(stack):
         ("iCloud+", D("9.99")),
         ("Backblaze", D("6.00")),
         ("UPS battery", D("2.5")),
-        ("Cloud API: cloud", D("1.521875")),  # 0.70 over 14 days, projected
         ("Domain", D("1.25")),
+        ("Cloud API: cloud", D("0.70")),  # entered by hand: as written, not projected
     ]  # the VPN ended in March: not a line any more
-    assert may.total == D("79.889625")
-    assert figures.cents(may.total) == D("79.89")
+    assert may.total == D("79.067750")
+    assert figures.cents(may.total) == D("79.07")
     assert may.by_category == {
         Category.HARDWARE: D("42.5"),
         Category.SUBSCRIPTION: D("15.99"),
-        Category.CLOUD_API: D("1.521875"),
+        Category.CLOUD_API: D("0.70"),
         Category.ELECTRICITY: D("18.627750"),
         Category.DOMAIN: D("1.25"),
         Category.OTHER: D("0"),
@@ -369,3 +424,26 @@ def test_no_items_is_a_run_rate_of_nothing():
     empty = figures.run_rate(today=TODAY)
     assert (empty.lines, empty.total) == ([], D(0))
     assert set(empty.by_category.values()) == {D(0)}
+
+
+# --- the usage figure in words (explain.py) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "found", "words"),
+    [
+        (False, usage("45.00"), "45.00 entered for this month (a bill counts as written) = 45.00 a month."),
+        (False, usage(), "Nothing entered for this month yet: add the month's bill below."),
+        (
+            True,
+            usage(counted="1.20", counted_to=date(2026, 5, 12)),
+            "1.20 counted from the gateway over 12 days (1 to 12 May), projected over an average month "
+            "of 30.44 days = 3.04 a month.",
+        ),
+        (True, usage(), "Counted each morning from the gateway's audit log: nothing counted for this month yet."),
+    ],
+)
+def test_the_usage_figure_says_what_is_projected_and_over_which_days(backend, found, words):
+    link = Backend.objects.create(name="cloud", base_url="https://api.example.com/v1") if backend else None
+    item = make_item("Cloud API", kind=Kind.USAGE, category=Category.CLOUD_API, backend=link)
+    assert explain.in_words(item, today=TODAY, kwh_price=KWH, household="EUR", usage=found) == words

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -127,6 +128,30 @@ def test_editing_a_subscriptions_price_records_a_change_and_keeps_the_history(cl
     assert history.index("1 October 2025") < history.index("1 June 2024")
 
 
+@pytest.mark.parametrize("kind", ["purchase", "usage"])
+def test_a_cost_with_a_price_history_keeps_its_kind_and_says_what_to_do(client, alice, kind):
+    item = subscription(name="Backup storage", amount="10.00")
+    services.price_change(item, amount=Decimal("12.00"), since=date(2025, 10, 1))
+    signed_in(client, alice)
+    url = reverse("ledger:item_edit", args=[item.pk])
+    assert "it keeps its kind" in client.get(url).content.decode()
+    data = {"name": "Backup storage", "category": "hardware", "start": "2024-06-01", "life_months": "60"}
+    data |= {"amount": "10.00", "watts": "40"}
+    page = client.post(f"{url}?kind={kind}", data)
+    assert page.status_code == 400
+    assert (
+        "“Backup storage” has 2 prices (from 1 June 2024, 1 October 2025): making it a "
+        in page.content.decode().replace("&#x27;", "'")
+    )
+    assert "end this cost (give it an end date) and add a new one of the other kind." in page.content.decode()
+    item.refresh_from_db()
+    assert item.kind == "recurring" and item.prices.count() == 2
+    # One price only: nothing is lost, the kind may change.
+    one = subscription(name="Domain name", amount="12.00", period="yearly")
+    data = {"name": "Domain name", "category": "hardware", "start": "2024-06-01", "life_months": "12", "amount": "12"}
+    assert client.post(reverse("ledger:item_edit", args=[one.pk]) + "?kind=purchase", data).status_code == 302
+
+
 def test_record_a_price_change_from_a_day(client, alice):
     item = subscription(name="Domain name", amount="10.44", period="yearly")
     signed_in(client, alice)
@@ -210,6 +235,36 @@ def test_unassigned_imported_charges_are_marked_and_can_be_assigned(client, alic
     charge.refresh_from_db()
     assert charge.item == item and charge.source == "import"
     assert "ledger-unassigned" not in client.get(reverse("ledger:charges") + "?month=2025-05").content.decode()
+
+
+def test_after_a_currency_change_old_rows_can_still_be_assigned_and_edited(client, alice):
+    """Entered in USD (rate 1), then the household switched to EUR: the old rows keep USD at 1."""
+    item = subscription(name="Backup", amount="10.00")
+    batch = ImportBatch.objects.create(filename="bank.csv", content="")
+    (charge,) = services.charges_create(
+        [Charge(day=date(2025, 5, 4), amount=Decimal("10.00"), currency="", description="BACKBLAZE")], batch=batch
+    )
+    signed_in(client, alice)
+    page = client.get(reverse("ledger:settings")).content.decode()
+    assert "Changing it converts nothing" in page and "keep it with a rate of 1" in page
+    services.settings_save(LedgerSettings(currency="EUR", kwh_price=Decimal("0.30"), creep_percent=Decimal(10)))
+    assign = client.post(reverse("ledger:charge_assign", args=[charge.pk]), {"item": item.pk})
+    assert assign.status_code == 302, assign.content.decode()
+    charge.refresh_from_db()
+    assert (charge.item, charge.currency, charge.rate) == (item, "USD", Decimal(1))
+    # The item's edit form sends its price back as it is: nothing new, no rate asked.
+    edit = {"name": "Backup (B2)", "category": "subscription", "period": "monthly", "start": "2024-06-01"}
+    edit |= {"amount": "10", "currency": "USD", "rate": "1"}
+    saved = client.post(reverse("ledger:item_edit", args=[item.pk]), edit)
+    assert saved.status_code == 302, saved.content.decode()
+    # A new value still needs its rate.
+    services.charge_save(charge)  # as it is
+    charge.rate = Decimal("1.0000")
+    services.charge_save(charge)  # the same rate, written otherwise
+    with pytest.raises(ValidationError, match="need the exchange rate"):
+        services.charge_save(Charge(day=date(2025, 6, 1), amount=Decimal("3.00"), currency="USD"))
+    edit |= {"amount": "11"}
+    assert "need the exchange rate" in client.post(reverse("ledger:item_edit", args=[item.pk]), edit).content.decode()
 
 
 def test_deleting_an_item_asks_first_and_leaves_its_charges_unassigned(client, alice):

@@ -87,7 +87,7 @@ def test_the_text_report_lines_up_its_columns(stack):
 def test_this_month_is_the_default_and_says_usage_is_projected(stack):
     text = run()
     assert text.splitlines()[0] == (
-        f"Run rate for {timezone.localdate():%B %Y}, in EUR (so far, usage projected over the whole month)"
+        f"Run rate for {timezone.localdate():%B %Y}, in EUR (so far, counted tokens projected over the whole month)"
     )
 
 

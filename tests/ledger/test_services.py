@@ -4,11 +4,13 @@ owner reads when something is wrong."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.ledger import services
@@ -202,3 +204,44 @@ def test_settings_are_one_row_validated_by_the_model():
     assert errors(lambda: services.settings_save(LedgerSettings(currency="EUR", kwh_price=Decimal("0.12345")))) == {
         "kwh_price": ["Too many decimals: at most 4 after the point."]
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_loads_of_the_settings_at_once_both_get_the_one_row():
+    """Another request inserts the row between this load's read and its insert: the insert
+    waits for that commit, fails on the primary key, and the load reads the row it lost to."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises the two writes; the race needs two Postgres connections")
+    LedgerSettings.objects.all().delete()
+    inserted, done = threading.Event(), threading.Event()
+    loaded: list[LedgerSettings] = []
+    errors: list[BaseException] = []
+
+    def first_request() -> None:
+        try:
+            with transaction.atomic():
+                LedgerSettings.objects.create(pk=1, currency="EUR")
+                inserted.set()
+                done.wait(timeout=2)  # the other load is now blocked on this insert
+        finally:
+            connection.close()
+
+    def second_request() -> None:
+        try:
+            inserted.wait(timeout=10)
+            loaded.append(LedgerSettings.load())
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first_request), threading.Thread(target=second_request)]
+    for thread in threads:
+        thread.start()
+    threads[1].join(0.5)
+    done.set()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert [row.currency for row in loaded] == ["EUR"]
+    assert LedgerSettings.objects.count() == 1

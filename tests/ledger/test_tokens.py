@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings as django_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.gateway.models import AuditEntry, Backend, Endpoint
 from apps.ledger import tokens
 from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, UsageEntry
 from homeops.settings import household_clock_in_utc
+from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -277,3 +279,32 @@ def test_this_months_cloud_spend_per_member(cloud, studio, alice, bob):
 def test_no_paid_backend_means_no_spend(studio, alice):
     used("studio", berlin_time(DAY, 12), 100, 100, member=alice)
     assert tokens.cloud_spend_by_member(today=DAY) == []
+
+
+def test_the_cloud_items_page_and_the_overview_show_who_used_it_this_month(client, cloud, studio, alice, bob):
+    now = timezone.now()
+    used("cloud", now, 1_000_000, 1_000_000, member=bob)  # 0.15 + 0.60
+    used("cloud", now, 2_000_000, 0, member=alice)  # 0.30
+    used("studio", now, 9_000_000, 9_000_000, member=alice)  # free: not the cloud's
+    item = tokens.cloud_item(cloud, day=timezone.localdate())
+    free = CostItem.objects.create(name="Cloud API: studio", kind=Kind.USAGE, start=item.start, backend=studio)
+    signed_in(client, alice)
+
+    page = client.get(reverse("ledger:item", args=[item.pk])).content.decode()
+    members = page[page.index("Who used it this month") : page.index("Charges")]
+    assert members.index("bob") < members.index("alice")  # most spent first
+    assert "1,000,000" in members and "2,000,000" in members and "0.75" in members and "0.30" in members
+
+    other = client.get(reverse("ledger:item", args=[free.pk])).content.decode()
+    assert "Nobody has used studio this month (it has no price per million tokens" in other
+
+    overview = client.get(reverse("ledger:index")).content.decode()
+    by_category = overview[overview.index("By category") : overview.index("The biggest items")]
+    assert "Cloud API: who used it this month" in by_category
+    assert by_category.index("bob") < by_category.index("0.75") < by_category.index("alice")
+
+
+def test_the_overview_leaves_members_out_when_nobody_used_a_paid_backend(client, cloud, alice):
+    CostItem.objects.create(name="Domain", kind=Kind.RECURRING, start=timezone.localdate())
+    page = signed_in(client, alice).get(reverse("ledger:index")).content.decode()
+    assert "who used it this month" not in page

@@ -59,7 +59,7 @@ def text(month: figures.Month, currency: str, today: date) -> str:
     shown = {value: f"{figures.cents(amount):,}" for value, amount in month.by_category.items()}
     total = f"{figures.cents(month.total):,}"
     when = (
-        "so far, usage projected over the whole month"
+        "so far, counted tokens projected over the whole month"
         if month.month == figures.month_start(today)
         else ("to come" if month.month > today else "")
     )
