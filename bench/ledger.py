@@ -519,7 +519,24 @@ def measure_one(client, target, samples: int) -> dict[str, float | int]:  # noqa
     return {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "max": times[-1], "queries": queries, "size": size}
 
 
-def measure(samples: int, only: str | None = None, profile: str | None = None) -> dict[str, dict]:
+def print_queries(client, target) -> None:  # noqa: ANN001
+    """One sample's SQL, grouped by statement with its numbers taken out: an N+1 shows as a count."""
+    import re
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        measure_one(client, target, 1)
+    shapes = Counter(re.sub(r"\b\d+(\.\d+)?\b|'[^']*'", "?", query["sql"])[:160] for query in captured)
+    for shape, count in shapes.most_common():
+        print(f"{count:5d}  {shape}")
+
+
+def measure(
+    samples: int, only: str | None = None, profile: str | None = None, queries: str | None = None
+) -> dict[str, dict]:
     from django.test import Client
     from django.utils import timezone
 
@@ -531,6 +548,9 @@ def measure(samples: int, only: str | None = None, profile: str | None = None) -
     for target in found.values():  # warm up: imports, templates, caches
         if not callable(target):
             client.get(target)
+    if queries:
+        print_queries(client, found[queries])
+        return {}
     if profile:
         import cProfile
         import pstats
@@ -567,6 +587,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--profile", help="cProfile 5 samples of one row's target (its name in the table)")
+    parser.add_argument("--queries", help="print one sample's SQL statements of one row's target, grouped")
     parser.add_argument("--compare", action="append", default=[], help="NAME=DIR: the same run from another checkout")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (for --compare)")
     args = parser.parse_args()
@@ -581,8 +602,8 @@ def main() -> None:
         print("JSON " + json.dumps(measure(args.samples)), flush=True)
         return
     print(f"[bench] {machine()}; {tree_state()}; {speed()}", flush=True)
-    if args.profile:
-        measure(args.samples, profile=args.profile)
+    if args.profile or args.queries:
+        measure(args.samples, profile=args.profile, queries=args.queries)
         return
     columns: dict[str, dict[str, dict]] = {}
     runs = [("this tree", None), *(tuple(spec.split("=", 1)) for spec in args.compare)]

@@ -22,14 +22,15 @@ before its first day.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import DateField, Prefetch, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -62,6 +63,7 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every item in every month of the overview's years
 def month_end(month: date) -> date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
@@ -149,6 +151,13 @@ def days_counted(item: CostItem, today: date) -> int:
     return today.day - 1 if item.backend_id else today.day
 
 
+def _prices(item: CostItem) -> list[Price]:
+    """The item's prices: the prefetched list itself when there is one (item.prices.all()
+    builds a manager and a queryset each time, and the overview asks 150 items x 60 months)."""
+    cached = getattr(item, "_prefetched_objects_cache", {}).get("prices")
+    return list(cached if cached is not None else item.prices.all())
+
+
 def monthly_cost(
     item: CostItem, month: date, *, today: date, kwh_price: Decimal, usage: Decimal = Decimal(0)
 ) -> Decimal:
@@ -161,7 +170,7 @@ def monthly_cost(
             days = days_counted(item, today)
             return usage * DAYS_PER_MONTH / days if days else usage  # multiplied first: one rounding
         return usage
-    prices = list(item.prices.all())
+    prices = _prices(item)
     if item.kind == Kind.ONE_OFF:
         price = first_price(prices)
         life = item.life_months or 1
@@ -215,14 +224,19 @@ def items() -> list[CostItem]:
 def usage_by_month(first: date, last: date) -> dict[tuple[int, date], Decimal]:
     """(item id, month) -> the usage entries' sum in household currency, one query."""
     totals: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+    # Summed in the database per item, month and rate (a token item has a row a day: 7,300 in
+    # five years), multiplied here: sum(amount) x rate is the same Decimal as the sum of the
+    # products, and the product stays out of SQL, where SQLite would make it a float.
     rows = (
         UsageEntry.objects.filter(day__gte=first, day__lte=month_end(last))
-        .annotate(month=TruncMonth("day"))
-        .values("item_id", "month", "amount", "rate")
+        .annotate(month=TruncMonth("day", output_field=DateField()))
+        .values("item_id", "month", "rate")
+        .annotate(amount=Sum("amount"))
+        .order_by()
     )
     for row in rows:
         month = row["month"]
-        month = month.date() if hasattr(month, "date") else month
+        month = month.date() if isinstance(month, datetime) else month
         totals[(row["item_id"], month)] += row["amount"] * row["rate"]
     return totals
 
