@@ -10,7 +10,8 @@ UsageDay rows for 5 years x 6 members x 5 aliases, day rollups of 20 status-boar
 for 2 years and maintenance completions.
 
 Then measures as the owner, in-process through Django's whole middleware stack (test
-client, signed in, as chat.py does), the server time (p50, p95, max) and the SQL queries
+client, signed in, as chat.py does), the server time (p50, p95, max; CPU of this process
+at the median, steadier than wall time on a shared machine) and the SQL queries
 of the ledger's pages, the CSV export of every charge (the whole body read), the owner's
 dashboard (the creep panel), `manage.py ledger_report --json` (call_command), and the
 creep check and the nightly token count (each in a transaction rolled back, so every
@@ -18,10 +19,13 @@ sample finds the same data; the token count counts yesterday, one day).
 Yardstick: the portal's page target, p95 under 100 ms (bench/README.md, chat pages).
 
 `--compare NAME=DIR` also runs this script from another checkout (e.g. a `git archive` of
-an earlier commit with this file copied into its bench/) on the same seeded data, and prints
-both side by side, interleaved run by run.
+an earlier commit with this file copied into its bench/) on the same seeded data, after this
+tree's figures (before them with `--this-last`), and prints both side by side. `--queries
+NAME` prints one sample's SQL grouped by statement (an N+1 shows as a count); `--profile
+NAME` runs 5 samples under cProfile.
 
-Usage: .venv/bin/python bench/ledger.py [--samples 30] [--profile PAGE] [--compare NAME=DIR]
+Usage: .venv/bin/python bench/ledger.py [--samples 30] [--compare NAME=DIR [--this-last]]
+       [--queries NAME | --profile NAME]
 """
 
 from __future__ import annotations
@@ -502,10 +506,11 @@ def measure_one(client, target, samples: int) -> dict[str, float | int]:  # noqa
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    times, queries, size = [], 0, 0
+    times, cpu, queries, size = [], [], 0, 0
     for _ in range(samples):
+        connection.queries_log.clear()  # a full log (9,000) would count nothing new
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if callable(target):
                 size = target()
             else:
@@ -514,9 +519,18 @@ def measure_one(client, target, samples: int) -> dict[str, float | int]:  # noqa
                 body = b"".join(response.streaming_content) if response.streaming else response.content
                 size = len(body)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
         queries = len(captured)
     times.sort()
-    return {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "max": times[-1], "queries": queries, "size": size}
+    cpu.sort()
+    return {
+        "p50": pct(times, 0.5),
+        "p95": pct(times, 0.95),
+        "max": times[-1],
+        "cpu": pct(cpu, 0.5),  # this process only: Python's share, not Postgres'
+        "queries": queries,
+        "size": size,
+    }
 
 
 def print_queries(client, target) -> None:  # noqa: ANN001
@@ -567,17 +581,20 @@ def measure(
 
 def table(columns: dict[str, dict[str, dict]]) -> None:
     names = list(next(iter(columns.values())))
-    head = " | ".join(f"{label} p50 | {label} p95 | {label} max | {label} queries" for label in columns)
+    head = " | ".join(
+        f"{label} p50 | {label} p95 | {label} max | {label} CPU p50 | {label} queries" for label in columns
+    )
     print(f"\n| what | {head} | size |")
-    print("| --- |" + " --- |" * (4 * len(columns) + 1))
+    print("| --- |" + " --- |" * (5 * len(columns) + 1))
     for name in names:
         cells = []
         for found in columns.values():
             row = found.get(name)
             cells.append(
-                f"{row['p50']:.1f} ms | {row['p95']:.1f} ms | {row['max']:.1f} ms | {row['queries']}"
+                f"{row['p50']:.1f} ms | {row['p95']:.1f} ms | {row['max']:.1f} ms | {row.get('cpu', 0):.1f} ms | "
+                f"{row['queries']}"
                 if row
-                else "– | – | – | –"
+                else "– | – | – | – | –"
             )
         size = next(found[name]["size"] for found in columns.values() if name in found)
         print(f"| {name} | {' | '.join(cells)} | {size:,} |", flush=True)
@@ -589,6 +606,7 @@ def main() -> None:
     parser.add_argument("--profile", help="cProfile 5 samples of one row's target (its name in the table)")
     parser.add_argument("--queries", help="print one sample's SQL statements of one row's target, grouped")
     parser.add_argument("--compare", action="append", default=[], help="NAME=DIR: the same run from another checkout")
+    parser.add_argument("--this-last", action="store_true", help="measure the --compare checkouts first")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (for --compare)")
     args = parser.parse_args()
     setup_django(ALLOWED_HOSTS="testserver,127.0.0.1")
@@ -607,6 +625,8 @@ def main() -> None:
         return
     columns: dict[str, dict[str, dict]] = {}
     runs = [("this tree", None), *(tuple(spec.split("=", 1)) for spec in args.compare)]
+    if args.this_last:
+        runs = runs[1:] + runs[:1]
     for label, directory in runs:
         if directory is None:
             columns[label] = measure(args.samples)
