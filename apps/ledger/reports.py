@@ -139,12 +139,13 @@ def changes_since(review: Review, *, run_rate: Decimal, today: date | None = Non
         Price.objects.filter(created__gt=review.created)
         .filter(Exists(earlier))
         .select_related("item")
+        .prefetch_related("item__prices")  # the price before each change, without a query per change
         .order_by("created", "pk")
     )
     changes = []
     for price in added:
-        before = Price.objects.filter(item=price.item_id, since__lt=price.since).order_by("-since").first()
-        changes.append(PriceChange(price, before))
+        older = [other for other in price.item.prices.all() if other.since < price.since]
+        changes.append(PriceChange(price, max(older, key=lambda other: other.since, default=None)))
     return Changes(review, run_rate, new_items, list(ended.order_by("end", "name")), changes)
 
 

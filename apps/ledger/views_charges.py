@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
+from django.forms.models import ModelChoiceField, ModelChoiceIterator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -66,7 +67,9 @@ def charges(request: HttpRequest) -> HttpResponse:
             {"month": row["month"], "count": row["count"], "link": _month_link(figures.month_start(row["month"]))}
             for row in unassigned_months
         ],
-        "assign_form": AssignForm(),
+        # The choices once for the page: the template's loop over the field would query the
+        # items again for every unassigned charge.
+        "assign_choices": list(ModelChoiceIterator(cast(ModelChoiceField, AssignForm().fields["item"]))),
         "form": ChargeForm(initial={"day": min(figures.month_end(month), timezone.localdate())}),
     }
     return render(request, "ledger/charges.html", context)
