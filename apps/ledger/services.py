@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.ledger import creep
+from apps.ledger.importers.values import ValueProblem, read_number
 from apps.ledger.models import (
     CURRENCY_WORDS,
     ONE,
@@ -39,6 +40,7 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 TWO_DECIMALS = "Write the amount with at most two decimals (cents), like 19.99."
 NOT_NEGATIVE = "A price cannot be negative: write what it costs, like 19.99."
 PRICE_NEEDED = "Give the price, like 1999.00."
+TYPED_LOCALES = ("en_US", "de_DE")  # "1,999" is one thousand nine hundred and ninety-nine
 
 
 def household_currency() -> str:
@@ -333,12 +335,15 @@ def settings_save(settings: LedgerSettings) -> LedgerSettings:
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """A typed amount ("1,999.00", "19.99"), or None when it is not a number."""
-    try:
-        value = Decimal(text.replace(",", "").strip())
-    except (InvalidOperation, AttributeError):
-        return None
-    return value if value.is_finite() else None
+    """A typed amount as people write it: "19.99", "1,999.00", or the European "19,99" and
+    "1.999,00" (read as the importer reads a file's: en_US strictly, then de_DE); None when it
+    is neither (1E3, 1_000, NaN, words). money_problems judges its decimals and size."""
+    for locale in TYPED_LOCALES:
+        try:
+            return read_number(text, locale)
+        except ValueProblem:
+            continue
+    return None
 
 
 # --- CSV import (slice "import"): the batch and its charges -------------------------------------
