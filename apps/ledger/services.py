@@ -288,16 +288,22 @@ def charge_delete(charge: Charge) -> None:
 
 
 class ChargeRowsInvalid(ValidationError):
-    """Some rows of an import are wrong: `rows` maps each row's index to its problems."""
+    """Some rows of an import are wrong: `rows` maps each row's index to its problems; the
+    messages name the file's row numbers when given (`numbers`, one per row), else 1, 2, ..."""
 
-    def __init__(self, rows: dict[int, dict[str, str]]) -> None:
+    def __init__(self, rows: dict[int, dict[str, str]], numbers: list[int] | None = None) -> None:
         self.rows = rows
         super().__init__(
-            [f"Row {index + 1}: {' '.join(problems.values())}" for index, problems in sorted(rows.items())]
+            [
+                f"Row {numbers[index] if numbers else index + 1}: {' '.join(problems.values())}"
+                for index, problems in sorted(rows.items())
+            ]
         )
 
 
-def _charges_checked(rows: Iterable[Charge], batch: ImportBatch | None) -> list[Charge]:
+def _charges_checked(
+    rows: Iterable[Charge], batch: ImportBatch | None, numbers: list[int] | None = None
+) -> list[Charge]:
     """Every imported row judged by the same rules as an entered charge; ChargeRowsInvalid
     names each wrong row, and then nothing may be written."""
     household = household_currency()
@@ -308,7 +314,7 @@ def _charges_checked(rows: Iterable[Charge], batch: ImportBatch | None) -> list[
         if problems := _charge_problems(charge, household):
             wrong[index] = problems
     if wrong:
-        raise ChargeRowsInvalid(wrong)
+        raise ChargeRowsInvalid(wrong, numbers if numbers and len(numbers) == len(charges) else None)
     return charges
 
 
@@ -360,11 +366,14 @@ def import_batch_create(*, by: User | None, filename: str, text: str, encoding: 
     )
 
 
-def import_batch_save(batch: ImportBatch, *, charges: list[Charge], mapping: dict[str, Any]) -> int | None:
+def import_batch_save(
+    batch: ImportBatch, *, charges: list[Charge], mapping: dict[str, Any], rows: list[int] | None = None
+) -> int | None:
     """All the charges or none, once: every row is judged as charges_create judges it
-    (ChargeRowsInvalid), and the batch is claimed with a conditional UPDATE, so a second
-    confirm (a double click, the back button) saves nothing and returns None."""
-    charges = _charges_checked(charges, batch)
+    (ChargeRowsInvalid, naming the file's row numbers `rows` when given), and the batch is
+    claimed with a conditional UPDATE, so a second confirm (a double click, the back button)
+    saves nothing and returns None."""
+    charges = _charges_checked(charges, batch, rows)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.DRAFT).update(
             status=ImportBatch.Status.SAVED, saved_rows=len(charges), mapping=mapping
