@@ -63,9 +63,9 @@ class Preview:
         wanted = {READY, DUPLICATE} if include_duplicates else {READY}
         return [line for line in self.lines if line.status in wanted]
 
-    def _saved_lines(self, include_duplicates: bool) -> list[Line]:
+    def _saved_lines(self, include_duplicates: bool) -> list[tuple[Line, date, Decimal]]:
         return [
-            line
+            (line, line.day, line.amount)
             for line in self.to_save(include_duplicates=include_duplicates)
             if line.day is not None and line.amount is not None
         ]
@@ -75,19 +75,19 @@ class Preview:
         return [
             Charge(
                 item_id=item_id,
-                day=line.day,
-                amount=line.amount,
+                day=day,
+                amount=amount,
                 currency=self.currency,
                 rate=rate,
                 description=line.description,
                 source=Charge.Source.IMPORT,
             )
-            for line in self._saved_lines(include_duplicates)
+            for line, day, amount in self._saved_lines(include_duplicates)
         ]
 
     def rows(self, *, include_duplicates: bool) -> list[int]:
         """The file's row number of each of `charges` (the same order), for import_batch_save's errors."""
-        return [line.row for line in self._saved_lines(include_duplicates)]
+        return [line.row for line, _day, _amount in self._saved_lines(include_duplicates)]
 
     def summary(self, *, include_duplicates: bool = False) -> str:
         ready, duplicates = self.counts[READY], self.counts[DUPLICATE]
