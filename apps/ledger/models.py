@@ -278,7 +278,8 @@ class Review(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BILLS)
     created = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    baseline = models.DecimalField(max_digits=14, decimal_places=4)  # the monthly run rate, household currency
+    # The monthly run rate, household currency: a sum of many amounts, so wider than one (Money.amount).
+    baseline = models.DecimalField(max_digits=20, decimal_places=4)
     notes = models.TextField(blank=True, validators=[MaxLengthValidator(NOTES_LIMIT)])
 
     class Meta:
@@ -324,8 +325,8 @@ class CreepAlert(models.Model):
     reason = models.CharField(max_length=16, choices=Reason.choices)
     key = models.CharField(max_length=100)  # "growth", "new_item:12", "price:34"
     message = models.CharField(max_length=300)
-    run_rate = models.DecimalField(max_digits=14, decimal_places=4)
-    baseline = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    run_rate = models.DecimalField(max_digits=20, decimal_places=4)  # as wide as Review.baseline
+    baseline = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     reviewed = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -93,6 +93,12 @@ def money_problems(
             problems["amount"] = TWO_DECIMALS
         elif amount < 0 and not negative:
             problems["amount"] = NOT_NEGATIVE
+    # The household's figures (amount x rate) must fit the same columns as an amount.
+    foreign = bool(currency) and currency.upper() != household and rate is not None and rate > 0
+    if foreign and "amount" not in problems and amount is not None and abs(amount * Decimal(rate or 0)) >= TOO_LARGE:
+        problems["amount"] = (
+            f"Too large: at this rate it is more than 9,999,999,999.99 {household}. Check the amount and the rate."
+        )
     if currency and not CURRENCY.fullmatch(currency.upper()):
         problems["currency"] = CURRENCY_WORDS
     elif currency and currency.upper() != household and rate in (None, ONE):
