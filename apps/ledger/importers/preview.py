@@ -19,7 +19,7 @@ from apps.ledger import services
 from apps.ledger.importers import Row, Table
 from apps.ledger.importers.mapping import NEGATIVE_PAID, Mapping
 from apps.ledger.importers.values import ValueProblem, parse_date, parse_number
-from apps.ledger.models import Charge
+from apps.ledger.models import Charge, day_problem
 
 DESCRIPTION_LIMIT = Charge._meta.get_field("description").max_length or 300
 READY, DUPLICATE, ERROR, SKIPPED = "ready", "duplicate", "error", "skipped"
@@ -138,11 +138,13 @@ def _line(row: Row, mapping: Mapping, currency: str) -> Line:
         line.day = parse_date(_cell(row, mapping.date), mapping.date_format)
     except ValueProblem as problem:
         problems.append(str(problem))
+    if line.day is not None and (outside := day_problem(line.day)):  # Charge.clean's range, before the save
+        problems.append(f"{line.day.isoformat()}: {outside}")
     paid, money_in = _paid(row, mapping, problems)
     # The charge's own amount rules (two decimals...), so the preview errs where the save would.
     rules = services.money_problems(paid, "", None, household=currency, negative=True) if not money_in else {}
-    if words := rules.get("amount"):
-        problems.append(f"{paid:,f}: {words}")
+    if too_fine := rules.get("amount"):
+        problems.append(f"{paid:,f}: {too_fine}")
     written = _cell(row, mapping.currency_column).upper()
     if written and written != currency:
         problems.append(f"the amount is in {written}, and this import is in {currency}: import those rows separately")
