@@ -261,8 +261,13 @@ class _Dumper(yaml.SafeDumper):
     YAML has no decimal type, and decimal() below reads those digits back, never a float's."""
 
 
+FLOAT_DIGITS = 15  # a YAML float keeps this many significant digits through decimal()'s str(float)
+
+
 def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
     text = format(value, "f")
+    if "." in text and len(value.as_tuple().digits) > FLOAT_DIGITS:
+        return dumper.represent_str(text)  # quoted: decimal() reads a string's digits exactly
     return dumper.represent_scalar("tag:yaml.org,2002:" + ("float" if "." in text else "int"), text)
 
 

@@ -97,6 +97,22 @@ def _problems_at(problems: dict[str, str], path: config.Path, report: config.Rep
         report.error((*path, key), message)
 
 
+def _money_rules(money: dict[str, Any], path: config.Path, report: config.Report, household: str) -> None:
+    """An amount, its currency and rate (and a price's `since`) by the services' rules and the
+    Price model's own (a rate's range and decimals), so apply cannot fail where validate passed."""
+    _problems_at(
+        services.money_problems(money["amount"], money["currency"], money["rate"], household=household), path, report
+    )
+    currency = (money["currency"] or household).upper()
+    rate = money["rate"] if currency != household and money["rate"] is not None else Decimal(1)
+    price = Price(amount=money["amount"], currency=currency, rate=rate)
+    if money.get("since") is not None:
+        price.since = money["since"]
+    # The amount and currency are money_problems' (said once); the item is the one being saved.
+    exclude = ["item", "amount", "currency"] + ([] if money.get("since") is not None else ["since"])
+    config.model_errors(price, path, report, exclude=exclude)
+
+
 # --- ledger: the settings ------------------------------------------------------------------------
 
 
@@ -244,9 +260,7 @@ def _prices(item: dict, path: config.Path, report: config.Report, household: str
             "currency": config.text(entry, "currency", where, report, max_length=3).upper(),
             "rate": _decimal(entry, "rate", where, report, "1.08"),
         }
-        _problems_at(
-            services.money_problems(row["amount"], row["currency"], row["rate"], household=household), where, report
-        )
+        _money_rules(row, where, report, household)
         prices.append(row)
     days = [row["since"] for row in prices if row["since"] is not None]
     if len(days) != len(set(days)):
@@ -307,7 +321,7 @@ def validate_costs(items: list[Any], report: config.Report, document: dict[str, 
         }
         cost = CostItem(**fields)
         links = _links(item, path, report, document, cost)
-        _problems_at(services.money_problems(**money, household=household), path, report)
+        _money_rules(money, path, report, household)
         prices = _prices(item, path, report, household)
         unchecked = ["host", "ups", "backend"] + (["start"] if fields["start"] is None else [])
         if config.model_errors(cost, path, report, exclude=unchecked):

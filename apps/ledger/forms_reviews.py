@@ -5,15 +5,16 @@ reviews.bill_review_save writes it through the ledger's services, whose rules ju
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 
 from apps.ledger import figures, reviews
+from apps.ledger.forms import AmountField
 from apps.ledger.models import NOTES_LIMIT, CostItem, Price, ReviewItem
 
 AMOUNT_WORDS = "Write the new price, like 12.50."
+AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "maxlength": "30", "size": "10"}
 DATE_WORDS = "Write a date, like {today:%Y-%m-%d}."
 
 
@@ -32,21 +33,8 @@ class ItemDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=ReviewItem.Decision.choices, widget=forms.RadioSelect, required=False, initial=ReviewItem.Decision.KEEP
     )
-    amount = forms.DecimalField(
-        label="New price",
-        required=False,
-        max_digits=14,
-        decimal_places=4,
-        min_value=Decimal(0),
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 10}),
-        error_messages={
-            "invalid": AMOUNT_WORDS,
-            "min_value": "A price cannot be less than nothing. " + AMOUNT_WORDS,
-            "max_digits": "That price is too large. " + AMOUNT_WORDS,
-            "max_decimal_places": "At most four digits after the point. " + AMOUNT_WORDS,
-            "max_whole_digits": "That price is too large. " + AMOUNT_WORDS,
-        },
-    )
+    # Read as every amount in the ledger is (19.99 or 19,99); price_change judges its decimals.
+    amount = AmountField(label="New price", required=False, widget=forms.TextInput(attrs=AMOUNT_ATTRS))
     note = forms.CharField(label="Note", required=False, max_length=300)
 
     def __init__(self, *args: Any, item: CostItem, month: figures.Month, today: date, **kwargs: Any) -> None:

@@ -16,6 +16,7 @@ figures are computed by figures.py and rounded half-up to cents only when shown.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,11 +24,46 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 NOTES_LIMIT = 20_000
 CURRENCY_WORDS = "Write a three-letter currency code, like USD, EUR or GBP."
 currency_code = RegexValidator(r"^[A-Z]{3}\Z", CURRENCY_WORDS, code="currency")
 ONE = Decimal(1)
+
+# The days the ledger accepts (a start, a price change, a charge, a usage entry); an end may be
+# planned further ahead. A year mistyped as 0001 or 9999 would otherwise make the overview count
+# every month since (figures.months) and the import accept it. Shared by the forms, the config
+# file, the importer's preview (its dates) and the month parameters of the pages and reports.
+EARLIEST_DAY = date(1990, 1, 1)
+YEARS_AHEAD = 10
+END_YEARS_AHEAD = 50
+
+
+def latest_day(years: int = YEARS_AHEAD, today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return today.replace(year=today.year + years, day=28)
+
+
+def day_problem(day: date | None, *, years: int = YEARS_AHEAD) -> str:
+    """Words for a day outside the ledger's range (empty when it is inside, or not given)."""
+    if day is None:
+        return ""
+    latest = latest_day(years)
+    if EARLIEST_DAY <= day <= latest:
+        return ""
+    return f"Write a date from {EARLIEST_DAY:%-d %B %Y} to {latest:%-d %B %Y}, like 2025-03-14."
+
+
+def _days_clean(instance: models.Model, **years_by_field: int) -> dict[str, str]:
+    return {
+        name: words
+        for name, years in years_by_field.items()
+        if (words := day_problem(getattr(instance, name), years=years))
+    }
 
 
 class Category(models.TextChoices):
@@ -171,9 +207,9 @@ class CostItem(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors = _days_clean(self, start=YEARS_AHEAD, end=END_YEARS_AHEAD)
         if self.end and self.start and self.end < self.start:
-            errors["end"] = "The end date is before the start date."
+            errors.setdefault("end", "The end date is before the start date.")
         if self.kind == Kind.ONE_OFF and not self.life_months:
             errors["life_months"] = "Give a one-off purchase its useful life in months, like 60 for five years."
         if self.category == Category.ELECTRICITY and self.kind != Kind.USAGE and self.watts is None and not self.ups_id:
@@ -196,6 +232,10 @@ class Price(Money):
 
     def __str__(self) -> str:
         return f"{self.item_id} {self.amount} {self.currency} from {self.since}"
+
+    def clean(self) -> None:
+        if errors := _days_clean(self, since=YEARS_AHEAD):
+            raise ValidationError(errors)
 
 
 class UsageEntry(Money):
@@ -222,6 +262,10 @@ class UsageEntry(Money):
 
     def __str__(self) -> str:
         return f"{self.item_id} {self.day} {self.amount}"
+
+    def clean(self) -> None:
+        if errors := _days_clean(self, day=YEARS_AHEAD):
+            raise ValidationError(errors)
 
 
 class ImportBatch(models.Model):
@@ -269,6 +313,10 @@ class Charge(Money):
     def __str__(self) -> str:
         return f"{self.day} {self.amount} {self.currency} {self.description}"
 
+    def clean(self) -> None:
+        if errors := _days_clean(self, day=YEARS_AHEAD):
+            raise ValidationError(errors)
+
 
 class Review(models.Model):
     """A reviewed baseline: the quarterly bill review (walks every recurring item) or an
@@ -281,7 +329,8 @@ class Review(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BILLS)
     created = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    baseline = models.DecimalField(max_digits=14, decimal_places=4)  # the monthly run rate, household currency
+    # The monthly run rate, household currency: a sum of many amounts, so wider than one (Money.amount).
+    baseline = models.DecimalField(max_digits=20, decimal_places=4)
     notes = models.TextField(blank=True, validators=[MaxLengthValidator(NOTES_LIMIT)])
 
     class Meta:
@@ -327,8 +376,8 @@ class CreepAlert(models.Model):
     reason = models.CharField(max_length=16, choices=Reason.choices)
     key = models.CharField(max_length=100)  # "growth", "new_item:12", "price:34"
     message = models.CharField(max_length=300)
-    run_rate = models.DecimalField(max_digits=14, decimal_places=4)
-    baseline = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    run_rate = models.DecimalField(max_digits=20, decimal_places=4)  # as wide as Review.baseline
+    baseline = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     reviewed = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.ledger import figures
 from apps.ledger.figures import money
-from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Price, Review
+from apps.ledger.models import EARLIEST_DAY, Category, CostItem, Kind, LedgerSettings, Price, Review
 
 TREND_MONTHS = 12
 BIGGEST = 5  # items named under "the biggest items"
@@ -210,6 +210,8 @@ def overview(*, today: date | None = None) -> Overview:
     this_month = figures.month_start(today)
     trend_first = figures.add_months(this_month, -(TREND_MONTHS - 1))
     earliest = CostItem.objects.aggregate(first=Min("start"))["first"]
+    if earliest is not None:  # a start saved before the models bounded it must not mean 24,000 months
+        earliest = max(earliest, EARLIEST_DAY)
     first = min(trend_first, figures.month_start(earliest)) if earliest else trend_first
     months = figures.months(first, this_month, today=today)
     now = months[-1]

@@ -74,8 +74,9 @@ def _apply(decision: ItemDecision, today: date) -> None:
             raise ValidationError({"amount": "Write the new price, like 12.50."})
         since = decision.since or today
         before = figures.price_in_effect(item.prices.all(), since)
-        currency, rate = (before.currency, before.rate) if before else ("", Decimal(1))
-        services.price_set(item, amount=decision.amount, since=since, currency=currency, rate=rate)
+        currency, rate = (before.currency, before.rate) if before else ("", None)
+        # The price page's rules (two decimals, not before the start), in this transaction.
+        services.price_change(item, amount=decision.amount, since=since, currency=currency, rate=rate)
 
 
 def _close_alerts(now: datetime) -> int:

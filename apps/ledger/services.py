@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.ledger import creep, figures
+from apps.ledger.importers.values import ValueProblem, read_number
 from apps.ledger.models import (
     CURRENCY_WORDS,
     ONE,
@@ -39,6 +40,7 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 TWO_DECIMALS = "Write the amount with at most two decimals (cents), like 19.99."
 NOT_NEGATIVE = "A price cannot be negative: write what it costs, like 19.99."
 PRICE_NEEDED = "Give the price, like 1999.00."
+TYPED_LOCALES = ("en_US", "de_DE")  # "1,999" is one thousand nine hundred and ninety-nine
 
 
 def household_currency() -> str:
@@ -91,6 +93,12 @@ def money_problems(
             problems["amount"] = TWO_DECIMALS
         elif amount < 0 and not negative:
             problems["amount"] = NOT_NEGATIVE
+    # The household's figures (amount x rate) must fit the same columns as an amount.
+    foreign = bool(currency) and currency.upper() != household and rate is not None and rate > 0
+    if foreign and "amount" not in problems and amount is not None and abs(amount * Decimal(rate or 0)) >= TOO_LARGE:
+        problems["amount"] = (
+            f"Too large: at this rate it is more than 9,999,999,999.99 {household}. Check the amount and the rate."
+        )
     if currency and not CURRENCY.fullmatch(currency.upper()):
         problems["currency"] = CURRENCY_WORDS
     elif currency and currency.upper() != household and rate in (None, ONE):
@@ -335,16 +343,22 @@ def charge_delete(charge: Charge) -> None:
 
 
 class ChargeRowsInvalid(ValidationError):
-    """Some rows of an import are wrong: `rows` maps each row's index to its problems."""
+    """Some rows of an import are wrong: `rows` maps each row's index to its problems; the
+    messages name the file's row numbers when given (`numbers`, one per row), else 1, 2, ..."""
 
-    def __init__(self, rows: dict[int, dict[str, str]]) -> None:
+    def __init__(self, rows: dict[int, dict[str, str]], numbers: list[int] | None = None) -> None:
         self.rows = rows
         super().__init__(
-            [f"Row {index + 1}: {' '.join(problems.values())}" for index, problems in sorted(rows.items())]
+            [
+                f"Row {numbers[index] if numbers else index + 1}: {' '.join(problems.values())}"
+                for index, problems in sorted(rows.items())
+            ]
         )
 
 
-def _charges_checked(rows: Iterable[Charge], batch: ImportBatch | None) -> list[Charge]:
+def _charges_checked(
+    rows: Iterable[Charge], batch: ImportBatch | None, numbers: list[int] | None = None
+) -> list[Charge]:
     """Every imported row judged by the same rules as an entered charge; ChargeRowsInvalid
     names each wrong row, and then nothing may be written."""
     household = household_currency()
@@ -355,7 +369,7 @@ def _charges_checked(rows: Iterable[Charge], batch: ImportBatch | None) -> list[
         if problems := _charge_problems(charge, household):
             wrong[index] = problems
     if wrong:
-        raise ChargeRowsInvalid(wrong)
+        raise ChargeRowsInvalid(wrong, numbers if numbers and len(numbers) == len(charges) else None)
     return charges
 
 
@@ -382,12 +396,15 @@ def settings_save(settings: LedgerSettings) -> LedgerSettings:
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """A typed amount ("1,999.00", "19.99"), or None when it is not a number."""
-    try:
-        value = Decimal(text.replace(",", "").strip())
-    except (InvalidOperation, AttributeError):
-        return None
-    return value if value.is_finite() else None
+    """A typed amount as people write it: "19.99", "1,999.00", or the European "19,99" and
+    "1.999,00" (read as the importer reads a file's: en_US strictly, then de_DE); None when it
+    is neither (1E3, 1_000, NaN, words). money_problems judges its decimals and size."""
+    for locale in TYPED_LOCALES:
+        try:
+            return read_number(text, locale)
+        except ValueProblem:
+            continue
+    return None
 
 
 # --- CSV import (slice "import"): the batch and its charges -------------------------------------
@@ -404,11 +421,14 @@ def import_batch_create(*, by: User | None, filename: str, text: str, encoding: 
     )
 
 
-def import_batch_save(batch: ImportBatch, *, charges: list[Charge], mapping: dict[str, Any]) -> int | None:
+def import_batch_save(
+    batch: ImportBatch, *, charges: list[Charge], mapping: dict[str, Any], rows: list[int] | None = None
+) -> int | None:
     """All the charges or none, once: every row is judged as charges_create judges it
-    (ChargeRowsInvalid), and the batch is claimed with a conditional UPDATE, so a second
-    confirm (a double click, the back button) saves nothing and returns None."""
-    charges = _charges_checked(charges, batch)
+    (ChargeRowsInvalid, naming the file's row numbers `rows` when given), and the batch is
+    claimed with a conditional UPDATE, so a second confirm (a double click, the back button)
+    saves nothing and returns None."""
+    charges = _charges_checked(charges, batch, rows)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.DRAFT).update(
             status=ImportBatch.Status.SAVED, saved_rows=len(charges), mapping=mapping

@@ -19,19 +19,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.roles import require
-from apps.ledger import figures, services
+from apps.ledger import figures, month_param, services
 from apps.ledger.forms import AssignForm, ChargeForm, add_errors
 from apps.ledger.models import Charge
 
 
 def _month(text: str) -> date:
     """?month=2026-03, else this month (a bad value too)."""
-    today = figures.month_start(timezone.localdate())
     try:
-        shown = date.fromisoformat(f"{text}-01") if text else today
-    except ValueError:
-        return today
-    return shown if 2000 <= shown.year <= 2200 else today
+        return month_param.parse_month(text)
+    except month_param.MonthProblem:
+        return figures.month_start(timezone.localdate())
 
 
 def _month_link(month: date) -> str:

@@ -135,7 +135,8 @@ def import_save(request: MemberRequest, batch_id: int) -> HttpResponse:
     mapping = form.mapping()
     charges = preview.charges(include_duplicates=include, item_id=mapping.item, rate=mapping.rate)
     try:
-        saved = services.import_batch_save(batch, charges=charges, mapping=mapping.as_dict())
+        rows = preview.rows(include_duplicates=include)
+        saved = services.import_batch_save(batch, charges=charges, mapping=mapping.as_dict(), rows=rows)
     except services.ChargeRowsInvalid as invalid:
         messages.error(request, f"Nothing was saved: {' '.join(invalid.messages)}")
         return _batch_page(request, batch, form, notes=[], status=400)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import textwrap
 import time
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -316,3 +317,22 @@ def test_model_errors_reports_the_models_own_rules_at_the_files_paths():
     assert "at most 100 characters" in found["hosts[2].hostname"].message
     assert found["hosts[2].kind"].line == 9  # the nearest line the file has
     assert config.model_errors(Host(name="nas"), ("hosts", 0), config.Report())
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("19.99", "19.99"),
+        ("1999.00", "1999.00"),
+        ("0.30000000", "0.30000000"),
+        ("123456789.123456", "123456789.123456"),  # 15 digits: still a plain number
+        ("1234567890.12345678", "'1234567890.12345678'"),  # 18: a float would lose the last ones
+        ("12345678901234567890", "12345678901234567890"),  # a whole number is a YAML int, exact
+    ],
+)
+def test_a_decimal_is_written_so_that_it_reads_back_exactly(value, written):
+    text = yaml.dump({"rate": Decimal(value)}, Dumper=config._Dumper)
+    assert text == f"rate: {written}\n"
+    report = config.Report()
+    assert config.decimal(yaml.safe_load(text), "rate", ("x",), report, words="a number") == Decimal(value)
+    assert not report.errors

@@ -105,9 +105,10 @@ def test_a_price_change_needs_its_new_price_and_nothing_is_saved(client, alice, 
 @pytest.mark.parametrize(
     ("amount", "words"),
     [
-        ("12,50", "Write the new price, like 12.50."),
-        ("-3", "A price cannot be less than nothing."),
-        ("12.505001", "At most four digits after the point."),
+        ("twelve", "Write the amount as a number, like 19.99."),
+        ("-3", "A price cannot be negative: write what it costs, like 19.99."),
+        ("12.505", "Write the amount with at most two decimals (cents), like 19.99."),
+        ("12.5001", "Write the amount with at most two decimals (cents), like 19.99."),
     ],
 )
 def test_a_wrong_new_price_says_what_to_write(client, alice, bills, amount, words):
@@ -117,6 +118,20 @@ def test_a_wrong_new_price_says_what_to_write(client, alice, bills, amount, word
     }
     assert words in signed_in(client, alice).post(URL, data).content.decode()
     assert not Review.objects.exists()
+
+
+def test_a_new_price_is_read_as_typed_and_may_not_come_before_the_items_start(client, alice, bills):
+    client = signed_in(client, alice)
+    netflix = f"item-{bills['netflix'].pk}"
+    early = keep_all(bills) | {f"{netflix}-decision": "price_changed", f"{netflix}-amount": "17,99"}
+    html = client.post(URL, early | {f"{netflix}-since": "2024-12-31"}).content.decode()
+    assert "A price change cannot come before the start (1 January 2025)." in html
+    assert not Review.objects.exists() and Price.objects.filter(item=bills["netflix"]).count() == 1
+    client.post(URL, early | {f"{netflix}-since": "2025-02-01"})
+    assert list(Price.objects.filter(item=bills["netflix"]).values_list("since", "amount")) == [
+        (date(2025, 1, 1), Decimal("15.49")),
+        (date(2025, 2, 1), Decimal("17.99")),
+    ]
 
 
 def test_the_ledgers_own_rules_refuse_a_decision_and_undo_the_others(client, alice, bills):

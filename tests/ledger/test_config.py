@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.core import config
 from apps.gateway.models import Backend
 from apps.ledger import services
-from apps.ledger.models import CostItem, LedgerSettings, Price
+from apps.ledger.models import CostItem, LedgerSettings, Price, latest_day
 from apps.status.models import Host, Service
 
 pytestmark = pytest.mark.django_db
@@ -248,6 +248,22 @@ BAD = [
         "costs[0].prices[0].amount: Write the amount with at most two decimals (cents), like 19.99.",
     ),
     ("{name: X, start: 2025-01-01, prices: [{amount: 5}]}", "costs[0].prices[0]: since is required"),
+    (
+        "{name: X, start: 2025-01-01, amount: 5, currency: EUR, rate: -1.08}",
+        "costs[0].rate: The exchange rate must be more than 0.",
+    ),
+    (
+        "{name: X, start: 2025-01-01, amount: 5, currency: EUR, rate: 1.123456789}",
+        "costs[0].rate: Too many decimals: at most 8 after the point.",
+    ),
+    (
+        "{name: X, start: 2025-01-01, prices: [{since: 2025-01-01, amount: 5, currency: EUR, rate: 0}]}",
+        "costs[0].prices[0].rate: The exchange rate must be more than 0.",
+    ),
+    (
+        "{name: X, start: 2025-01-01, prices: [{since: 2025-01-01, amount: 5}, {since: 9999-01-01, amount: 6}]}",
+        f"costs[0].prices[1].since: Write a date from 1 January 1990 to {latest_day():%-d %B %Y}, like 2025-03-14.",
+    ),
     (
         "{name: X, start: 2025-01-01, prices: 5}",
         "costs[0].prices: must be a list of at most 500 prices, like [{since: 2025-01-01, amount: 9.99}]",

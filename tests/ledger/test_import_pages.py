@@ -237,3 +237,34 @@ def test_the_upload_page_lists_imports_and_links_the_exports(owner):
     assert 'aria-current="page">Import</a>' in text(page)
     uploaded(owner, "bom.csv", corpus("bom.csv"))
     assert "Not saved yet" in text(owner.get(reverse("ledger:import")))
+
+
+def test_an_amount_with_more_than_two_decimals_is_an_error_in_the_preview_at_its_row(owner):
+    household("USD")
+    data = b"Date,Description,Amount\n2026-11-03,Domain,-9.99\n2026-11-04,Coffee,-3.50\n2026-11-05,Fuel,-41.237\n"
+    batch = uploaded(owner, "card.csv", data)
+    page = owner.get(reverse("ledger:import_batch", args=[batch.pk]))
+    preview = page.context["preview"]
+    assert preview.summary() == "2 rows ready and 1 error."
+    assert [line.message for line in preview.errors] == [
+        "row 4: 41.237: Write the amount with at most two decimals (cents), like 19.99."
+    ]
+    assert '<td class="amount">41.237</td>' in text(page)  # as read, not rounded to 41.24
+    response = confirm(owner, batch)
+    assert response.status_code == 400
+    assert "Nothing was saved: 1 row has errors (row 4)." in text(response)
+    assert not Charge.objects.exists()
+
+
+def test_a_row_refused_at_the_save_is_named_by_its_row_in_the_file(owner):
+    batch = ImportBatch.objects.create(filename="bank.csv", content="")
+    charges = [
+        Charge(day=date(2026, 11, 3), amount=Decimal("9.99"), currency=""),
+        Charge(day=date(2026, 11, 4), amount=Decimal("3"), currency="GBP"),
+    ]
+    with pytest.raises(services.ChargeRowsInvalid) as caught:
+        services.import_batch_save(batch, charges=charges, mapping={}, rows=[2, 7])
+    assert caught.value.messages == [
+        "Row 7: Amounts in GBP need the exchange rate: how many USD one GBP is worth, like 1.08."
+    ]
+    assert not Charge.objects.exists()

@@ -49,6 +49,12 @@ def test_it_reads_amounts_as_the_locale_writes_them(text, locale, expected):
         ("$", "en_US", "the amount is empty"),
         ("99999999999", "en_US", "“99999999999” is too large for an amount"),
         ("1.23456", "en_US", "“1.23456” has more than 4 digits after the decimal point"),
+        ("-1E3", "en_US", "“-1E3” is not an amount written like 1,234.56"),
+        ("1e3", "de_DE", "“1e3” is not an amount written like 1.234,56"),
+        ("1_000", "en_US", "“1_000” is not an amount written like 1,234.56"),
+        ("NaN", "en_US", "“NaN” is not an amount written like 1,234.56"),
+        ("-Infinity", "de_DE", "“-Infinity” is not an amount written like 1.234,56"),
+        ("inf", "fr_FR", "“inf” is not an amount written like 1 234,56"),
     ],
 )
 def test_it_says_which_amount_it_cannot_read(text, locale, words):

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.ledger import figures
-from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Period, Price, UsageEntry
+from apps.ledger.models import Category, CostItem, Kind, LedgerSettings, Period, Price, UsageEntry, latest_day
 
 pytestmark = pytest.mark.django_db
 
@@ -97,10 +98,31 @@ def test_an_empty_ledger_says_what_to_do(db):
     assert json.loads(run("--month", "2024-06", "--json"))["items"] == []
 
 
-@pytest.mark.parametrize("month", ["2024-13", "2024-6", "June", "2024-06-01", "0000-01", ""])
+@pytest.mark.parametrize(
+    "month", ["2024-13", "2024-6", "June", "2024-06-01", "0000-01", "0001-01", "1989-12", "9999-01", ""]
+)
 def test_a_wrong_month_is_refused_in_words(db, month):
-    with pytest.raises(CommandError, match=r"--month must be a year and month like 2026-05, not"):
+    last = latest_day()
+    with pytest.raises(CommandError) as caught:
         run("--month", month)
+    assert str(caught.value) == (
+        f"--month: Write a year and month from 1990-01 to {last:%Y-%m}, like 2026-05, not {month!r}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("month", "known"), [("1990-01", True), ("1989-12", False), ("0001-01", False), ("far", False)]
+)
+def test_the_charges_page_and_the_report_know_the_same_months(client, owner, month, known):
+    if month == "far":
+        month = f"{figures.add_months(latest_day(), 1):%Y-%m}"
+    shown = client.get(reverse("ledger:charges") + f"?month={month}").context["month"]
+    assert shown == (date(1990, 1, 1) if known else figures.month_start(timezone.localdate()))
+    if known:
+        assert "Run rate for January 1990" in run("--month", month)
+    else:
+        with pytest.raises(CommandError):
+            run("--month", month)
 
 
 def test_the_report_agrees_with_the_figures(stack):

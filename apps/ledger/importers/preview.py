@@ -15,10 +15,11 @@ from datetime import date
 from decimal import Decimal
 
 from apps.core.wording import and_list, plural
+from apps.ledger import services
 from apps.ledger.importers import Row, Table
 from apps.ledger.importers.mapping import NEGATIVE_PAID, Mapping
 from apps.ledger.importers.values import ValueProblem, parse_date, parse_number
-from apps.ledger.models import Charge
+from apps.ledger.models import Charge, day_problem
 
 DESCRIPTION_LIMIT = Charge._meta.get_field("description").max_length or 300
 READY, DUPLICATE, ERROR, SKIPPED = "ready", "duplicate", "error", "skipped"
@@ -32,6 +33,11 @@ class Line:
     amount: Decimal | None = None  # money paid, positive, in the file's currency
     description: str = ""
     problem: str = ""  # the row's errors, or why it is skipped or a duplicate
+
+    @property
+    def amount_text(self) -> str:
+        """The amount exactly as read (1,234.567 stays so): the preview shows what would be saved."""
+        return "" if self.amount is None else f"{self.amount:,f}"
 
     @property
     def message(self) -> str:
@@ -57,21 +63,31 @@ class Preview:
         wanted = {READY, DUPLICATE} if include_duplicates else {READY}
         return [line for line in self.lines if line.status in wanted]
 
+    def _saved_lines(self, include_duplicates: bool) -> list[tuple[Line, date, Decimal]]:
+        return [
+            (line, line.day, line.amount)
+            for line in self.to_save(include_duplicates=include_duplicates)
+            if line.day is not None and line.amount is not None
+        ]
+
     def charges(self, *, include_duplicates: bool, item_id: int | None, rate: Decimal) -> list[Charge]:
         """The unsaved Charge rows (services.import_batch_save saves them, all or none)."""
         return [
             Charge(
                 item_id=item_id,
-                day=line.day,
-                amount=line.amount,
+                day=day,
+                amount=amount,
                 currency=self.currency,
                 rate=rate,
                 description=line.description,
                 source=Charge.Source.IMPORT,
             )
-            for line in self.to_save(include_duplicates=include_duplicates)
-            if line.day is not None and line.amount is not None
+            for line, day, amount in self._saved_lines(include_duplicates)
         ]
+
+    def rows(self, *, include_duplicates: bool) -> list[int]:
+        """The file's row number of each of `charges` (the same order), for import_batch_save's errors."""
+        return [line.row for line, _day, _amount in self._saved_lines(include_duplicates)]
 
     def summary(self, *, include_duplicates: bool = False) -> str:
         ready, duplicates = self.counts[READY], self.counts[DUPLICATE]
@@ -122,7 +138,13 @@ def _line(row: Row, mapping: Mapping, currency: str) -> Line:
         line.day = parse_date(_cell(row, mapping.date), mapping.date_format)
     except ValueProblem as problem:
         problems.append(str(problem))
+    if line.day is not None and (outside := day_problem(line.day)):  # Charge.clean's range, before the save
+        problems.append(f"{line.day.isoformat()}: {outside}")
     paid, money_in = _paid(row, mapping, problems)
+    # The charge's own amount rules (two decimals...), so the preview errs where the save would.
+    rules = services.money_problems(paid, "", None, household=currency, negative=True) if not money_in else {}
+    if too_fine := rules.get("amount"):
+        problems.append(f"{paid:,f}: {too_fine}")
     written = _cell(row, mapping.currency_column).upper()
     if written and written != currency:
         problems.append(f"the amount is in {written}, and this import is in {currency}: import those rows separately")
@@ -134,7 +156,7 @@ def _line(row: Row, mapping: Mapping, currency: str) -> Line:
     if problems:
         line.status, line.problem = ERROR, "; ".join(problems)
     elif money_in:
-        line.status, line.problem = SKIPPED, f"money in ({paid:,.2f}), not a charge: skipped"
+        line.status, line.problem = SKIPPED, f"money in ({paid:,f}), not a charge: skipped"
     elif paid == 0:
         line.status, line.problem = SKIPPED, "the amount is 0: skipped"
     return line

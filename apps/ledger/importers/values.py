@@ -38,6 +38,9 @@ NUMBER_LOCALES: dict[str, str] = {
 }
 CURRENCY_SIGNS = re.compile(r"[$€£¥₹₽₩₺₪฿]|\b[A-Z]{3}\b|\bUS\$|\bkr\b|\bCHF\b")
 SPACES = re.compile(r"[\s\u00a0\u202f]+")
+# What is left of an amount once its currency and sign are gone: digits and the separators the
+# locales write. Babel would also read 1E3, 1_000, NaN and Infinity; no bank writes those.
+NUMBER_CHARACTERS = re.compile(r"[0-9.,'’\s]+")
 MAX_AMOUNT = Decimal(10) ** 10  # Charge.amount holds 14 digits, 4 after the point
 
 
@@ -63,8 +66,9 @@ def parse_date(value: str, fmt: str) -> date:
     raise ValueProblem(f"“{value}” is not a date written like {DATE_FORMATS.get(fmt, fmt)}")
 
 
-def parse_number(value: str, locale: str) -> Decimal:
-    """A signed amount: currency signs and codes dropped; (12.34), 12.34- and -12.34 negative."""
+def read_number(value: str, locale: str) -> Decimal:
+    """A signed amount as written, unbounded: currency signs and codes dropped; (12.34), 12.34-
+    and -12.34 negative. The owner's forms read typed amounts with it too (services.parse_amount)."""
     text = CURRENCY_SIGNS.sub("", value.replace("\u2212", "-")).strip()
     negative = False
     if text.startswith("(") and text.endswith(")"):
@@ -76,22 +80,31 @@ def parse_number(value: str, locale: str) -> Decimal:
     elif text.startswith("+"):
         text = text[1:].strip()
     text = CURRENCY_SIGNS.sub("", text).strip()  # "-$12.00": the sign came first
+    if not text:
+        raise ValueProblem("the amount is empty")
+    written_like = NUMBER_LOCALES[locale].split(" (")[0]
+    if not NUMBER_CHARACTERS.fullmatch(text):
+        raise ValueProblem(f"“{value}” is not an amount written like {written_like}")
     group = get_group_symbol(locale)
     if group.isspace():
         text = SPACES.sub(group, text)
     elif group == "’":
         text = text.replace("'", group)
-    if not text:
-        raise ValueProblem("the amount is empty")
     try:
         number = parse_decimal(text, locale=locale, strict=True)
     except NumberFormatError:
-        raise ValueProblem(f"“{value}” is not an amount written like {NUMBER_LOCALES[locale].split(' (')[0]}") from None
+        raise ValueProblem(f"“{value}” is not an amount written like {written_like}") from None
+    return -number if negative else number
+
+
+def parse_number(value: str, locale: str) -> Decimal:
+    """An amount in a file: read_number within the columns' bounds."""
+    number = read_number(value, locale)
     if not number.is_finite() or abs(number) >= MAX_AMOUNT:
         raise ValueProblem(f"“{value}” is too large for an amount")
     if number.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValueProblem(f"“{value}” has more than 4 digits after the decimal point")
-    return -number if negative else number
+    return number
 
 
 def _fits(values: list[str], parse: object, choice: str) -> int:

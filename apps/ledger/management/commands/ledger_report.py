@@ -6,7 +6,6 @@ into floats."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -14,17 +13,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from apps.ledger import figures
+from apps.ledger import figures, month_param
 from apps.ledger.models import Category, Kind, LedgerSettings
-
-MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 def parse_month(text: str) -> date:
-    match = MONTH.fullmatch(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
-        raise CommandError(f"--month must be a year and month like 2026-05, not {text!r}.")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    try:
+        return month_param.parse_month(text)
+    except month_param.MonthProblem as problem:
+        raise CommandError(f"--month: {problem}") from None
 
 
 def report(month: figures.Month, currency: str) -> dict[str, Any]:
