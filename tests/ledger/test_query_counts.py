@@ -158,3 +158,16 @@ def test_the_reviews_page_shows_ten_reviews_a_page_in_the_same_queries(client, a
     assert "?page=2" in last and "Newer reviews" in last and "Older reviews" not in last
     assert client.get(url + "?page=99").content.decode().count("Baseline 0.00") == 1  # past the end: the last
     assert "Baseline 24.00" in client.get(url + "?page=nope").content.decode()  # not a number: the first
+
+
+def test_the_overview_computes_the_months_once_for_its_trend_total_and_categories(django_assert_num_queries):
+    today = date(2026, 5, 20)
+    cost("Netflix", "15.49")
+    with CaptureQueriesContext(connection) as one_year:
+        reports.overview(today=today)
+    cost("Old router", "240.00", kind="one_off", start=date(2021, 6, 1), life_months=60)  # five years back
+    with django_assert_num_queries(len(one_year)):
+        o = reports.overview(today=today)
+    assert o.trend[-1] is o.run_rate  # one list of months: the run rate is the trend's last
+    assert o.tco_months == 60 and o.tco == 60 * Decimal(4) + 17 * Decimal("15.49")
+    assert sum(share.amount for share in o.categories) == o.run_rate.total
