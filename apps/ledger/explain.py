@@ -109,7 +109,7 @@ def actual_by_month(first: date, last: date, *, item: CostItem | None = None) ->
 
 def expected_and_actual(item: CostItem, *, today: date, count: int = 12) -> list[MonthRow]:
     """The last `count` months, newest first: figures' monthly cost against the charges paid."""
-    months = figures.trend(count, today=today)
+    months = figures.trend(count, today=today, item_id=item.pk)
     actual = actual_by_month(months[0].month, months[-1].month, item=item)
     rows = [MonthRow(m.month, m.amount_of(item.pk), actual.get(m.month, Decimal(0))) for m in months]
     return rows[::-1]

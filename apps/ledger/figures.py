@@ -234,27 +234,28 @@ class Month:
         return next((line.amount for line in self.lines if line.item.pk == item_id), Decimal(0))
 
 
-def items() -> list[CostItem]:
-    """Every item with what the figures read, in two queries."""
-    return list(
-        CostItem.objects.select_related("ups", "host", "backend").prefetch_related(
-            Prefetch("prices", queryset=Price.objects.order_by("since"))
-        )
+def items(item_id: int | None = None) -> list[CostItem]:
+    """Every item (or only `item_id`) with what the figures read, in two queries."""
+    found = CostItem.objects.select_related("ups", "host", "backend").prefetch_related(
+        Prefetch("prices", queryset=Price.objects.order_by("since"))
     )
+    return list(found if item_id is None else found.filter(pk=item_id))
 
 
-def usage_by_month(first: date, last: date) -> dict[tuple[int, date], Usage]:
+def usage_by_month(first: date, last: date, *, item_id: int | None = None) -> dict[tuple[int, date], Usage]:
     """(item id, month) -> the month's usage entries in household currency (entered and
-    counted apart, with the newest counted day), in one query."""
+    counted apart, with the newest counted day), in one query; only `item_id`'s if given."""
     entered: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
     counted: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
     counted_to: dict[tuple[int, date], date] = {}
     # Summed in the database per item, month, source and rate (a token item has a row a day:
     # 7,300 in five years), multiplied here: sum(amount) x rate is the same Decimal as the sum
     # of the products, and the product stays out of SQL, where SQLite would make it a float.
+    entries = UsageEntry.objects.filter(day__gte=first, day__lte=month_end(last))
+    if item_id is not None:
+        entries = entries.filter(item_id=item_id)
     rows = (
-        UsageEntry.objects.filter(day__gte=first, day__lte=month_end(last))
-        .annotate(month=TruncMonth("day", output_field=DateField()))
+        entries.annotate(month=TruncMonth("day", output_field=DateField()))
         .values("item_id", "month", "source", "rate")
         .annotate(amount=Sum("amount"), newest=Max("day"))
         .order_by()
@@ -288,12 +289,13 @@ def _month(
     return Month(month, lines, sum((line.amount for line in lines), Decimal(0)), by_category)
 
 
-def months(first: date, last: date, *, today: date | None = None) -> list[Month]:
-    """Every month from first's to last's, oldest first, in a handful of queries."""
+def months(first: date, last: date, *, today: date | None = None, item_id: int | None = None) -> list[Month]:
+    """Every month from first's to last's, oldest first, in a handful of queries. With
+    `item_id`, the months hold that one item's line only (its page reads no other)."""
     today = today or timezone.localdate()
     first, last = month_start(first), month_start(last)
-    all_items = items()
-    usage = usage_by_month(first, last)
+    all_items = items(item_id)
+    usage = usage_by_month(first, last, item_id=item_id)
     kwh = LedgerSettings.load().kwh_price
     count = months_between(first, last) + 1
     return [_month(add_months(first, index), all_items, usage, today, kwh) for index in range(max(count, 0))]
@@ -306,8 +308,8 @@ def run_rate(month: date | None = None, *, today: date | None = None) -> Month:
     return months(month, month, today=today)[0]
 
 
-def trend(count: int = 12, *, today: date | None = None) -> list[Month]:
-    """The last `count` months, this one included, oldest first."""
+def trend(count: int = 12, *, today: date | None = None, item_id: int | None = None) -> list[Month]:
+    """The last `count` months, this one included, oldest first (one item's only, if given)."""
     today = today or timezone.localdate()
     last = month_start(today)
-    return months(add_months(last, -(count - 1)), last, today=today)
+    return months(add_months(last, -(count - 1)), last, today=today, item_id=item_id)

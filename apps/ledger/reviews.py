@@ -140,13 +140,15 @@ def creep_acknowledge(*, by: User | None, today: date | None = None) -> Review |
     return review
 
 
-def history(limit: int = HISTORY_LIMIT) -> QuerySet[Review]:
+def history(limit: int | None = HISTORY_LIMIT) -> QuerySet[Review]:
+    """The reviews, newest first, with their decisions; every one with `limit=None` (to page)."""
     decisions = ReviewItem.objects.order_by(Lower("item_name"), "pk")  # by name, whatever its case
-    return (
+    found = (
         Review.objects.select_related("by")
         .prefetch_related(Prefetch("items", queryset=decisions))
-        .order_by("-created", "-pk")[:limit]
+        .order_by("-created", "-pk")
     )
+    return found if limit is None else found[:limit]
 
 
 # --- the quarterly audit's bill item -------------------------------------------------------------

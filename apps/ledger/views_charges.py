@@ -32,6 +32,11 @@ def _month(text: str) -> date:
         return figures.month_start(timezone.localdate())
 
 
+# Unassigned charges that get the assign select in their row; the rest link to their own
+# assign page (a busy import month had 29, each with a select of every item: most of the page).
+INLINE_ASSIGN = 20
+
+
 def _month_link(month: date) -> str:
     return f"{reverse('ledger:charges')}?month={month:%Y-%m}"
 
@@ -67,6 +72,7 @@ def charges(request: HttpRequest) -> HttpResponse:
         ],
         # The choices once for the page: the template's loop over the field would query the
         # items again for every unassigned charge.
+        "inline_assign": {charge.pk for charge in [row for row in rows if row.item_id is None][:INLINE_ASSIGN]},
         "assign_choices": list(ModelChoiceIterator(cast(ModelChoiceField, AssignForm().fields["item"]))),
         "form": ChargeForm(initial={"day": min(figures.month_end(month), timezone.localdate())}),
     }

@@ -3,6 +3,7 @@ found each of these growing: a query per unassigned charge, one per price change
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,8 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.ledger import creep, figures, reports, services
+from apps.ledger import creep, explain, figures, reports, services
 from apps.ledger.models import Charge, CostItem, ImportBatch, UsageEntry
+from apps.ledger.views_charges import INLINE_ASSIGN
+from apps.ledger.views_reviews import PAGE_SIZE
 from tests.conftest import signed_in
 from tests.ledger.reports_setup import cost, review
 
@@ -49,8 +52,14 @@ def test_the_charges_page_asks_for_the_items_once_however_many_charges_wait_for_
     with django_assert_max_num_queries(one):
         page = client.get(url).content.decode()
     assert page.count("Not assigned") == 31
-    assert page.count('<option value="">Choose a cost</option>') == 31  # every form still lists every item
-    assert page.count("<option value=") == 32 * 6  # and the form that adds a charge
+    # the first 20 get the select of every item in their row, the rest a link to their assign page
+    assert page.count('<option value="">Choose a cost</option>') == INLINE_ASSIGN == 20
+    assert page.count("<option value=") == (INLINE_ASSIGN + 1) * 6  # and the form that adds a charge
+    links = {reverse("ledger:charge_assign", args=[charge.pk]) for charge in Charge.objects.filter(item__isnull=True)}
+    linked = set(re.findall(r'<a href="([^"]+)">Choose its cost</a>', page))
+    inline = set(re.findall(r'<form method="post" action="([^"]+)" class="ledger-assign">', page))
+    assert (len(linked), len(inline)) == (11, 20)
+    assert linked | inline == links
 
 
 def test_changes_since_a_review_name_each_price_before_in_the_same_queries_for_one_change_or_many(
@@ -107,3 +116,58 @@ def test_usage_by_month_sums_each_rate_exactly_in_one_query(entries, total, djan
         (item.pk, date(2025, 3, 1)): total,
         (item.pk, date(2025, 4, 1)): Decimal(7),
     }
+
+
+def test_one_items_months_are_its_lines_of_every_items_months_in_the_same_queries(django_assert_num_queries):
+    today = date(2026, 5, 20)
+    plan = cost("Plan", "12.00")
+    cloud = CostItem.objects.create(name="Cloud", kind="usage", category="cloud_api", start=date(2025, 1, 1))
+    for n in range(20):  # other items' prices and usage the item's page need not read
+        services.price_set(cost(f"Other {n}", "5.00"), amount=Decimal("6.00"), since=date(2026, 1, 1))
+    UsageEntry.objects.create(item=cloud, day=date(2026, 3, 4), amount=Decimal("3.30"), currency="EUR")
+    UsageEntry.objects.create(item=cloud, day=date(2026, 5, 2), amount=Decimal("1.10"), currency="EUR")
+    every = figures.trend(12, today=today)
+    for item in (plan, cloud):
+        with django_assert_num_queries(4):  # the item, its prices, its usage, the settings
+            one = figures.trend(12, today=today, item_id=item.pk)
+        assert {line.item.pk for month in one for line in month.lines} == {item.pk}
+        assert [(m.month, m.total) for m in one] == [(m.month, m.amount_of(item.pk)) for m in every]
+    rows = explain.expected_and_actual(cloud, today=today)
+    assert [(row.month, row.expected) for row in rows][:3] == [
+        (date(2026, 5, 1), Decimal("1.10")),
+        (date(2026, 4, 1), Decimal(0)),
+        (date(2026, 3, 1), Decimal("3.30")),
+    ]
+
+
+def test_the_reviews_page_shows_ten_reviews_a_page_in_the_same_queries(client, alice, django_assert_num_queries):
+    netflix = cost("Netflix", "15.49")
+    for n in range(25):
+        made = review(f"{n}.00", created=timezone.now() - timedelta(days=100 * (25 - n)))
+        made.items.create(item=netflix, item_name="Netflix", decision="keep")
+    url = reverse("ledger:reviews")
+    signed_in(client, alice)
+    first = queries(client, url)
+    newest = client.get(url).content.decode()
+    assert newest.count('class="card review"') == PAGE_SIZE == 10
+    assert "Baseline 24.00" in newest and "Baseline 15.00" in newest and "Baseline 14.00" not in newest
+    assert "?page=2" in newest and "Older reviews" in newest and "Newer reviews" not in newest
+    assert queries(client, url + "?page=2") == first
+    last = client.get(url + "?page=3").content.decode()
+    assert last.count('class="card review"') == 5 and "Baseline 0.00" in last
+    assert "?page=2" in last and "Newer reviews" in last and "Older reviews" not in last
+    assert client.get(url + "?page=99").content.decode().count("Baseline 0.00") == 1  # past the end: the last
+    assert "Baseline 24.00" in client.get(url + "?page=nope").content.decode()  # not a number: the first
+
+
+def test_the_overview_computes_the_months_once_for_its_trend_total_and_categories(django_assert_num_queries):
+    today = date(2026, 5, 20)
+    cost("Netflix", "15.49")
+    with CaptureQueriesContext(connection) as one_year:
+        reports.overview(today=today)
+    cost("Old router", "240.00", kind="one_off", start=date(2021, 6, 1), life_months=60)  # five years back
+    with django_assert_num_queries(len(one_year)):
+        o = reports.overview(today=today)
+    assert o.trend[-1] is o.run_rate  # one list of months: the run rate is the trend's last
+    assert o.tco_months == 60 and o.tco == 60 * Decimal(4) + 17 * Decimal("15.49")
+    assert sum(share.amount for share in o.categories) == o.run_rate.total
