@@ -177,7 +177,9 @@ def _queue_check() -> None:
 def after_change() -> None:
     """Called by every ledger write service (and by tokens.py after the nightly usage): one
     check after the commit, however many rows the transaction wrote, none if it rolls back.
-    A failure to queue it is logged (robust), never raised into the write."""
+    A failure to queue it is logged (robust), never raised into the write. The overview's
+    kept figures of the closed months go too."""
+    reports.forget_closed_months()
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(callback is _queue_check for _, callback, _ in connection.run_on_commit):
         return
