@@ -210,11 +210,11 @@ def _shares(month: figures.Month) -> tuple[list[Share], list[Share]]:
 # The total cost of ownership adds every month since the first cost: five years of a large
 # household is 61 months x 150 items on every visit (bench/README.md, "ledger"), and only the
 # month in progress changes from day to day. So the months before this one are kept in the
-# cache (Redis in production, bounded by its socket timeouts in homeops/cache.py; a failure is a
-# miss), as their totals and category sums only, keyed by a ledger version that every write
-# changes (creep.after_change calls `forget_closed_months`), today and the price per kWh. The
-# hour's TTL is for measured electricity, which follows the UPS's latest reading. The month in
-# progress is always computed.
+# cache (Redis in production, bounded by its socket timeouts in homeops/cache.py; a failure is
+# a miss), as their totals and category sums only, keyed by a ledger version that every write
+# retires (creep.after_change, and the services that write without it), today and the price
+# per kWh. The hour's TTL is for measured electricity, which follows the UPS's latest reading.
+# The month in progress is always computed.
 
 CLOSED_TTL = 3600
 VERSION_KEY = "ledger:figures-version"
@@ -230,19 +230,21 @@ def _version() -> str:
     return version
 
 
-def _new_version() -> None:
+def retire_closed_months() -> None:
+    """A new version: the kept months of the old one are never read again."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def forget_closed_months() -> None:
     """After a ledger write: a new version now (this transaction's reads see the write) and
     again after the commit (a request that read the old rows meanwhile kept them under the
-    version it read first, which the commit retires), that one once per transaction."""
-    _new_version()
+    version it read first, which the commit retires), that one once per transaction.
+    creep.after_change does the same with its own after-commit check."""
+    retire_closed_months()
     connection = transaction.get_connection()
-    queued = any(callback is _new_version for _, callback, _ in connection.run_on_commit)
+    queued = any(callback is retire_closed_months for _, callback, _ in connection.run_on_commit)
     if not (connection.in_atomic_block and queued):
-        transaction.on_commit(_new_version, robust=True)
+        transaction.on_commit(retire_closed_months, robust=True)
 
 
 def _summary(month: figures.Month) -> figures.Month:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -223,3 +223,44 @@ def test_the_overview_keeps_the_closed_months_and_gives_what_computing_gives(set
     computed = reports.overview(today=today)
     assert changed == computed and changed.tco == computed.tco != fresh.tco
     assert changed.tco == 60 * Decimal(4) + 5 * Decimal("15.49") + 12 * Decimal("20.00")
+
+
+def _five_years() -> None:
+    cost("Netflix", "15.49")
+    cost("Old router", "240.00", kind="one_off", start=date(2021, 6, 1), life_months=60)
+
+
+def test_the_overview_keeps_its_months_in_redis_and_computes_when_redis_does_not_answer(settings, redis_server):
+    from tests.fixtures.ports import free_port
+
+    today = date(2026, 5, 20)
+    _five_years()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    computed = reports.overview(today=today)
+    settings.CACHES = {"default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": redis_server.url}}
+    assert reports.overview(today=today) == computed  # computed, then kept
+    assert reports.overview(today=today) == computed  # kept
+    services.price_set(CostItem.objects.get(name="Netflix"), amount=Decimal("20.00"), since=date(2025, 6, 1))
+    assert reports.overview(today=today).tco == computed.tco + 12 * (Decimal("20.00") - Decimal("15.49"))
+    settings.CACHES = {
+        "default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
+    started = timezone.now()
+    nowhere = reports.overview(today=today)
+    assert nowhere.tco == computed.tco + 12 * (Decimal("20.00") - Decimal("15.49"))
+    assert (timezone.now() - started).total_seconds() < 5  # the cache's timeouts bound the wait
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_retires_the_kept_months_again_after_its_commit():
+    today = date(2026, 5, 20)
+    _five_years()
+    reports.overview(today=today)
+    kept = reports._version()
+    with transaction.atomic():
+        services.price_set(CostItem.objects.get(name="Netflix"), amount=Decimal("20.00"), since=date(2025, 6, 1))
+        services.item_end(CostItem.objects.get(name="Old router"), end=date(2025, 12, 31))
+        during = reports._version()
+        queued = [call for _, call, _ in connection.run_on_commit if call is reports.retire_closed_months]
+        assert len(queued) == 1  # once per transaction, however many writes
+    assert kept != during != reports._version()  # retired at the write and again at the commit
