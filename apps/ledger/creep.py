@@ -169,6 +169,7 @@ def open_alerts() -> list[CreepAlert]:
 def _queue_check() -> None:
     from apps.ledger.tasks import check_creep  # tasks.py imports this module
 
+    reports.retire_closed_months()  # after the commit: see reports.forget_closed_months
     # No retries: a broker that is down must not hold up the write that asked; the monthly
     # check (and the next change) will look again.
     check_creep.apply_async(expires=CHECK_EXPIRES, retry=False)
@@ -177,7 +178,9 @@ def _queue_check() -> None:
 def after_change() -> None:
     """Called by every ledger write service (and by tokens.py after the nightly usage): one
     check after the commit, however many rows the transaction wrote, none if it rolls back.
-    A failure to queue it is logged (robust), never raised into the write."""
+    A failure to queue it is logged (robust), never raised into the write. The overview's
+    kept figures of the closed months go too, now and after the commit."""
+    reports.retire_closed_months()
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(callback is _queue_check for _, callback, _ in connection.run_on_commit):
         return

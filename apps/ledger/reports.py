@@ -9,10 +9,13 @@ alerts always name the same changes.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
@@ -163,7 +166,7 @@ class Overview:
     run_rate: figures.Month
     categories: list[Share]  # the categories that cost something, biggest first
     biggest: list[Share]
-    trend: list[figures.Month]  # oldest first, this month last
+    trend: list[figures.Month]  # oldest first, this month last; the closed months without lines
     tco: Decimal
     tco_first: date | None  # the first month counted
     tco_months: int
@@ -203,9 +206,72 @@ def _shares(month: figures.Month) -> tuple[list[Share], list[Share]]:
     return categories, biggest
 
 
+# --- the closed months, kept -------------------------------------------------------------------
+# The total cost of ownership adds every month since the first cost: five years of a large
+# household is 61 months x 150 items on every visit (bench/README.md, "ledger"), and only the
+# month in progress changes from day to day. So the months before this one are kept in the
+# cache (Redis in production, bounded by its socket timeouts in homeops/cache.py; a failure is
+# a miss), as their totals and category sums only, keyed by a ledger version that every write
+# retires (creep.after_change, and the services that write without it), today and the price
+# per kWh. The hour's TTL is for measured electricity, which follows the UPS's latest reading.
+# The month in progress is always computed.
+
+CLOSED_TTL = 3600
+VERSION_KEY = "ledger:figures-version"
+
+
+def _version() -> str:
+    """The ledger's current version: a random token (not a counter, so a version lost to an
+    eviction or a restart can never come back and name old figures)."""
+    version = cache.get(VERSION_KEY)
+    if not isinstance(version, str):
+        version = uuid.uuid4().hex
+        cache.set(VERSION_KEY, version, None)
+    return version
+
+
+def retire_closed_months() -> None:
+    """A new version: the kept months of the old one are never read again."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def forget_closed_months() -> None:
+    """After a ledger write: a new version now (this transaction's reads see the write) and
+    again after the commit (a request that read the old rows meanwhile kept them under the
+    version it read first, which the commit retires), that one once per transaction.
+    creep.after_change does the same with its own after-commit check."""
+    retire_closed_months()
+    connection = transaction.get_connection()
+    queued = any(callback is retire_closed_months for _, callback, _ in connection.run_on_commit)
+    if not (connection.in_atomic_block and queued):
+        transaction.on_commit(retire_closed_months, robust=True)
+
+
+def _summary(month: figures.Month) -> figures.Month:
+    """A closed month as the cache keeps it: its total and categories, not its lines."""
+    return figures.Month(month.month, [], month.total, dict(month.by_category))
+
+
+def _months(first: date, this_month: date, today: date) -> list[figures.Month]:
+    """figures.months from `first` to this month; the closed ones as summaries, from the cache
+    when they are there. The version is read before the rows, so figures computed from rows
+    older than a write are stored under the version the write retires."""
+    if first >= this_month:
+        return figures.months(first, this_month, today=today)
+    key = f"ledger:closed:{_version()}:{today.isoformat()}:{first.isoformat()}:{LedgerSettings.load().kwh_price}"
+    kept = cache.get(key)
+    if isinstance(kept, list) and len(kept) == figures.months_between(first, this_month):
+        closed = [figures.Month(month, [], total, by_category) for month, total, by_category in kept]
+        return [*closed, *figures.months(this_month, this_month, today=today)]
+    months = figures.months(first, this_month, today=today)
+    closed = [_summary(month) for month in months[:-1]]
+    cache.set(key, [(month.month, month.total, month.by_category) for month in closed], CLOSED_TTL)
+    return [*closed, months[-1]]
+
+
 def overview(*, today: date | None = None) -> Overview:
-    """Everything the overview shows, from one pass of figures.months over the months from
-    the earliest item's start (or a year ago, for the trend) to this month."""
+    """Everything the overview shows, from figures.months over the months from the earliest
+    item's start (or a year ago, for the trend) to this month; the closed ones kept (above)."""
     today = today or timezone.localdate()
     this_month = figures.month_start(today)
     trend_first = figures.add_months(this_month, -(TREND_MONTHS - 1))
@@ -213,7 +279,7 @@ def overview(*, today: date | None = None) -> Overview:
     if earliest is not None:  # a start saved before the models bounded it must not mean 24,000 months
         earliest = max(earliest, EARLIEST_DAY)
     first = min(trend_first, figures.month_start(earliest)) if earliest else trend_first
-    months = figures.months(first, this_month, today=today)
+    months = _months(first, this_month, today)
     now = months[-1]
     tco_first = figures.month_start(earliest) if earliest and earliest <= today else None
     counted = [month for month in months if tco_first and month.month >= tco_first]

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.ledger import creep, figures
+from apps.ledger import creep, figures, reports
 from apps.ledger.importers.values import ValueProblem, read_number
 from apps.ledger.models import (
     CURRENCY_WORDS,
@@ -58,6 +58,7 @@ def price_set(item: CostItem, *, amount: Decimal, since: date, currency: str = "
         price.amount, price.currency, price.rate = amount, currency, rate
         price.full_clean()
         price.save()
+    reports.forget_closed_months()  # the overview's kept months (the bill review writes here directly)
     return price
 
 
@@ -66,6 +67,7 @@ def item_end(item: CostItem, *, end: date) -> CostItem:
     item.end = end
     item.full_clean()
     item.save(update_fields=["end", "updated"])
+    reports.forget_closed_months()  # the overview's kept months (the bill review writes here directly)
     return item
 
 

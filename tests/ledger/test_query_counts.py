@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.ledger import creep, explain, figures, reports, services
 from apps.ledger.models import Charge, CostItem, ImportBatch, UsageEntry
 from apps.ledger.views_charges import INLINE_ASSIGN
+from apps.ledger.views_charges import PAGE_SIZE as CHARGES_A_PAGE
 from apps.ledger.views_reviews import PAGE_SIZE
 from tests.conftest import signed_in
 from tests.ledger.reports_setup import cost, review
@@ -171,3 +172,95 @@ def test_the_overview_computes_the_months_once_for_its_trend_total_and_categorie
     assert o.trend[-1] is o.run_rate  # one list of months: the run rate is the trend's last
     assert o.tco_months == 60 and o.tco == 60 * Decimal(4) + 17 * Decimal("15.49")
     assert sum(share.amount for share in o.categories) == o.run_rate.total
+
+
+def test_the_busy_charges_month_shows_a_hundred_a_page_with_the_whole_months_totals(client, alice):
+    plan = cost("Plan", "5.00")
+    month = date(2025, 5, 1)
+    unassigned(230, month)
+    assigned = Charge.objects.order_by("-day", "-pk").first()
+    assert assigned is not None
+    assigned.item = plan
+    services.charge_save(assigned)
+    Charge.objects.create(day=date(2025, 6, 1), amount=Decimal("1.00"), currency="USD")  # another month
+    url = reverse("ledger:charges") + "?month=2025-05"
+    signed_in(client, alice)
+    pages = [client.get(f"{url}&page={n}").content.decode() for n in (1, 2, 3)]
+    assert [page.count("<tr") - 1 for page in pages] == [CHARGES_A_PAGE, CHARGES_A_PAGE, 30] == [100, 100, 30]
+    newest = pages[0]
+    assert "Paid <strong>2,297.70" in newest.replace("paid", "Paid")  # 230 x 9.99: the whole month, on every page
+    assert all("2,297.70" in page for page in pages)
+    assert f'href="{url}&amp;page=2">Earlier charges' in newest and "Later charges" not in newest
+    assert f'href="{url}&amp;page=1">← Later charges' in pages[1] and f'href="{url}&amp;page=3">Earlier' in pages[1]
+    assert "Earlier charges" not in pages[2] and "Charges 201–230 of 230" in pages[2]
+    # the links built from one reverse are the ones {% url %} would give
+    assert f'href="{reverse("ledger:item", args=[plan.pk])}"' in newest
+    assert f'href="{reverse("ledger:charge_edit", args=[assigned.pk])}">Edit' in newest
+    oldest = Charge.objects.order_by("day", "pk").first()
+    assert oldest is not None
+    assert f'href="{reverse("ledger:charge_assign", args=[oldest.pk])}">Choose its cost' in pages[2]
+    for bad, shown in (("nope", 0), ("0", 2), ("-1", 2), ("99", 2), ("", 0), ("1e9", 0)):
+        response = client.get(f"{url}&page={bad}")
+        assert response.status_code == 200
+        assert response.content.decode().count("<tr") - 1 == [100, 100, 30][shown], bad
+
+
+def test_the_overview_keeps_the_closed_months_and_gives_what_computing_gives(settings):
+    today = date(2026, 5, 20)
+    cost("Netflix", "15.49")
+    cost("Old router", "240.00", kind="one_off", start=date(2021, 6, 1), life_months=60)
+    fresh = reports.overview(today=today)  # computed, and the closed months kept
+    with CaptureQueriesContext(connection) as captured:
+        kept = reports.overview(today=today)
+    assert kept == fresh and kept.tco == fresh.tco == 60 * Decimal(4) + 17 * Decimal("15.49")
+    assert [month.total for month in kept.trend] == [month.total for month in figures.trend(12, today=today)]
+    # the closed months came from the cache: only this month's rows were read
+    assert not any("2021" in query["sql"] for query in captured.captured_queries)
+    # a write (here a price change) retires them: the same as computing with the cache cleared
+    services.price_set(CostItem.objects.get(name="Netflix"), amount=Decimal("20.00"), since=date(2025, 6, 1))
+    changed = reports.overview(today=today)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    computed = reports.overview(today=today)
+    assert changed == computed and changed.tco == computed.tco != fresh.tco
+    assert changed.tco == 60 * Decimal(4) + 5 * Decimal("15.49") + 12 * Decimal("20.00")
+
+
+def _five_years() -> None:
+    cost("Netflix", "15.49")
+    cost("Old router", "240.00", kind="one_off", start=date(2021, 6, 1), life_months=60)
+
+
+def test_the_overview_keeps_its_months_in_redis_and_computes_when_redis_does_not_answer(settings, redis_server):
+    from tests.fixtures.ports import free_port
+
+    today = date(2026, 5, 20)
+    _five_years()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    computed = reports.overview(today=today)
+    settings.CACHES = {"default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": redis_server.url}}
+    assert reports.overview(today=today) == computed  # computed, then kept
+    assert reports.overview(today=today) == computed  # kept
+    services.price_set(CostItem.objects.get(name="Netflix"), amount=Decimal("20.00"), since=date(2025, 6, 1))
+    assert reports.overview(today=today).tco == computed.tco + 12 * (Decimal("20.00") - Decimal("15.49"))
+    settings.CACHES = {
+        "default": {"BACKEND": "homeops.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
+    started = timezone.now()
+    nowhere = reports.overview(today=today)
+    assert nowhere.tco == computed.tco + 12 * (Decimal("20.00") - Decimal("15.49"))
+    assert (timezone.now() - started).total_seconds() < 5  # the cache's timeouts bound the wait
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_retires_the_kept_months_again_after_its_commit():
+    today = date(2026, 5, 20)
+    _five_years()
+    reports.overview(today=today)
+    kept = reports._version()
+    with transaction.atomic():
+        services.price_set(CostItem.objects.get(name="Netflix"), amount=Decimal("20.00"), since=date(2025, 6, 1))
+        services.item_end(CostItem.objects.get(name="Old router"), end=date(2025, 12, 31))
+        during = reports._version()
+        queued = [call for _, call, _ in connection.run_on_commit if call is reports.retire_closed_months]
+        assert len(queued) == 1  # once per transaction, however many writes
+    assert kept != during != reports._version()  # retired at the write and again at the commit
